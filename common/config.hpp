@@ -1,0 +1,79 @@
+#pragma once
+// Configuration: queues.yaml (every queue's policy, DESIGN 4) plus environment variables (DESIGN 7).
+// Everything is validated when loaded; a bad value throws ConfigError naming the setting, and the
+// binaries print it and exit non-zero before doing any work.
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace checkout {
+
+using Millis = std::chrono::milliseconds;
+
+struct BackoffPolicy {
+    Millis initial{1000};
+    double multiplier = 2.0;
+    Millis cap{60000};
+    double jitter = 0.1;  // fraction: each delay is scaled by a random factor in [1 - jitter, 1 + jitter]
+};
+
+struct QueueConfig {
+    std::string name;
+    std::string routing_key;
+    std::string type = "quorum";  // "quorum" or "classic"
+    int prefetch = 16;
+    int concurrency = 4;  // handler threads per worker process
+    int max_retries = 5;
+    BackoffPolicy backoff;
+    Millis time_limit{30000};
+    int delivery_limit = 5;  // deliveries without an outcome before RabbitMQ dead-letters (poison)
+    std::string dead_letter_queue;
+    int workers = 1;  // default worker processes (scripts/start_workers.sh)
+    std::string binary;
+    std::vector<std::string> job_types;
+};
+
+struct QueuesConfig {
+    std::string exchange = "checkout.jobs";
+    std::string dead_letter_exchange = "checkout.dead";
+    std::vector<QueueConfig> queues;
+
+    const QueueConfig& Queue(const std::string& name) const;
+    // The queue that runs a job type; throws ConfigError if none does.
+    const QueueConfig& QueueForJobType(const std::string& job_type) const;
+};
+
+// Parses queues.yaml text. `source` names the file in error messages.
+QueuesConfig ParseQueuesYaml(const std::string& yaml_text, const std::string& source = "queues.yaml");
+QueuesConfig LoadQueuesYaml(const std::string& path);
+
+// Duration strings as written in queues.yaml: "250ms", "2s", "5m".
+Millis ParseDuration(const std::string& text, const std::string& setting);
+
+// Environment, read through a lookup function so that tests can supply their own.
+using EnvLookup = std::optional<std::string> (*)(const char* name);
+std::optional<std::string> ProcessEnv(const char* name);
+
+struct Environment {
+    std::string database_url;
+    std::string amqp_url;
+    std::string jwt_secret;
+    int api_port = 8080;
+    std::string queues_file = "queues.yaml";
+    int api_threads = 4;
+    int db_pool_size = 16;
+};
+
+struct EnvNeeds {
+    bool database = true;
+    bool amqp = true;
+    bool jwt = false;
+};
+
+Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup = ProcessEnv);
+
+}  // namespace checkout

@@ -1,0 +1,76 @@
+#pragma once
+// One error type for the whole product. Its code is stable (clients and operators match on it);
+// it is mapped once to an HTTP status (HttpStatus) and once to a job disposition (JobDisposition).
+// The public message goes to clients; the internal detail only to the logs.
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace checkout {
+
+enum class ErrorCode {
+    // Client mistakes: never retried, never 5xx.
+    kInvalidJson,
+    kValidationFailed,
+    kUnauthorized,
+    kForbidden,
+    kNotFound,
+    kRouteNotFound,
+    kMethodNotAllowed,
+    kPayloadTooLarge,
+    kUnknownProduct,
+    kIdempotencyKeyReused,
+    kIdempotencyInFlight,
+    kConflict,
+    // Business outcomes of jobs.
+    kInsufficientStock,
+    // Infrastructure.
+    kUnavailable,     // a dependency is down or saturated: retry later
+    kTransient,       // a job-level temporary failure: retry with backoff
+    kInDoubt,         // we cannot know whether an effect happened: never blindly retried
+    kTimeLimit,       // handler ran past its queue's time limit: retryable
+    kInternal,
+};
+
+enum class JobDisposition { kRetry, kFinal, kInDoubt };
+
+std::string_view CodeName(ErrorCode code);
+int HttpStatus(ErrorCode code);
+JobDisposition Disposition(ErrorCode code);
+
+struct FieldError {
+    std::string field;
+    std::string problem;
+};
+
+class AppError : public std::runtime_error {
+public:
+    // `public_message` is shown to clients; `internal_detail` is only logged.
+    AppError(ErrorCode code, std::string public_message, std::string internal_detail = {});
+    AppError(ErrorCode code, std::string public_message, std::vector<FieldError> fields);
+
+    ErrorCode code() const { return code_; }
+    const std::string& public_message() const { return public_message_; }
+    const std::string& internal_detail() const { return internal_detail_; }
+    const std::vector<FieldError>& fields() const { return fields_; }
+
+private:
+    ErrorCode code_;
+    std::string public_message_;
+    std::string internal_detail_;
+    std::vector<FieldError> fields_;
+};
+
+// Configuration errors stop the program at start; `setting` names the offending key or variable.
+class ConfigError : public std::runtime_error {
+public:
+    ConfigError(std::string setting, const std::string& problem)
+        : std::runtime_error(setting + ": " + problem), setting_(std::move(setting)) {}
+    const std::string& setting() const { return setting_; }
+
+private:
+    std::string setting_;
+};
+
+}  // namespace checkout

@@ -1,0 +1,66 @@
+#pragma once
+// Small helpers over RapidJSON: a writer that yields a std::string, and checked field access.
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace checkout {
+
+class JsonWriter {
+public:
+    JsonWriter() : writer_(buffer_) {}
+    rapidjson::Writer<rapidjson::StringBuffer>& w() { return writer_; }
+    JsonWriter& Key(std::string_view k) {
+        writer_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+        return *this;
+    }
+    JsonWriter& String(std::string_view v) {
+        writer_.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+        return *this;
+    }
+    JsonWriter& Int(long long v) {
+        writer_.Int64(v);
+        return *this;
+    }
+    JsonWriter& Bool(bool v) {
+        writer_.Bool(v);
+        return *this;
+    }
+    JsonWriter& Null() {
+        writer_.Null();
+        return *this;
+    }
+    // Inserts already-serialized JSON (e.g. a jsonb column) verbatim.
+    JsonWriter& Raw(std::string_view json) {
+        writer_.RawValue(json.data(), json.size(), rapidjson::kObjectType);
+        return *this;
+    }
+    JsonWriter& OptString(const std::optional<std::string>& v) { return v ? String(*v) : Null(); }
+    JsonWriter& StartObject() {
+        writer_.StartObject();
+        return *this;
+    }
+    JsonWriter& EndObject() {
+        writer_.EndObject();
+        return *this;
+    }
+    JsonWriter& StartArray() {
+        writer_.StartArray();
+        return *this;
+    }
+    JsonWriter& EndArray() {
+        writer_.EndArray();
+        return *this;
+    }
+    std::string str() const { return std::string(buffer_.GetString(), buffer_.GetSize()); }
+
+private:
+    rapidjson::StringBuffer buffer_;
+    rapidjson::Writer<rapidjson::StringBuffer> writer_;
+};
+
+}  // namespace checkout

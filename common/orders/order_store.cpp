@@ -1,0 +1,171 @@
+#include "common/orders/order_store.hpp"
+
+#include <map>
+
+#include "common/error.hpp"
+#include "common/job_store.hpp"
+#include "common/json.hpp"
+#include "common/uuid.hpp"
+
+namespace checkout {
+
+std::string Fingerprint(const std::string& text) {
+    std::uint64_t h = 1469598103934665603ULL;
+    for (unsigned char ch : text) {
+        h ^= ch;
+        h *= 1099511628211ULL;
+    }
+    char buf[17];
+    std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(h));
+    return buf;
+}
+
+std::string OrderStatusUrl(const std::string& order_id) { return "/api/v1/orders/" + order_id + "/status"; }
+
+namespace {
+
+std::string IdArray(const std::vector<OrderLine>& lines) {
+    std::string s = "{";
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (i) s += ",";
+        s += std::to_string(lines[i].product_id);
+    }
+    return s + "}";
+}
+
+std::string ShippingJson(const Shipping& s) {
+    JsonWriter w;
+    w.StartObject();
+    w.Key("name").String(s.name).Key("phone").String(s.phone).Key("postal_code").String(s.postal_code);
+    w.Key("address").String(s.address).Key("address_detail").String(s.address_detail);
+    w.EndObject();
+    return w.str();
+}
+
+}  // namespace
+
+PlacedOrder PlaceOrder(PgConnection& conn, const QueuesConfig& cfg, long long user_id, const OrderRequest& req,
+                       const std::optional<IdempotencyKey>& idem) {
+    PgTransaction tx(conn);
+    if (idem) {
+        // A transaction-scoped advisory lock on (user, key): a second request with the key while the
+        // first is still running gets 409 at once instead of waiting or creating a second order.
+        auto lock = tx.exec("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))",
+                            {std::to_string(user_id) + ":" + idem->key});
+        if (!lock.boolean(0, 0))
+            throw AppError(ErrorCode::kIdempotencyInFlight, "A request with this Idempotency-Key is still in progress.");
+        auto prior = tx.exec(
+            "SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+            {user_id, idem->key});
+        if (prior.rows() > 0) {
+            if (prior.get(0, 0) != idem->request_hash)
+                throw AppError(ErrorCode::kIdempotencyKeyReused,
+                               "This Idempotency-Key was already used with a different request body.");
+            auto body = prior.str(0, 2);
+            rapidjson::Document d;
+            d.Parse(body.c_str());
+            std::string order_id = (d.IsObject() && d.HasMember("order_id")) ? d["order_id"].GetString() : "";
+            return PlacedOrder{static_cast<int>(prior.integer(0, 1)), body, order_id, true};
+        }
+    }
+
+    auto products = tx.exec("SELECT id, price FROM products WHERE id = ANY($1::bigint[])", {IdArray(req.items)});
+    std::map<long long, long long> price;
+    for (int i = 0; i < products.rows(); ++i) price[products.integer(i, 0)] = products.integer(i, 1);
+    std::vector<FieldError> unknown;
+    long long total = 0;
+    JsonWriter items;
+    items.StartArray();
+    for (std::size_t i = 0; i < req.items.size(); ++i) {
+        const auto& l = req.items[i];
+        auto it = price.find(l.product_id);
+        if (it == price.end()) {
+            unknown.push_back({"items[" + std::to_string(i) + "].product_id", "no such product"});
+            continue;
+        }
+        total += it->second * l.quantity;
+        items.StartObject().Key("product_id").Int(l.product_id).Key("quantity").Int(l.quantity);
+        items.Key("unit_price").Int(it->second).EndObject();
+    }
+    items.EndArray();
+    if (!unknown.empty()) throw AppError(ErrorCode::kUnknownProduct, "The order names a product that does not exist.", unknown);
+    // Points are not earned anywhere yet, so every balance is zero.
+    if (req.use_points > 0)
+        throw AppError(ErrorCode::kValidationFailed, "The order is invalid.",
+                       std::vector<FieldError>{{"use_points", "exceeds your points balance (0)"}});
+
+    const std::string order_id = NewUuid();
+    const std::string job_id = NewUuid();
+    std::string order_number = "ORD-" + order_id;
+    std::erase(order_number, '-');
+    order_number.insert(3, "-");
+
+    JsonWriter payload;
+    payload.StartObject().Key("order_id").String(order_id).EndObject();
+    InsertJob(tx, cfg, job_id, kProcessOrderJob, payload.str());
+    tx.exec(
+        "INSERT INTO orders (id, order_number, user_id, status, requested_items, shipping, memo, total_amount, "
+        "final_amount, job_id) VALUES ($1, $2, $3, 'pending', $4::jsonb, $5::jsonb, $6, $7, $7, $8)",
+        {order_id, order_number, user_id, items.str(), ShippingJson(req.shipping), req.memo, total, job_id});
+
+    JsonWriter body;
+    body.StartObject();
+    body.Key("order_id").String(order_id).Key("order_number").String(order_number);
+    body.Key("status").String("pending").Key("status_url").String(OrderStatusUrl(order_id));
+    body.Key("job_id").String(job_id);
+    body.EndObject();
+    PlacedOrder placed{202, body.str(), order_id, false};
+    if (idem)
+        tx.exec("INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, response_body) "
+                "VALUES ($1, $2, $3, $4, $5)",
+                {user_id, idem->key, idem->request_hash, placed.status, placed.body});
+    tx.commit();
+    return placed;
+}
+
+namespace {
+const char* kOrderColumns =
+    "SELECT o.id, o.order_number, o.status, o.total_amount, o.discount_amount, o.points_used, o.final_amount, "
+    "to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), o.failure_reason, "
+    "o.requested_items::text, o.shipping::text, o.memo, o.job_id "
+    "FROM orders o WHERE o.id = $1 AND o.user_id = $2";
+}
+
+std::optional<std::string> OrderJson(PgConnection& conn, long long user_id, const std::string& order_id) {
+    if (!IsUuid(order_id)) return std::nullopt;
+    auto r = conn.exec(kOrderColumns, {order_id, user_id});
+    if (r.rows() == 0) return std::nullopt;
+    JsonWriter w;
+    w.StartObject();
+    w.Key("id").String(r.get(0, 0)).Key("order_number").String(r.get(0, 1)).Key("status").String(r.get(0, 2));
+    w.Key("items").Raw(r.get(0, 9));
+    w.Key("total_amount").Int(r.integer(0, 3)).Key("discount_amount").Int(r.integer(0, 4));
+    w.Key("points_used").Int(r.integer(0, 5)).Key("final_amount").Int(r.integer(0, 6));
+    w.Key("shipping").Raw(r.get(0, 10));
+    w.Key("memo").OptString(r.opt(0, 11));
+    w.Key("failure_reason").OptString(r.opt(0, 8));
+    w.Key("created_at").String(r.get(0, 7));
+    w.Key("status_url").String(OrderStatusUrl(r.str(0, 0)));
+    w.Key("job_id").String(r.get(0, 12));
+    w.EndObject();
+    return w.str();
+}
+
+std::optional<std::string> OrderStatusJson(PgConnection& conn, long long user_id, const std::string& order_id) {
+    if (!IsUuid(order_id)) return std::nullopt;
+    auto r = conn.exec("SELECT status, failure_reason, job_id FROM orders WHERE id = $1 AND user_id = $2",
+                       {order_id, user_id});
+    if (r.rows() == 0) return std::nullopt;
+    auto job = LoadJob(conn, r.str(0, 2));
+    JsonWriter w;
+    w.StartObject();
+    w.Key("order_id").String(order_id).Key("status").String(r.get(0, 0));
+    w.Key("failure_reason").OptString(r.opt(0, 1));
+    w.Key("job");
+    if (job) w.Raw(JobViewJson(*job));
+    else w.Null();
+    w.EndObject();
+    return w.str();
+}
+
+}  // namespace checkout

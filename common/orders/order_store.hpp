@@ -1,0 +1,40 @@
+#pragma once
+// Orders in PostgreSQL: placing one (order row + job + outbox in one commit, DESIGN 3.1 step 1 and
+// 5.1) and reading it back for its owner. Knows nothing of HTTP.
+#include <optional>
+#include <string>
+
+#include "common/config.hpp"
+#include "common/orders/order_request.hpp"
+#include "common/pg_connection.hpp"
+
+namespace checkout {
+
+inline constexpr const char* kProcessOrderJob = "order.process";
+
+struct IdempotencyKey {
+    std::string key;
+    std::string request_hash;
+};
+
+struct PlacedOrder {
+    int status = 202;
+    std::string body;      // the 202 body, or the stored first answer on a replay
+    std::string order_id;  // for the Location header
+    bool replayed = false;
+};
+
+// Throws AppError: kUnknownProduct, kValidationFailed (points), kIdempotencyInFlight (a request with
+// the same key is running now), kIdempotencyKeyReused (same key, other body).
+PlacedOrder PlaceOrder(PgConnection& conn, const QueuesConfig& cfg, long long user_id, const OrderRequest& req,
+                       const std::optional<IdempotencyKey>& idem);
+
+std::string OrderStatusUrl(const std::string& order_id);
+// nullopt when the order does not exist or belongs to someone else (both answer 404).
+std::optional<std::string> OrderJson(PgConnection& conn, long long user_id, const std::string& order_id);
+std::optional<std::string> OrderStatusJson(PgConnection& conn, long long user_id, const std::string& order_id);
+
+// 64-bit FNV-1a in hex: a stable fingerprint of a request body for Idempotency-Key matching.
+std::string Fingerprint(const std::string& text);
+
+}  // namespace checkout

@@ -1,0 +1,105 @@
+#include "common/pg_connection.hpp"
+
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <cstdlib>
+
+namespace checkout {
+
+bool PgError::transient() const {
+    return connection_lost_ || sqlstate_ == "40001" || sqlstate_ == "40P01" || sqlstate_ == "55P03" ||
+           sqlstate_.rfind("08", 0) == 0 || sqlstate_ == "57P01" || sqlstate_ == "53300";
+}
+
+PgResult::PgResult(pg_result* r) : res_(r, PQclear) {}
+int PgResult::rows() const { return res_ ? PQntuples(res_.get()) : 0; }
+int PgResult::affected() const {
+    if (!res_) return 0;
+    const char* n = PQcmdTuples(res_.get());
+    return (n && *n) ? std::atoi(n) : 0;
+}
+bool PgResult::is_null(int row, int col) const { return PQgetisnull(res_.get(), row, col) != 0; }
+std::string_view PgResult::get(int row, int col) const {
+    return {PQgetvalue(res_.get(), row, col), static_cast<std::size_t>(PQgetlength(res_.get(), row, col))};
+}
+std::optional<std::string> PgResult::opt(int row, int col) const {
+    if (is_null(row, col)) return std::nullopt;
+    return str(row, col);
+}
+long long PgResult::integer(int row, int col) const { return std::strtoll(PQgetvalue(res_.get(), row, col), nullptr, 10); }
+
+PgConnection::PgConnection(const std::string& url) {
+    conn_ = PQconnectdb(url.c_str());
+    if (PQstatus(conn_) != CONNECTION_OK) {
+        std::string msg = PQerrorMessage(conn_);
+        PQfinish(conn_);
+        conn_ = nullptr;
+        throw PgError("cannot connect to PostgreSQL: " + msg, "08001", true);
+    }
+}
+
+PgConnection::~PgConnection() {
+    if (conn_) PQfinish(conn_);
+}
+
+bool PgConnection::healthy() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }
+
+PgResult PgConnection::exec(std::string_view sql, const std::vector<PgParam>& params) {
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const auto& p : params) values.push_back(p.value() ? p.value()->c_str() : nullptr);
+    const std::string query(sql);
+    PGresult* raw = PQexecParams(conn_, query.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                                 nullptr, nullptr, 0);
+    PgResult res(raw);
+    const auto status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+        // COMMIT of a transaction that had already failed reports ROLLBACK instead of an error.
+        if (query == "COMMIT" && std::string_view(PQcmdStatus(raw)) == "ROLLBACK")
+            throw PgError("transaction was rolled back at COMMIT", "40000", false);
+        return res;
+    }
+    const char* state = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
+    const bool lost = PQstatus(conn_) != CONNECTION_OK;
+    throw PgError(std::string(PQerrorMessage(conn_)), state ? state : (lost ? "08006" : "XX000"), lost);
+}
+
+std::vector<std::string> PgConnection::wait_for_notifications(std::chrono::milliseconds timeout) {
+    std::vector<std::string> out;
+    auto drain = [&] {
+        PQconsumeInput(conn_);
+        while (PGnotify* n = PQnotifies(conn_)) {
+            out.emplace_back(n->relname);
+            PQfreemem(n);
+        }
+    };
+    drain();
+    if (!out.empty()) return out;
+    pollfd pfd{PQsocket(conn_), POLLIN, 0};
+    int rc = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
+    if (rc > 0) {
+        if (PQconsumeInput(conn_) == 0)
+            throw PgError(std::string("connection lost while waiting: ") + PQerrorMessage(conn_), "08006", true);
+        drain();
+    }
+    return out;
+}
+
+PgTransaction::PgTransaction(PgConnection& conn, std::string_view begin_sql) : conn_(conn) { conn_.exec(begin_sql); }
+
+PgTransaction::~PgTransaction() {
+    if (done_) return;
+    try {
+        if (conn_.healthy()) conn_.exec("ROLLBACK");
+    } catch (...) {
+        // A failed rollback leaves a broken connection; the pool discards it.
+    }
+}
+
+void PgTransaction::commit() {
+    done_ = true;
+    conn_.exec("COMMIT");
+}
+
+}  // namespace checkout
