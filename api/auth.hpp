@@ -1,0 +1,19 @@
+#pragma once
+#include <pistache/router.h>
+
+#include "api/app.hpp"
+#include "common/jwt.hpp"
+
+namespace checkout::api {
+
+struct Caller {
+    Claims claims;
+    long long user_id = 0;
+};
+
+// Verifies the bearer token and resolves (creating on first sight) the user. Throws 401.
+Caller Authenticate(const Pistache::Rest::Request& req, App& app);
+// As Authenticate, then 403 unless the token has role admin.
+Caller AuthenticateAdmin(const Pistache::Rest::Request& req, App& app);
+
+}  // namespace checkout::api

@@ -1,0 +1,41 @@
+#pragma once
+// The one wrapper around every route (CPP_NOTES 7: Pistache turns exceptions into text 500s that
+// leak internals). Handlers return a Reply or throw AppError; the wrapper writes JSON or
+// application/problem+json (RFC 9457), logs with a request id, and never lets an exception escape.
+#include <pistache/http.h>
+#include <pistache/router.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace checkout::api {
+
+inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;
+
+struct Reply {
+    int status = 200;
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct RequestContext {
+    std::string request_id;
+};
+
+using Handler = std::function<Reply(const Pistache::Rest::Request&, RequestContext&)>;
+
+Pistache::Rest::Route::Handler Guard(Handler h);
+std::string ProblemJson(const AppError& e, const std::string& instance, const std::string& request_id);
+
+// Path and query helpers that answer 404/422 instead of Pistache's "Bad lexical cast" 500.
+long long PathId(const Pistache::Rest::Request& req, const char* name);
+std::string PathParam(const Pistache::Rest::Request& req, const char* name);
+int QueryInt(const Pistache::Rest::Request& req, const char* name, int fallback, int lo, int hi);
+std::optional<std::string> Header(const Pistache::Rest::Request& req, const std::string& name);
+
+}  // namespace checkout::api

@@ -1,0 +1,14 @@
+#pragma once
+// Each file in api/routes/ registers the endpoints of one resource.
+#include <pistache/router.h>
+
+#include "api/app.hpp"
+
+namespace checkout::api {
+
+void RegisterHealthRoutes(Pistache::Rest::Router& r, App& app);
+void RegisterProductRoutes(Pistache::Rest::Router& r, App& app);
+void RegisterOrderRoutes(Pistache::Rest::Router& r, App& app);
+void RegisterJobRoutes(Pistache::Rest::Router& r, App& app);
+
+}  // namespace checkout::api

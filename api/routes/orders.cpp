@@ -1,0 +1,46 @@
+// Orders: POST answers 202 at once with a status URL; the order-heavy worker does the rest.
+#include "api/auth.hpp"
+#include "api/http_support.hpp"
+#include "api/routes.hpp"
+#include "common/orders/order_store.hpp"
+
+namespace checkout::api {
+
+using namespace Pistache;
+
+void RegisterOrderRoutes(Rest::Router& r, App& app) {
+    Rest::Routes::Post(r, "/api/v1/orders", Guard([&app](const Rest::Request& req, RequestContext&) {
+                           auto caller = Authenticate(req, app);
+                           auto order = ParseOrderRequest(req.body());
+                           std::optional<IdempotencyKey> idem;
+                           if (auto key = Header(req, "Idempotency-Key")) {
+                               if (key->empty() || key->size() > 300)
+                                   throw AppError(ErrorCode::kValidationFailed, "The Idempotency-Key header is invalid.",
+                                                  std::vector<FieldError>{{"Idempotency-Key", "must be 1 to 300 characters"}});
+                               idem = IdempotencyKey{*key, Fingerprint(CanonicalJson(order))};
+                           }
+                           auto conn = app.pool.acquire();
+                           auto placed = PlaceOrder(*conn, app.queues, caller.user_id, order, idem);
+                           Reply reply{placed.status, placed.body, {}};
+                           if (!placed.order_id.empty())
+                               reply.headers.emplace_back("Location", "/api/v1/orders/" + placed.order_id);
+                           if (placed.replayed) reply.headers.emplace_back("Idempotent-Replayed", "true");
+                           return reply;
+                       }));
+    Rest::Routes::Get(r, "/api/v1/orders/:id", Guard([&app](const Rest::Request& req, RequestContext&) {
+                          auto caller = Authenticate(req, app);
+                          auto conn = app.pool.acquire();
+                          auto json = OrderJson(*conn, caller.user_id, PathParam(req, ":id"));
+                          if (!json) throw AppError(ErrorCode::kNotFound, "No such order.");
+                          return Reply{200, *json, {}};
+                      }));
+    Rest::Routes::Get(r, "/api/v1/orders/:id/status", Guard([&app](const Rest::Request& req, RequestContext&) {
+                          auto caller = Authenticate(req, app);
+                          auto conn = app.pool.acquire();
+                          auto json = OrderStatusJson(*conn, caller.user_id, PathParam(req, ":id"));
+                          if (!json) throw AppError(ErrorCode::kNotFound, "No such order.");
+                          return Reply{200, *json, {}};
+                      }));
+}
+
+}  // namespace checkout::api
