@@ -35,6 +35,21 @@ std::string ProblemJson(const AppError& e, const std::string& instance, const st
 
 namespace {
 
+// Pistache 0.0.5 does not write raw headers into responses, only Header objects; this one carries
+// any name and value.
+class NamedHeader : public Http::Header::Header {
+public:
+    NamedHeader(std::string name, std::string value) : name_(std::move(name)), value_(std::move(value)) {}
+    const char* name() const override { return name_.c_str(); }
+    void write(std::ostream& os) const override { os << value_; }
+#ifdef SAFE_HEADER_CAST
+    uint64_t hash() const override { return std::hash<std::string>{}(name_); }
+#endif
+
+private:
+    std::string name_, value_;
+};
+
 std::string NextRequestId() {
     static std::atomic<unsigned long long> counter{0};
     static const auto boot = std::chrono::steady_clock::now().time_since_epoch().count();
@@ -46,8 +61,8 @@ std::string NextRequestId() {
 void Send(Http::ResponseWriter& response, int status, const std::string& body, const char* content_type,
           const std::vector<std::pair<std::string, std::string>>& headers, const std::string& request_id) {
     response.headers().add<Http::Header::ContentType>(Http::Mime::MediaType::fromString(content_type));
-    response.headers().addRaw(Http::Header::Raw("X-Request-Id", request_id));
-    for (const auto& [k, v] : headers) response.headers().addRaw(Http::Header::Raw(k, v));
+    response.headers().add(std::make_shared<NamedHeader>("X-Request-Id", request_id));
+    for (const auto& [k, v] : headers) response.headers().add(std::make_shared<NamedHeader>(k, v));
     response.send(static_cast<Http::Code>(status), body);
 }
 

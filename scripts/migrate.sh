@@ -11,7 +11,7 @@ for f in "$here"/migrations/[0-9]*.sql; do
     v="$(basename "$f" .sql)"
     psql_ <<SQL
 BEGIN;
-SELECT pg_advisory_xact_lock(727274001);
+SELECT pg_advisory_xact_lock(727274001) AS locked \gset
 SELECT NOT EXISTS (SELECT 1 FROM schema_migrations WHERE version = '$v') AS needed \gset
 \if :needed
 \echo applying $v

@@ -1,0 +1,115 @@
+# Sourced by run.sh and test.sh: a private PostgreSQL and RabbitMQ on loopback, under a git-ignored
+# folder, on ports that do not clash with system instances. Each function prints nothing on success
+# but what a person needs to see.
+#
+#   services_start DIR PG_PORT AMQP_PORT   -> exports DATABASE_URL and AMQP_URL
+#   services_stop DIR
+#   rabbit_stop DIR / rabbit_start DIR AMQP_PORT   (tests stop and start the broker)
+
+PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+
+pg_start() {
+    local dir="$1" port="$2"
+    mkdir -p "$dir"
+    if [ ! -s "$dir/pgdata/PG_VERSION" ]; then
+        rm -rf "$dir/pgdata"
+        install -d -o postgres -g postgres "$dir/pgdata" "$dir/pgsock" "$dir/pglog"
+        su postgres -s /bin/sh -c "'$PG_BIN/initdb' -D '$dir/pgdata' -A trust -U postgres -E UTF8 >/dev/null"
+        cat >> "$dir/pgdata/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$dir/pgsock'
+max_connections = 300
+shared_buffers = 256MB
+CONF
+    fi
+    install -d -o postgres -g postgres "$dir/pglog"
+    chown -R postgres:postgres "$dir/pgdata" "$dir/pgsock"
+    su postgres -s /bin/sh -c "'$PG_BIN/pg_ctl' -D '$dir/pgdata' -l '$dir/pglog/postgres.log' -w -t 60 start >/dev/null" || {
+        echo "PostgreSQL did not start; see $dir/pglog/postgres.log" >&2
+        tail -n 20 "$dir/pglog/postgres.log" >&2
+        return 1
+    }
+    su postgres -s /bin/sh -c "psql -h 127.0.0.1 -p $port -U postgres -tAc \"SELECT 1 FROM pg_database WHERE datname='checkout'\"" | grep -q 1 ||
+        su postgres -s /bin/sh -c "createdb -h 127.0.0.1 -p $port -U postgres checkout"
+    export DATABASE_URL="postgresql://postgres@127.0.0.1:$port/checkout"
+}
+
+pg_stop() {
+    local dir="$1"
+    [ -f "$dir/pgdata/postmaster.pid" ] && su postgres -s /bin/sh -c "'$PG_BIN/pg_ctl' -D '$dir/pgdata' -m fast -w stop >/dev/null" || true
+}
+
+rabbit_env() {
+    local dir="$1" port="$2"
+    export RABBITMQ_NODENAME="checkout-$port@localhost"
+    export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+    export RABBITMQ_NODE_PORT="$port"
+    export RABBITMQ_DIST_PORT="$((port + 1))"
+    export RABBITMQ_MNESIA_BASE="$dir/rabbitmq/mnesia"
+    export RABBITMQ_LOG_BASE="$dir/rabbitmq/log"
+    export RABBITMQ_PID_FILE="$dir/rabbitmq/rabbit.pid"
+    export RABBITMQ_ENABLED_PLUGINS_FILE="$dir/rabbitmq/enabled_plugins"
+    export RABBITMQ_CONFIG_FILE="$dir/rabbitmq/rabbitmq"
+}
+
+rabbit_start() {
+    local dir="$1" port="$2"
+    rabbit_env "$dir" "$port"
+    mkdir -p "$dir/rabbitmq/mnesia" "$dir/rabbitmq/log"
+    echo '[].' > "$dir/rabbitmq/enabled_plugins"
+    cat > "$dir/rabbitmq/rabbitmq.conf" <<CONF
+loopback_users = none
+# A handler is bounded by its queue's time_limit; the broker's own guard is a backstop.
+consumer_timeout = 3600000
+CONF
+    chown -R rabbitmq:rabbitmq "$dir/rabbitmq"
+    # -detached fails silently here; run it in the background and wait for the node instead.
+    nohup rabbitmq-server > "$dir/rabbitmq/stdout.log" 2>&1 &
+    echo $! > "$dir/rabbitmq/launcher.pid"
+    # await_startup fails at once while the node is not yet reachable, so poll it (about 10 s).
+    local ok=0
+    for _ in $(seq 1 120); do
+        if rabbitmqctl -n "$RABBITMQ_NODENAME" -q await_startup --timeout 5 >/dev/null 2>&1; then ok=1; break; fi
+        if ! kill -0 "$(cat "$dir/rabbitmq/launcher.pid")" 2>/dev/null; then break; fi
+        sleep 0.5
+    done
+    if [ "$ok" != 1 ]; then
+        echo "RabbitMQ did not start; see $dir/rabbitmq/log and $dir/rabbitmq/stdout.log" >&2
+        tail -n 20 "$dir/rabbitmq/stdout.log" >&2
+        return 1
+    fi
+    export AMQP_URL="amqp://guest:guest@127.0.0.1:$port/%2f"
+}
+
+rabbit_stop() {
+    local dir="$1" port="$2"
+    rabbit_env "$dir" "$port"
+    rabbitmqctl -n "$RABBITMQ_NODENAME" -q stop >/dev/null 2>&1 || true
+    if [ -f "$dir/rabbitmq/launcher.pid" ]; then
+        local pid; pid="$(cat "$dir/rabbitmq/launcher.pid")"
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        rm -f "$dir/rabbitmq/launcher.pid"
+    fi
+}
+
+services_start() {
+    local dir="$1" pg_port="$2" amqp_port="$3"
+    if [ -z "${DATABASE_URL:-}" ]; then
+        echo "starting PostgreSQL on 127.0.0.1:$pg_port (data in $dir/pgdata)"
+        pg_start "$dir" "$pg_port" || return 1
+        STARTED_PG=1
+    fi
+    if [ -z "${AMQP_URL:-}" ]; then
+        echo "starting RabbitMQ on 127.0.0.1:$amqp_port (data in $dir/rabbitmq)"
+        rabbit_start "$dir" "$amqp_port" || return 1
+        STARTED_RABBIT=1
+    fi
+}
+
+services_stop() {
+    local dir="$1" pg_port="$2" amqp_port="$3"
+    [ "${STARTED_RABBIT:-0}" = 1 ] && rabbit_stop "$dir" "$amqp_port"
+    [ "${STARTED_PG:-0}" = 1 ] && pg_stop "$dir"
+    return 0
+}

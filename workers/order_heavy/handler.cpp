@@ -1,0 +1,81 @@
+#include "workers/order_heavy/handler.hpp"
+
+#include <rapidjson/document.h>
+
+#include <map>
+
+#include "common/error.hpp"
+#include "common/orders/stock_rules.hpp"
+
+namespace checkout {
+
+namespace {
+
+std::string PayloadOrderId(const Job& job) {
+    rapidjson::Document d;
+    d.Parse(job.payload_json.c_str());
+    if (!d.IsObject() || !d.HasMember("order_id") || !d["order_id"].IsString())
+        throw AppError(ErrorCode::kValidationFailed, "order.process payload has no order_id");
+    return d["order_id"].GetString();
+}
+
+std::vector<OrderLine> RequestedLines(std::string_view json) {
+    rapidjson::Document d;
+    d.Parse(json.data(), json.size());
+    std::vector<OrderLine> lines;
+    if (!d.IsArray()) throw AppError(ErrorCode::kInternal, "stored order items are not an array");
+    for (const auto& v : d.GetArray())
+        lines.push_back(OrderLine{v["product_id"].GetInt64(), v["quantity"].GetInt()});
+    return lines;
+}
+
+std::string Join(const std::vector<OrderLine>& lines, bool ids) {
+    std::string s = "{";
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (i) s += ",";
+        s += std::to_string(ids ? lines[i].product_id : lines[i].quantity);
+    }
+    return s + "}";
+}
+
+}  // namespace
+
+Outcome ProcessOrder(PgTransaction& tx, const Job& job) {
+    const auto order_id = PayloadOrderId(job);
+    auto order = tx.exec("SELECT status, requested_items::text, failure_reason FROM orders WHERE id = $1 FOR UPDATE",
+                         {order_id});
+    if (order.rows() == 0) throw AppError(ErrorCode::kNotFound, "order " + order_id + " does not exist");
+    const auto status = order.str(0, 0);
+    if (status == "failed") return Outcome::Failed(order.opt(0, 2).value_or("FAILED"), "order was already failed");
+    if (status != "pending") return Outcome::Succeeded();  // processed before: a redelivery changes nothing
+
+    const auto merged = MergeLines(RequestedLines(order.get(0, 1)));
+    // Locks in product id order, so that orders sharing products cannot deadlock.
+    auto rows = tx.exec("SELECT id, stock FROM products WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE",
+                        {Join(merged, true)});
+    std::map<long long, long long> stock;
+    for (int i = 0; i < rows.rows(); ++i) stock[rows.integer(i, 0)] = rows.integer(i, 1);
+
+    if (auto short_id = FirstShortProduct(merged, stock)) {
+        tx.exec("UPDATE orders SET status = 'failed', failure_reason = 'INSUFFICIENT_STOCK', updated_at = now() "
+                "WHERE id = $1",
+                {order_id});
+        return Outcome::Failed("INSUFFICIENT_STOCK", "product " + std::to_string(*short_id) + " has too little stock");
+    }
+    auto taken = tx.exec(
+        "UPDATE products p SET stock = p.stock - v.q FROM unnest($1::bigint[], $2::int[]) AS v(id, q) "
+        "WHERE p.id = v.id AND p.stock >= v.q",
+        {Join(merged, true), Join(merged, false)});
+    if (taken.affected() != static_cast<int>(merged.size()))
+        throw AppError(ErrorCode::kInternal, "stock changed under a row lock");  // cannot happen; rolls back
+    tx.exec(
+        "INSERT INTO order_items (order_id, product_id, quantity, unit_price) "
+        "SELECT $1, x.product_id, sum(x.quantity), max(x.unit_price) "
+        "FROM orders o, jsonb_to_recordset(o.requested_items) AS x(product_id bigint, quantity int, unit_price bigint) "
+        "WHERE o.id = $1 GROUP BY x.product_id",
+        {order_id});
+    tx.exec("UPDATE orders SET status = 'confirmed', updated_at = now() WHERE id = $1", {order_id});
+    return Outcome::Succeeded();
+}
+
+}  // namespace checkout

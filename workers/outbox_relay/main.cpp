@@ -1,0 +1,38 @@
+// outbox-relay: publishes the transactional outbox to RabbitMQ (see relay.hpp).
+#include <signal.h>
+
+#include <iostream>
+#include <thread>
+
+#include "common/log.hpp"
+#include "workers/outbox_relay/relay.hpp"
+
+int main() {
+    using namespace checkout;
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+    InitLogging("outbox-relay");
+    Environment env;
+    QueuesConfig cfg;
+    try {
+        env = LoadEnvironment({.database = true, .amqp = true, .jwt = false});
+        cfg = LoadQueuesYaml(env.queues_file);
+    } catch (const ConfigError& e) {
+        std::cerr << "configuration error: " << e.what() << "\n";
+        return 2;
+    }
+    std::atomic<bool> stop{false};
+    RelayStats stats;
+    std::thread worker([&] { RunRelay(env, cfg, stop, stats); });
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("signal {}: stopping after the current batch", sig);
+    stop = true;
+    worker.join();
+    spdlog::info("stopped; published {} messages", stats.published.load());
+    return 0;
+}

@@ -1,0 +1,21 @@
+#pragma once
+// The outbox relay (DESIGN 5.1): publishes committed outbox rows whose time has come to RabbitMQ with
+// publisher confirms, then deletes them. Rows are deleted only after the broker confirmed them, so a
+// crash anywhere means a message is published again, never lost (handlers are idempotent).
+//
+// Several relays may run: one holds a PostgreSQL advisory lock and works, the others wait to take
+// over. It is woken by NOTIFY at commit and otherwise sleeps until the next delayed row is due.
+#include <atomic>
+
+#include "common/config.hpp"
+
+namespace checkout {
+
+struct RelayStats {
+    std::atomic<long long> published{0};
+};
+
+// Runs until `stop` becomes true. Survives restarts of PostgreSQL and RabbitMQ.
+void RunRelay(const Environment& env, const QueuesConfig& cfg, const std::atomic<bool>& stop, RelayStats& stats);
+
+}  // namespace checkout

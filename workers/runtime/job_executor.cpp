@@ -1,0 +1,99 @@
+#include "workers/runtime/job_executor.hpp"
+
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "common/retry_policy.hpp"
+
+namespace checkout {
+
+namespace {
+
+struct Failure {
+    bool retryable;
+    bool in_doubt;
+    std::string error;  // "CODE: detail", stored as last_error
+};
+
+Failure Classify(const std::exception_ptr& ep) {
+    try {
+        std::rethrow_exception(ep);
+    } catch (const AppError& e) {
+        const auto d = Disposition(e.code());
+        const std::string detail = e.internal_detail().empty() ? e.public_message() : e.internal_detail();
+        return {d == JobDisposition::kRetry, d == JobDisposition::kInDoubt, std::string(CodeName(e.code())) + ": " + detail};
+    } catch (const PgError& e) {
+        // A connection lost while the transaction was open means it did not commit, except at
+        // COMMIT itself; both are settled by redelivery, which the idempotent handler absorbs.
+        return {true, e.connection_lost(), std::string("DATABASE: ") + e.what()};
+    } catch (const std::exception& e) {
+        return {true, false, std::string("INTERNAL: ") + e.what()};
+    }
+}
+
+}  // namespace
+
+ExecutionResult ExecuteJob(PgConnection& conn, const QueueConfig& queue, const HandlerRegistry& handlers,
+                           const std::string& body) {
+    auto job = ParseEnvelope(body);
+    if (!job) return {Settlement::kDeadLetter, "", "malformed message"};
+    ExecutionResult result{Settlement::kAck, job->id, ""};
+
+    auto handler = handlers.find(job->type);
+    if (handler == handlers.end()) {
+        PgTransaction tx(conn);
+        MarkFinished(tx, job->id, JobState::kDead, "NO_HANDLER: queue " + queue.name + " has no handler for " + job->type);
+        tx.commit();
+        return {Settlement::kDeadLetter, job->id, "no handler for " + job->type};
+    }
+
+    const auto attempts = MarkRunning(conn, job->id);
+    if (!attempts) {
+        result.summary = "duplicate delivery of a finished job";
+        return result;
+    }
+
+    std::exception_ptr failure;
+    try {
+        PgTransaction tx(conn);
+        tx.exec("SELECT set_config('statement_timeout', $1, true)", {std::to_string(queue.time_limit.count())});
+        Outcome outcome = handler->second(tx, *job);
+        if (outcome.succeeded) {
+            MarkFinished(tx, job->id, JobState::kSucceeded, std::nullopt);
+            result.summary = "succeeded";
+        } else {
+            MarkFinished(tx, job->id, JobState::kFailed, outcome.code + ": " + outcome.message);
+            result.summary = "failed: " + outcome.code;
+        }
+        tx.commit();
+        return result;
+    } catch (...) {
+        failure = std::current_exception();
+    }
+
+    const Failure f = Classify(failure);
+    if (f.in_doubt) {
+        return {Settlement::kRequeue, job->id, "in doubt, delivering again: " + f.error};
+    }
+    try {
+        PgTransaction tx(conn);
+        if (!f.retryable) {
+            MarkFinished(tx, job->id, JobState::kFailed, f.error);
+            tx.commit();
+            return {Settlement::kAck, job->id, "failed: " + f.error};
+        }
+        if (*attempts > queue.max_retries) {
+            MarkFinished(tx, job->id, JobState::kDead, f.error);
+            tx.commit();
+            return {Settlement::kDeadLetter, job->id, "dead after " + std::to_string(*attempts) + " attempts: " + f.error};
+        }
+        const auto delay = NextDelay(queue.backoff, *attempts);
+        ScheduleRetry(tx, queue, *job, *attempts + 1, delay, f.error);
+        tx.commit();
+        return {Settlement::kAck, job->id,
+                "attempt " + std::to_string(*attempts) + " failed, retry in " + std::to_string(delay.count()) + "ms: " + f.error};
+    } catch (const std::exception& e) {
+        return {Settlement::kRequeue, job->id, std::string("cannot record the failure, delivering again: ") + e.what()};
+    }
+}
+
+}  // namespace checkout
