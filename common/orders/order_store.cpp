@@ -96,9 +96,9 @@ PlacedOrder PlaceOrder(PgConnection& conn, const QueuesConfig& cfg, long long us
 
     const std::string order_id = NewUuid();
     const std::string job_id = NewUuid();
-    std::string order_number = "ORD-" + order_id;
-    std::erase(order_number, '-');
-    order_number.insert(3, "-");
+    std::string hex = order_id;
+    std::erase(hex, '-');
+    const std::string order_number = "ORD-" + hex;
 
     JsonWriter payload;
     payload.StartObject().Key("order_id").String(order_id).EndObject();

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds and runs every test, starting and stopping its own PostgreSQL and RabbitMQ on loopback:
+#   1. unit and database tests (Catch2, ctest) in a Release build and an ASan/UBSan build;
+#   2. system tests (pytest) against the real API, relay and workers.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+scripts/install_deps.sh
+
+echo "== build (release) =="
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j2
+echo "== build (address + undefined behaviour sanitizers) =="
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCHECKOUT_SANITIZE=ON >/dev/null
+cmake --build build-asan -j2
+
+state="$root/.local/test"
+export TEST_PG_PORT="${TEST_PG_PORT:-55532}" TEST_AMQP_PORT="${TEST_AMQP_PORT:-56820}"
+source scripts/lib/services.sh
+unset DATABASE_URL AMQP_URL
+cleanup() {
+    trap - INT TERM EXIT
+    RUN_DIR="$state/run" scripts/start_workers.sh --stop >/dev/null 2>&1 || true
+    pkill -TERM -f "$state/api-marker" 2>/dev/null || true
+    services_stop "$state" "$TEST_PG_PORT" "$TEST_AMQP_PORT"
+}
+trap cleanup INT TERM EXIT
+# Hermetic: every run starts from empty servers.
+rabbit_stop "$state" "$TEST_AMQP_PORT"; pg_stop "$state"
+rm -rf "$state"
+services_start "$state" "$TEST_PG_PORT" "$TEST_AMQP_PORT"
+export DATABASE_URL AMQP_URL QUEUES_FILE="$root/queues.yaml"
+scripts/migrate.sh >/dev/null
+export TEST_STATE_DIR="$state" JWT_SECRET="test-secret-0123456789-0123456789-abcdef"
+
+echo "== unit and database tests (release) =="
+(cd build && ctest --output-on-failure)
+echo "== unit and database tests (sanitizers) =="
+(cd build-asan && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure)
+
+echo "== system tests =="
+/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/system

@@ -1,0 +1,170 @@
+// The worker contract (job_executor) and the order handler against the real PostgreSQL.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+
+#include "common/error.hpp"
+#include "common/job_store.hpp"
+#include "common/uuid.hpp"
+#include "workers/order_heavy/handler.hpp"
+#include "workers/runtime/job_executor.hpp"
+
+using namespace checkout;
+
+namespace {
+
+std::string DbUrl() {
+    const char* url = std::getenv("DATABASE_URL");
+    if (!url) FAIL("DATABASE_URL is not set: run through scripts/test.sh");
+    return url;
+}
+
+const QueuesConfig& Queues() {
+    static QueuesConfig cfg = LoadQueuesYaml(std::getenv("QUEUES_FILE") ? std::getenv("QUEUES_FILE") : "queues.yaml");
+    return cfg;
+}
+
+long long NewProduct(PgConnection& c, long long stock) {
+    return c.exec("INSERT INTO products (name, price, stock) VALUES ('db-test', 1000, $1) RETURNING id", {stock}).integer(0, 0);
+}
+
+long long Stock(PgConnection& c, long long product) {
+    return c.exec("SELECT stock FROM products WHERE id = $1", {product}).integer(0, 0);
+}
+
+// Places a pending order for `lines` the way the API does and returns its message body.
+std::string PlacePending(PgConnection& c, const std::vector<std::pair<long long, int>>& lines, std::string* order_id) {
+    const auto user = c.exec("INSERT INTO users (sub) VALUES ($1) RETURNING id", {NewUuid()}).integer(0, 0);
+    std::string items = "[";
+    for (std::size_t i = 0; i < lines.size(); ++i)
+        items += (i ? "," : "") + std::string("{\"product_id\":") + std::to_string(lines[i].first) +
+                 ",\"quantity\":" + std::to_string(lines[i].second) + ",\"unit_price\":1000}";
+    items += "]";
+    *order_id = NewUuid();
+    PgTransaction tx(c);
+    auto job = InsertJob(tx, Queues(), NewUuid(), "order.process", "{\"order_id\":\"" + *order_id + "\"}");
+    tx.exec("INSERT INTO orders (id, order_number, user_id, status, requested_items, shipping, total_amount, final_amount, job_id) "
+            "VALUES ($1, $2, $3, 'pending', $4::jsonb, '{}'::jsonb, 0, 0, $5)",
+            {*order_id, "T" + std::string(*order_id).substr(0, 8), user, items, job.id});
+    tx.commit();
+    return EnvelopeJson(job);
+}
+
+std::string Column(PgConnection& c, const std::string& sql, const std::string& id) { return c.exec(sql, {id}).str(0, 0); }
+
+HandlerRegistry OrderHandlers() { return {{"order.process", ProcessOrder}}; }
+
+}  // namespace
+
+TEST_CASE("an order is confirmed once however often its job is delivered") {
+    PgConnection c(DbUrl());
+    const auto p1 = NewProduct(c, 5), p2 = NewProduct(c, 5);
+    std::string order_id;
+    const auto body = PlacePending(c, {{p1, 2}, {p2, 1}, {p1, 1}}, &order_id);
+    const auto& q = Queues().Queue("order_heavy");
+
+    auto first = ExecuteJob(c, q, OrderHandlers(), body);
+    CHECK(first.settlement == Settlement::kAck);
+    auto second = ExecuteJob(c, q, OrderHandlers(), body);  // a redelivery
+    CHECK(second.settlement == Settlement::kAck);
+
+    CHECK(Stock(c, p1) == 2);  // 5 - (2 + 1): lines of one product count together, once
+    CHECK(Stock(c, p2) == 4);
+    CHECK(Column(c, "SELECT status FROM orders WHERE id = $1", order_id) == "confirmed");
+    CHECK(c.exec("SELECT count(*), sum(quantity) FROM order_items WHERE order_id = $1", {order_id}).str(0, 1) == "4");
+    CHECK(Column(c, "SELECT state FROM jobs WHERE id = (SELECT job_id FROM orders WHERE id = $1)", order_id) == "succeeded");
+    CHECK(Column(c, "SELECT attempts::text FROM jobs WHERE id = (SELECT job_id FROM orders WHERE id = $1)", order_id) == "1");
+}
+
+TEST_CASE("a short item fails the whole order and changes no stock") {
+    PgConnection c(DbUrl());
+    const auto plenty = NewProduct(c, 10), scarce = NewProduct(c, 1);
+    std::string order_id;
+    const auto body = PlacePending(c, {{plenty, 3}, {scarce, 2}}, &order_id);
+    auto r = ExecuteJob(c, Queues().Queue("order_heavy"), OrderHandlers(), body);
+    CHECK(r.settlement == Settlement::kAck);
+    CHECK(Stock(c, plenty) == 10);
+    CHECK(Stock(c, scarce) == 1);
+    CHECK(Column(c, "SELECT status || ':' || failure_reason FROM orders WHERE id = $1", order_id) == "failed:INSUFFICIENT_STOCK");
+    CHECK(Column(c, "SELECT state FROM jobs WHERE id = (SELECT job_id FROM orders WHERE id = $1)", order_id) == "failed");
+    CHECK(c.exec("SELECT 1 FROM order_items WHERE order_id = $1", {order_id}).rows() == 0);
+}
+
+TEST_CASE("retryable failures are rescheduled through the outbox with backoff, then succeed once") {
+    PgConnection c(DbUrl());
+    const auto product = NewProduct(c, 3);
+    std::string order_id;
+    auto body = PlacePending(c, {{product, 1}}, &order_id);
+    const auto job_id = ParseEnvelope(body)->id;
+    c.exec("DELETE FROM outbox WHERE job_id = $1", {job_id});  // as if the relay had published it
+
+    int calls = 0;
+    HandlerRegistry flaky{{"order.process", [&](PgTransaction& tx, const Job& job) {
+                               if (++calls <= 2) throw AppError(ErrorCode::kTransient, "gateway hiccup");
+                               return ProcessOrder(tx, job);
+                           }}};
+    QueueConfig q = Queues().Queue("order_heavy");
+    q.backoff = BackoffPolicy{Millis(1000), 2.0, Millis(60000), 0.1};
+    for (int attempt = 1; attempt <= 3; ++attempt) {
+        auto r = ExecuteJob(c, q, flaky, body);
+        REQUIRE(r.settlement == Settlement::kAck);
+        if (attempt < 3) {
+            auto job = c.exec("SELECT state, attempts, EXTRACT(EPOCH FROM next_attempt_at - now()) * 1000, last_error "
+                              "FROM jobs WHERE id = $1", {job_id});
+            CHECK(job.str(0, 0) == "retrying");
+            CHECK(job.integer(0, 1) == attempt);
+            const double wait_ms = std::stod(job.str(0, 2));
+            const double base = 1000.0 * (attempt == 1 ? 1 : 2);
+            CHECK(wait_ms <= base * 1.1 + 50);
+            CHECK(wait_ms >= base * 0.9 - 200);
+            CHECK(job.str(0, 3).find("TRANSIENT") != std::string::npos);
+            CHECK(Stock(c, product) == 3);  // nothing applied by a failed attempt
+            auto next = c.exec("SELECT body FROM outbox WHERE job_id = $1", {job_id});
+            REQUIRE(next.rows() == 1);
+            body = next.str(0, 0);
+            CHECK(ParseEnvelope(body)->attempt == attempt + 1);
+            c.exec("DELETE FROM outbox WHERE job_id = $1", {job_id});
+        }
+    }
+    CHECK(Column(c, "SELECT state || ':' || attempts FROM jobs WHERE id = $1", job_id) == "succeeded:3");
+    CHECK(Stock(c, product) == 2);
+}
+
+TEST_CASE("a final failure ends the job failed at once; exhausted retries end it dead") {
+    PgConnection c(DbUrl());
+    const auto product = NewProduct(c, 3);
+    std::string order_id;
+    auto body = PlacePending(c, {{product, 1}}, &order_id);
+    const auto job_id = ParseEnvelope(body)->id;
+    c.exec("DELETE FROM outbox WHERE job_id = $1", {job_id});
+    HandlerRegistry refuses{{"order.process", [](PgTransaction&, const Job&) -> Outcome {
+                                 throw AppError(ErrorCode::kValidationFailed, "bad payload");
+                             }}};
+    auto r = ExecuteJob(c, Queues().Queue("order_heavy"), refuses, body);
+    CHECK(r.settlement == Settlement::kAck);
+    CHECK(Column(c, "SELECT state || ':' || attempts FROM jobs WHERE id = $1", job_id) == "failed:1");
+    CHECK(c.exec("SELECT 1 FROM outbox WHERE job_id = $1", {job_id}).rows() == 0);
+
+    body = PlacePending(c, {{product, 1}}, &order_id);
+    const auto dead_id = ParseEnvelope(body)->id;
+    HandlerRegistry broken{{"order.process", [](PgTransaction&, const Job&) -> Outcome {
+                                throw AppError(ErrorCode::kTransient, "always down");
+                            }}};
+    QueueConfig q = Queues().Queue("order_heavy");
+    q.max_retries = 1;
+    CHECK(ExecuteJob(c, q, broken, body).settlement == Settlement::kAck);         // attempt 1: retry
+    CHECK(ExecuteJob(c, q, broken, body).settlement == Settlement::kDeadLetter);  // attempt 2: dead
+    CHECK(Column(c, "SELECT state || ':' || attempts FROM jobs WHERE id = $1", dead_id) == "dead:2");
+    CHECK(Column(c, "SELECT last_error FROM jobs WHERE id = $1", dead_id).find("always down") != std::string::npos);
+    CHECK(Stock(c, product) == 3);
+}
+
+TEST_CASE("malformed messages and unknown job types are dead-lettered") {
+    PgConnection c(DbUrl());
+    const auto& q = Queues().Queue("order_heavy");
+    CHECK(ExecuteJob(c, q, OrderHandlers(), "not json").settlement == Settlement::kDeadLetter);
+    CHECK(ExecuteJob(c, q, OrderHandlers(), R"({"id":"x"})").settlement == Settlement::kDeadLetter);
+    std::string order_id;
+    auto body = PlacePending(c, {{NewProduct(c, 1), 1}}, &order_id);
+    CHECK(ExecuteJob(c, q, HandlerRegistry{}, body).settlement == Settlement::kDeadLetter);
+}

@@ -1,0 +1,125 @@
+#include <catch2/catch.hpp>
+
+#include "common/config.hpp"
+
+using namespace checkout;
+
+namespace {
+const char* kValid = R"(
+queues:
+  order_heavy:
+    routing_key: order.heavy
+    prefetch: 10
+    max_retries: 3
+    backoff: {initial: 100ms, multiplier: 2, cap: 2s, jitter: 0.1}
+    time_limit: 5s
+    dead_letter_queue: order_heavy.dead
+    workers: 2
+    binary: worker-order-heavy
+    job_types: [order.process]
+)";
+
+std::string Replace(std::string text, const std::string& from, const std::string& to) {
+    auto pos = text.find(from);
+    REQUIRE(pos != std::string::npos);
+    return text.replace(pos, from.size(), to);
+}
+
+std::string ErrorSetting(const std::string& yaml) {
+    try {
+        ParseQueuesYaml(yaml);
+    } catch (const ConfigError& e) {
+        return e.setting();
+    }
+    return "<no error>";
+}
+}  // namespace
+
+TEST_CASE("a valid queues.yaml is read with its defaults") {
+    auto cfg = ParseQueuesYaml(kValid);
+    REQUIRE(cfg.queues.size() == 1);
+    const auto& q = cfg.Queue("order_heavy");
+    CHECK(q.type == "quorum");
+    CHECK(q.prefetch == 10);
+    CHECK(q.backoff.initial == Millis(100));
+    CHECK(q.backoff.cap == Millis(2000));
+    CHECK(q.time_limit == Millis(5000));
+    CHECK(&cfg.QueueForJobType("order.process") == &q);
+    CHECK_THROWS_AS(cfg.QueueForJobType("nope"), ConfigError);
+}
+
+TEST_CASE("the project's own queues.yaml is valid") {
+    auto cfg = LoadQueuesYaml(std::string(std::getenv("QUEUES_FILE") ? std::getenv("QUEUES_FILE") : "../queues.yaml"));
+    CHECK(cfg.queues.size() == 4);
+    for (const char* q : {"payment_confirm", "order_heavy", "points", "external_api"}) CHECK_NOTHROW(cfg.Queue(q));
+}
+
+TEST_CASE("each malformed setting is named in its error") {
+    CHECK(ErrorSetting(Replace(kValid, "prefetch: 10", "prefetch: ten")) == "queues.order_heavy.prefetch");
+    CHECK(ErrorSetting(Replace(kValid, "prefetch: 10", "prefetch: 0")) == "queues.order_heavy.prefetch");
+    CHECK(ErrorSetting(Replace(kValid, "max_retries: 3", "max_retries: -1")) == "queues.order_heavy.max_retries");
+    CHECK(ErrorSetting(Replace(kValid, "initial: 100ms", "initial: soon")) == "queues.order_heavy.backoff.initial");
+    CHECK(ErrorSetting(Replace(kValid, "multiplier: 2", "multiplier: 0.5")) == "queues.order_heavy.backoff.multiplier");
+    CHECK(ErrorSetting(Replace(kValid, "jitter: 0.1", "jitter: 2")) == "queues.order_heavy.backoff.jitter");
+    CHECK(ErrorSetting(Replace(kValid, "cap: 2s", "cap: 10ms")) == "queues.order_heavy.backoff.cap");
+    CHECK(ErrorSetting(Replace(kValid, "time_limit: 5s", "time_limit: 5 hours")) == "queues.order_heavy.time_limit");
+    CHECK(ErrorSetting(Replace(kValid, "workers: 2", "workers: many")) == "queues.order_heavy.workers");
+    CHECK(ErrorSetting(Replace(kValid, "job_types: [order.process]", "job_types: []")) == "queues.order_heavy.job_types");
+    CHECK(ErrorSetting(Replace(kValid, "    workers: 2\n", "    workers: 2\n    colour: blue\n")) == "queues.order_heavy.colour");
+    CHECK(ErrorSetting(Replace(kValid, "    routing_key: order.heavy\n", "")) == "queues.order_heavy.routing_key");
+    CHECK(ErrorSetting(Replace(kValid, "prefetch: 10", "type: fancy\n    prefetch: 10")) == "queues.order_heavy.type");
+    CHECK(ErrorSetting("queues: [1, 2]") == "queues");
+    CHECK(ErrorSetting("queues: {a: [") == "queues.yaml");
+}
+
+TEST_CASE("durations") {
+    CHECK(ParseDuration("250ms", "x") == Millis(250));
+    CHECK(ParseDuration("2s", "x") == Millis(2000));
+    CHECK(ParseDuration("5m", "x") == Millis(300000));
+    CHECK_THROWS_AS(ParseDuration("0s", "x"), ConfigError);
+    CHECK_THROWS_AS(ParseDuration("1h", "x"), ConfigError);
+    CHECK_THROWS_AS(ParseDuration("-1s", "x"), ConfigError);
+}
+
+namespace {
+std::map<std::string, std::string> g_env;
+std::optional<std::string> FakeEnv(const char* name) {
+    auto it = g_env.find(name);
+    if (it == g_env.end()) return std::nullopt;
+    return it->second;
+}
+std::string EnvErrorSetting() {
+    try {
+        LoadEnvironment({.database = true, .amqp = true, .jwt = true}, FakeEnv);
+    } catch (const ConfigError& e) {
+        return e.setting();
+    }
+    return "<no error>";
+}
+}  // namespace
+
+TEST_CASE("each missing or malformed environment variable is named") {
+    g_env = {{"DATABASE_URL", "postgresql://u@h/db"}, {"AMQP_URL", "amqp://g:g@h:1/%2f"},
+             {"JWT_SECRET", std::string(40, 'k')}};
+    CHECK(EnvErrorSetting() == "<no error>");
+    auto base = g_env;
+    g_env.erase("DATABASE_URL");
+    CHECK(EnvErrorSetting() == "DATABASE_URL");
+    g_env = base;
+    g_env["DATABASE_URL"] = "mysql://x";
+    CHECK(EnvErrorSetting() == "DATABASE_URL");
+    g_env = base;
+    g_env["AMQP_URL"] = "http://broker";
+    CHECK(EnvErrorSetting() == "AMQP_URL");
+    g_env = base;
+    g_env["JWT_SECRET"] = "short";
+    CHECK(EnvErrorSetting() == "JWT_SECRET");
+    g_env = base;
+    g_env["API_PORT"] = "80a";
+    CHECK(EnvErrorSetting() == "API_PORT");
+    g_env["API_PORT"] = "70000";
+    CHECK(EnvErrorSetting() == "API_PORT");
+    g_env = base;
+    g_env["DB_POOL_SIZE"] = "0";
+    CHECK(EnvErrorSetting() == "DB_POOL_SIZE");
+}
