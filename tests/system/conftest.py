@@ -1,0 +1,128 @@
+"""System tests: the real API, outbox relay and workers, on the PostgreSQL and RabbitMQ that
+scripts/test.sh started (DATABASE_URL, AMQP_URL, TEST_STATE_DIR, TEST_AMQP_PORT)."""
+import asyncio
+import json
+import os
+import subprocess
+import time
+import uuid
+import urllib.request
+import urllib.error
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.path.join(ROOT, "build", "bin")
+STATE = os.environ.get("TEST_STATE_DIR", os.path.join(ROOT, ".local", "test"))
+RUN_DIR = os.path.join(STATE, "run")
+API_PORT = int(os.environ.get("TEST_API_PORT", "18181"))
+BASE = f"http://127.0.0.1:{API_PORT}"
+
+
+def sh(*args, check=True, env=None):
+    return subprocess.run(args, check=check, capture_output=True, text=True, env=env)
+
+
+def sql(query):
+    """One value (or rows of '|'-joined columns) from the test database."""
+    out = sh("psql", os.environ["DATABASE_URL"], "-tAX", "-c", query).stdout.strip()
+    return out
+
+
+def token(sub, role=""):
+    return sh(os.path.join(BIN, "checkout-token"), sub, role).stdout.strip()
+
+
+def request(method, path, body=None, tok=None, headers=None, raw=None):
+    """(status, headers, parsed JSON or text) of one HTTP call."""
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(BASE + path, data=data, method=method)
+    req.add_header("Content-Type", "application/json")
+    if tok:
+        req.add_header("Authorization", "Bearer " + tok)
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            status, hdrs, text = r.status, dict(r.headers), r.read().decode()
+    except urllib.error.HTTPError as e:
+        status, hdrs, text = e.code, dict(e.headers), e.read().decode()
+    try:
+        return status, hdrs, json.loads(text)
+    except ValueError:
+        return status, hdrs, text
+
+
+SHIPPING = {"name": "Kim", "phone": "010-0000-0000", "postal_code": "04524", "address": "Seoul"}
+
+
+def order_body(product_id, quantity=1):
+    return {"items": [{"product_id": product_id, "quantity": quantity}], "shipping": SHIPPING}
+
+
+def create_product(stock, price=1000, name="test product"):
+    status, _, body = request("POST", "/api/v1/admin/products", {"name": name, "price": price, "stock": stock},
+                              tok=token("admin-" + uuid.uuid4().hex, "admin"))
+    assert status == 201, body
+    return body["id"]
+
+
+def wait_until(predicate, timeout, what):
+    """Polls `predicate` until true; fails naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def final_status(order_id, tok, timeout=20):
+    def settled():
+        status, _, body = request("GET", f"/api/v1/orders/{order_id}/status", tok=tok)
+        assert status == 200, body
+        return body if body["status"] != "pending" else None
+    return wait_until(settled, timeout, f"order {order_id} to settle")
+
+
+def rabbit(action):
+    env = dict(os.environ)
+    cmd = f'source "{ROOT}/scripts/lib/services.sh" && rabbit_{action} "{STATE}" "{os.environ["TEST_AMQP_PORT"]}"'
+    subprocess.run(["bash", "-c", cmd], check=True, env=env, capture_output=True, timeout=180)
+
+
+def queue_depth(name):
+    env = dict(os.environ, RABBITMQ_NODENAME=f"checkout-{os.environ['TEST_AMQP_PORT']}@localhost")
+    out = sh("rabbitmqctl", "-n", env["RABBITMQ_NODENAME"], "-q", "list_queues", "name", "messages", env=env).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == name:
+            return int(parts[1])
+    raise AssertionError(f"queue {name} not found in {out!r}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def system():
+    """Starts the API and the workers of every queue for the whole session, stops them after."""
+    os.makedirs(RUN_DIR, exist_ok=True)
+    env = dict(os.environ, API_PORT=str(API_PORT), CHECKOUT_RUN_DIR=RUN_DIR, RUN_DIR=RUN_DIR,
+               QUEUES_FILE=os.path.join(ROOT, "queues.yaml"))
+    log = open(os.path.join(STATE, "api.log"), "ab")
+    api = subprocess.Popen([os.path.join(BIN, "checkout-api")], env=env, stdout=log, stderr=log)
+    os.makedirs(os.path.join(RUN_DIR, "pids"), exist_ok=True)
+    with open(os.path.join(RUN_DIR, "pids", "api.pid"), "w") as f:
+        f.write(str(api.pid))
+    subprocess.run([os.path.join(ROOT, "scripts", "start_workers.sh")], env=env, check=True)
+    wait_until(lambda: request("GET", "/ready")[0] == 200, 30, "the API to be ready")
+    yield
+    subprocess.run([os.path.join(ROOT, "scripts", "start_workers.sh"), "--stop"], env=env, check=False)
+    api.terminate()
+    api.wait(timeout=10)
+
+
+def run_concurrently(coro_factories, limit=None):
+    """Runs the coroutines at once on one event loop; returns their results in order."""
+    async def main():
+        return await asyncio.gather(*(f() for f in coro_factories))
+    return asyncio.run(main())
