@@ -80,12 +80,12 @@ Job InsertJob(PgTransaction& tx, const QueuesConfig& cfg, const std::string& job
               const std::string& payload_json) {
     const auto& q = cfg.QueueForJobType(type);
     Job job{job_id, type, q.name, payload_json, 1, NowIso()};
-    tx.exec("INSERT INTO jobs (id, type, queue, state, payload) VALUES ($1, $2, $3, 'queued', $4::jsonb)",
-            {job.id, job.type, job.queue, job.payload_json});
-    // pg_notify is delivered at commit, waking the relay without polling.
-    tx.exec("WITH o AS (INSERT INTO outbox (job_id, routing_key, body) VALUES ($1, $2, $3)) "
+    // One round trip for the job, its outbox row and the NOTIFY (delivered at commit) that wakes
+    // the relay without polling.
+    tx.exec("WITH j AS (INSERT INTO jobs (id, type, queue, state, payload) VALUES ($1, $2, $3, 'queued', $4::jsonb)), "
+            "o AS (INSERT INTO outbox (job_id, routing_key, body) VALUES ($1, $5, $6)) "
             "SELECT pg_notify('outbox', '')",
-            {job.id, q.routing_key, EnvelopeJson(job)});
+            {job.id, job.type, job.queue, job.payload_json, q.routing_key, EnvelopeJson(job)});
     return job;
 }
 

@@ -50,8 +50,18 @@ PgResult PgConnection::exec(std::string_view sql, const std::vector<PgParam>& pa
     values.reserve(params.size());
     for (const auto& p : params) values.push_back(p.value() ? p.value()->c_str() : nullptr);
     const std::string query(sql);
-    PGresult* raw = PQexecParams(conn_, query.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
-                                 nullptr, nullptr, 0);
+    // Only plannable statements can be prepared; transaction control and SET go through as they are.
+    const bool preparable = query.rfind("SELECT", 0) == 0 || query.rfind("INSERT", 0) == 0 ||
+                            query.rfind("UPDATE", 0) == 0 || query.rfind("DELETE", 0) == 0 ||
+                            query.rfind("WITH", 0) == 0;
+    PGresult* raw = nullptr;
+    std::string name;
+    if (preparable && PrepareOnce(query, static_cast<int>(values.size()), &name)) {
+        raw = PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0);
+    } else {
+        raw = PQexecParams(conn_, query.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+                           nullptr, 0);
+    }
     PgResult res(raw);
     const auto status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
@@ -63,6 +73,21 @@ PgResult PgConnection::exec(std::string_view sql, const std::vector<PgParam>& pa
     const char* state = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
     const bool lost = PQstatus(conn_) != CONNECTION_OK;
     throw PgError(std::string(PQerrorMessage(conn_)), state ? state : (lost ? "08006" : "XX000"), lost);
+}
+
+pg_conn* PgConnection::PrepareOnce(const std::string& sql, int nparams, std::string* name) {
+    if (auto it = prepared_.find(sql); it != prepared_.end()) {
+        *name = it->second;
+        return conn_;
+    }
+    const std::string candidate = "s" + std::to_string(prepared_.size() + 1);
+    PgResult res(PQprepare(conn_, candidate.c_str(), sql.c_str(), nparams, nullptr));
+    // On failure fall back to an unprepared execution, which reports the error with its SQLSTATE.
+    if (PQstatus(conn_) != CONNECTION_OK || PQresultStatus(reinterpret_cast<const PGresult*>(res.raw())) != PGRES_COMMAND_OK)
+        return nullptr;
+    prepared_.emplace(sql, candidate);
+    *name = candidate;
+    return conn_;
 }
 
 std::vector<std::string> PgConnection::wait_for_notifications(std::chrono::milliseconds timeout) {

@@ -42,8 +42,9 @@ long long PublishDue(PgConnection& db, std::unique_ptr<AmqpConnection>& mq, cons
         spdlog::debug("published {} messages", rows.rows());
         if (rows.rows() < kBatch) break;
     }
-    auto next = db.exec("SELECT GREATEST(0, CEIL(EXTRACT(EPOCH FROM (min(available_at) - now())) * 1000))::bigint FROM outbox");
-    if (next.is_null(0, 0)) return 1000;
+    auto next = db.exec("SELECT GREATEST(0, CEIL(EXTRACT(EPOCH FROM (available_at - now())) * 1000))::bigint "
+                        "FROM outbox ORDER BY available_at LIMIT 1");
+    if (next.rows() == 0) return 1000;
     return std::min<long long>(next.integer(0, 0), 1000);
 }
 
