@@ -56,6 +56,10 @@ rabbit_env() {
 rabbit_start() {
     local dir="$1" port="$2"
     rabbit_env "$dir" "$port"
+    if port_listening "$port"; then
+        echo "port $port is already in use; stop what holds it or choose another AMQP port" >&2
+        return 1
+    fi
     mkdir -p "$dir/rabbitmq/mnesia" "$dir/rabbitmq/log"
     echo '[].' > "$dir/rabbitmq/enabled_plugins"
     cat > "$dir/rabbitmq/rabbitmq.conf" <<CONF
@@ -82,6 +86,8 @@ CONF
     export AMQP_URL="amqp://guest:guest@127.0.0.1:$port/%2f"
 }
 
+port_listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 rabbit_stop() {
     local dir="$1" port="$2"
     rabbit_env "$dir" "$port"
@@ -91,6 +97,13 @@ rabbit_stop() {
         for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         rm -f "$dir/rabbitmq/launcher.pid"
     fi
+    # The Erlang VM can outlive `rabbitmqctl stop` briefly; a restart before the port is free
+    # fails with eaddrinuse. Wait for it, and kill the node if it lingers.
+    for _ in $(seq 1 150); do port_listening "$port" || return 0; sleep 0.2; done
+    pkill -KILL -f -- "-sname $RABBITMQ_NODENAME" 2>/dev/null || pkill -KILL -f -- "$RABBITMQ_NODENAME" 2>/dev/null || true
+    for _ in $(seq 1 50); do port_listening "$port" || return 0; sleep 0.2; done
+    echo "RabbitMQ on port $port would not stop" >&2
+    return 1
 }
 
 services_start() {
