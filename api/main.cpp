@@ -9,18 +9,14 @@
 #include "api/http_support.hpp"
 #include "api/routes.hpp"
 #include "common/log.hpp"
+#include "common/process.hpp"
 
 using namespace Pistache;
 using namespace checkout;
 
 int main() {
-    // Threads inherit the signal mask: block before Pistache starts any, then wait in sigwait.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    signal(SIGPIPE, SIG_IGN);
+    // Before Pistache starts any thread, so that they all inherit the mask.
+    sigset_t signals = BlockTerminationSignals();
 
     InitLogging("api");
     std::unique_ptr<api::App> app;

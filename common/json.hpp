@@ -10,6 +10,10 @@
 
 namespace checkout {
 
+// Parses a request body; throws AppError(kInvalidJson) when it is not JSON and
+// AppError(kValidationFailed, `what`) when it is JSON but not an object.
+rapidjson::Document ParseJsonObject(std::string_view body, const std::string& what);
+
 class JsonWriter {
 public:
     JsonWriter() : writer_(buffer_) {}

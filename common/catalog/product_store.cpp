@@ -1,7 +1,6 @@
 #include "common/catalog/product_store.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 
 #include "common/error.hpp"
 #include "common/json.hpp"
@@ -9,12 +8,7 @@
 namespace checkout {
 
 NewProduct ParseNewProduct(std::string_view body) {
-    rapidjson::Document d;
-    d.Parse(body.data(), body.size());
-    if (d.HasParseError())
-        throw AppError(ErrorCode::kInvalidJson, "The request body is not valid JSON.",
-                       rapidjson::GetParseError_En(d.GetParseError()));
-    if (!d.IsObject()) throw AppError(ErrorCode::kValidationFailed, "The product is invalid.", {{"", "must be a JSON object"}});
+    const auto d = ParseJsonObject(body, "The product is invalid.");
     std::vector<FieldError> errs;
     NewProduct p;
     auto name = d.FindMember("name");

@@ -1,7 +1,6 @@
 #include "common/orders/order_request.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 
 #include "common/error.hpp"
 #include "common/json.hpp"
@@ -42,12 +41,7 @@ private:
 }  // namespace
 
 OrderRequest ParseOrderRequest(std::string_view body) {
-    rapidjson::Document d;
-    d.Parse(body.data(), body.size());
-    if (d.HasParseError())
-        throw AppError(ErrorCode::kInvalidJson, "The request body is not valid JSON.",
-                       rapidjson::GetParseError_En(d.GetParseError()));
-    if (!d.IsObject()) throw AppError(ErrorCode::kValidationFailed, "The order is invalid.", {{"", "must be a JSON object"}});
+    const auto d = ParseJsonObject(body, "The order is invalid.");
 
     Checker c;
     OrderRequest req;

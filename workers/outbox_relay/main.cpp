@@ -5,16 +5,12 @@
 #include <thread>
 
 #include "common/log.hpp"
+#include "common/process.hpp"
 #include "workers/outbox_relay/relay.hpp"
 
 int main() {
     using namespace checkout;
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    signal(SIGPIPE, SIG_IGN);
+    sigset_t signals = BlockTerminationSignals();
     InitLogging("outbox-relay");
     Environment env;
     QueuesConfig cfg;

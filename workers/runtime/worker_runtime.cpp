@@ -16,6 +16,7 @@
 
 #include "common/amqp_connection.hpp"
 #include "common/log.hpp"
+#include "common/process.hpp"
 #include "workers/runtime/job_executor.hpp"
 
 namespace checkout {
@@ -135,12 +136,7 @@ Millis DrainTimeout(const QueueConfig& queue) {
 }  // namespace
 
 int RunWorker(const std::string& queue_name, const HandlerRegistry& handlers) {
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    signal(SIGPIPE, SIG_IGN);
+    sigset_t signals = BlockTerminationSignals();
 
     InitLogging("worker-" + queue_name);
     Environment env;
