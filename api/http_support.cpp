@@ -6,6 +6,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "api/executor.hpp"
 #include "common/json.hpp"
 #include "common/log.hpp"
 #include "common/pg_connection.hpp"
@@ -58,8 +59,16 @@ std::string NextRequestId() {
     return buf;
 }
 
-void Send(Http::ResponseWriter& response, int status, const std::string& body, const char* content_type,
-          const std::vector<std::pair<std::string, std::string>>& headers, const std::string& request_id) {
+void Send(const Rest::Request& req, Http::ResponseWriter& response, int status, const std::string& body,
+          const char* content_type, const std::vector<std::pair<std::string, std::string>>& headers,
+          const std::string& request_id) {
+    // HTTP/1.1 connections are persistent unless the client says otherwise, but Pistache 0.0.5
+    // closes them when the request has no Connection header; say keep-alive explicitly.
+    // (It pre-sets "Connection: Close" on the response before calling us, so replace that header.)
+    if (req.version() == Http::Version::Http11 && !req.headers().tryGet<Http::Header::Connection>()) {
+        response.headers().remove<Http::Header::Connection>();
+        response.headers().add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
+    }
     response.headers().add<Http::Header::ContentType>(Http::Mime::MediaType::fromString(content_type));
     response.headers().add(std::make_shared<NamedHeader>("X-Request-Id", request_id));
     for (const auto& [k, v] : headers) response.headers().add(std::make_shared<NamedHeader>(k, v));
@@ -68,39 +77,56 @@ void Send(Http::ResponseWriter& response, int status, const std::string& body, c
 
 }  // namespace
 
-Rest::Route::Handler Guard(Handler h) {
-    return [h = std::move(h)](const Rest::Request& req, Http::ResponseWriter response) {
-        RequestContext ctx{NextRequestId()};
-        const auto started = std::chrono::steady_clock::now();
-        int status = 500;
-        try {
-            if (req.body().size() > kMaxBodyBytes)
-                throw AppError(ErrorCode::kPayloadTooLarge,
-                               "The request body is larger than " + std::to_string(kMaxBodyBytes) + " bytes.");
-            Reply r = h(req, ctx);
-            status = r.status;
-            Send(response, r.status, r.body, "application/json", r.headers, ctx.request_id);
-        } catch (const AppError& e) {
-            status = HttpStatus(e.code());
-            if (status >= 500) spdlog::error("req={} {} {}: {}", ctx.request_id, Http::methodString(req.method()), req.resource(), e.what());
-            Send(response, status, ProblemJson(e, req.resource(), ctx.request_id), "application/problem+json", {},
-                 ctx.request_id);
-        } catch (const PgError& e) {
-            const AppError mapped(e.transient() ? ErrorCode::kUnavailable : ErrorCode::kInternal,
-                                  e.transient() ? "The service is busy; try again shortly." : "Internal error.");
-            status = HttpStatus(mapped.code());
-            spdlog::error("req={} {} database: {}", ctx.request_id, req.resource(), e.what());
-            Send(response, status, ProblemJson(mapped, req.resource(), ctx.request_id), "application/problem+json", {},
-                 ctx.request_id);
-        } catch (const std::exception& e) {
-            const AppError mapped(ErrorCode::kInternal, "Internal error.");
-            spdlog::error("req={} {} unexpected: {}", ctx.request_id, req.resource(), e.what());
-            Send(response, 500, ProblemJson(mapped, req.resource(), ctx.request_id), "application/problem+json", {},
-                 ctx.request_id);
+namespace {
+
+void RunGuarded(const Handler& h, const Rest::Request& req, Http::ResponseWriter& response) {
+    RequestContext ctx{NextRequestId()};
+    const auto started = std::chrono::steady_clock::now();
+    int status = 500;
+    auto problem = [&](const AppError& e) {
+        status = HttpStatus(e.code());
+        Send(req, response, status, ProblemJson(e, req.resource(), ctx.request_id), "application/problem+json", {},
+             ctx.request_id);
+    };
+    try {
+        if (req.body().size() > kMaxBodyBytes)
+            throw AppError(ErrorCode::kPayloadTooLarge,
+                           "The request body is larger than " + std::to_string(kMaxBodyBytes) + " bytes.");
+        Reply r = h(req, ctx);
+        status = r.status;
+        Send(req, response, r.status, r.body, "application/json", r.headers, ctx.request_id);
+    } catch (const AppError& e) {
+        if (HttpStatus(e.code()) >= 500)
+            spdlog::error("req={} {} {}: {}", ctx.request_id, Http::methodString(req.method()), req.resource(), e.what());
+        problem(e);
+    } catch (const PgError& e) {
+        spdlog::error("req={} {} database: {}", ctx.request_id, req.resource(), e.what());
+        problem(AppError(e.transient() ? ErrorCode::kUnavailable : ErrorCode::kInternal,
+                         e.transient() ? "The service is busy; try again shortly." : "Internal error."));
+    } catch (const std::exception& e) {
+        spdlog::error("req={} {} unexpected: {}", ctx.request_id, req.resource(), e.what());
+        problem(AppError(ErrorCode::kInternal, "Internal error."));
+    }
+    const auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+    spdlog::debug("req={} {} {} -> {} in {}us", ctx.request_id, Http::methodString(req.method()), req.resource(),
+                  status, us);
+}
+
+}  // namespace
+
+Rest::Route::Handler Guard(Executor& executor, Handler h) {
+    auto shared = std::make_shared<Handler>(std::move(h));
+    return [&executor, shared](const Rest::Request& req, Http::ResponseWriter response) {
+        // ResponseWriter is move-only and std::function wants copyable callables: share it.
+        auto writer = std::make_shared<Http::ResponseWriter>(std::move(response));
+        auto task = [shared, req, writer]() mutable { RunGuarded(*shared, req, *writer); };
+        if (!executor.Submit(task)) {
+            // Saturated: shed load at once rather than queue without bound.
+            RunGuarded([](const Rest::Request&, RequestContext&) -> Reply {
+                throw AppError(ErrorCode::kUnavailable, "The service is busy; try again shortly.", "handler queue full");
+            }, req, *writer);
         }
-        const auto us =
-            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
-        spdlog::debug("req={} {} {} -> {} in {}us", ctx.request_id, Http::methodString(req.method()), req.resource(), status, us);
         return Rest::Route::Result::Ok;
     };
 }

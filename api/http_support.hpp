@@ -29,7 +29,10 @@ struct RequestContext {
 
 using Handler = std::function<Reply(const Pistache::Rest::Request&, RequestContext&)>;
 
-Pistache::Rest::Route::Handler Guard(Handler h);
+class Executor;
+// Wraps a handler: runs it on `executor` (503 at once when its queue is full), maps errors to
+// problem+json, logs with a request id.
+Pistache::Rest::Route::Handler Guard(Executor& executor, Handler h);
 std::string ProblemJson(const AppError& e, const std::string& instance, const std::string& request_id);
 
 // Path and query helpers that answer 404/422 instead of Pistache's "Bad lexical cast" 500.

@@ -3,6 +3,12 @@
 #include <pistache/router.h>
 #include <signal.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 
 #include "api/app.hpp"
@@ -13,6 +19,30 @@
 
 using namespace Pistache;
 using namespace checkout;
+
+namespace {
+
+// Pistache 0.0.5 listens with a backlog of 128 and ignores Options::backlog. A burst of new
+// connections (a flash sale) overflows that, and every dropped SYN costs its buyer a one-second
+// retransmit. Linux lets listen() be called again on a listening socket to change the backlog (the
+// kernel caps it at net.core.somaxconn), so find our socket and do that.
+void RaiseListenBacklog(int port, int backlog) {
+    for (int fd = 0; fd < 1024; ++fd) {
+        int accepting = 0;
+        socklen_t len = sizeof(accepting);
+        sockaddr_in addr{};
+        socklen_t alen = sizeof(addr);
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) != 0 || !accepting) continue;
+        if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0 || addr.sin_family != AF_INET ||
+            ntohs(addr.sin_port) != port)
+            continue;
+        if (::listen(fd, backlog) != 0) spdlog::warn("cannot raise the listen backlog: {}", std::strerror(errno));
+        return;
+    }
+    spdlog::warn("listening socket for port {} not found; listen backlog stays at Pistache's 128", port);
+}
+
+}  // namespace
 
 int main() {
     // Before Pistache starts any thread, so that they all inherit the mask.
@@ -34,15 +64,16 @@ int main() {
     api::RegisterProductRoutes(router, *app);
     api::RegisterOrderRoutes(router, *app);
     api::RegisterJobRoutes(router, *app);
-    Rest::Routes::NotFound(router, api::Guard([](const Rest::Request&, api::RequestContext&) -> api::Reply {
+    Rest::Routes::NotFound(router, api::Guard(app->executor, [](const Rest::Request&, api::RequestContext&) -> api::Reply {
                                throw AppError(ErrorCode::kRouteNotFound, "No such endpoint.");
                            }));
 
     Http::Endpoint endpoint(Address(Ipv4::any(), Port(static_cast<uint16_t>(app->env.api_port))));
     // Pistache's own limit answers text/plain 413; keep it well above ours so that clients get
     // problem+json for anything up to 1 MiB.
+    // Reactor threads only parse and dispatch (handlers run on app->executor), so two suffice.
     endpoint.init(Http::Endpoint::options()
-                      .threads(app->env.api_threads)
+                      .threads(2)
                       .maxRequestSize(1 << 20)
                       .flags(Tcp::Options::ReuseAddr));
     endpoint.setHandler(router.handler());
@@ -52,10 +83,12 @@ int main() {
         std::cerr << "API_PORT: cannot listen on " << app->env.api_port << ": " << e.what() << "\n";
         return 2;
     }
+    RaiseListenBacklog(app->env.api_port, 4096);
     spdlog::info("listening on port {} with {} threads", app->env.api_port, app->env.api_threads);
     int sig = 0;
     sigwait(&signals, &sig);
     spdlog::info("signal {}: shutting down", sig);
     endpoint.shutdown();
+    app->executor.Stop();  // finish what was accepted before the pool and the database go away
     return 0;
 }

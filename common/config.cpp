@@ -212,7 +212,7 @@ Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup) {
         env.jwt_secret = *v;
     }
     env.api_port = EnvInt(lookup, "API_PORT", 8080, 1, 65535);
-    env.api_threads = EnvInt(lookup, "API_THREADS", 4, 1, 64);
+    env.api_threads = EnvInt(lookup, "API_THREADS", 16, 1, 256);
     env.db_pool_size = EnvInt(lookup, "DB_POOL_SIZE", 16, 1, 500);
     if (auto v = lookup("QUEUES_FILE"); v && !v->empty()) env.queues_file = *v;
     return env;

@@ -64,7 +64,7 @@ struct Environment {
     std::string jwt_secret;
     int api_port = 8080;
     std::string queues_file = "queues.yaml";
-    int api_threads = 4;
+    int api_threads = 16;  // handler threads (Pistache reactor threads only do I/O)
     int db_pool_size = 16;
 };
 

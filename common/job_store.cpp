@@ -76,39 +76,46 @@ std::optional<Job> ParseEnvelope(const std::string& body) {
     return j;
 }
 
+Job NewJob(const QueuesConfig& cfg, const std::string& job_id, const std::string& type, const std::string& payload_json) {
+    return Job{job_id, type, cfg.QueueForJobType(type).name, payload_json, 1, NowIso()};
+}
+
+std::vector<PgParam> JobInsertParams(const QueuesConfig& cfg, const Job& job) {
+    return {job.id, job.type, job.queue, job.payload_json, cfg.Queue(job.queue).routing_key, EnvelopeJson(job)};
+}
+
 Job InsertJob(PgTransaction& tx, const QueuesConfig& cfg, const std::string& job_id, const std::string& type,
               const std::string& payload_json) {
-    const auto& q = cfg.QueueForJobType(type);
-    Job job{job_id, type, q.name, payload_json, 1, NowIso()};
-    // One round trip for the job, its outbox row and the NOTIFY (delivered at commit) that wakes
-    // the relay without polling.
-    tx.exec("WITH j AS (INSERT INTO jobs (id, type, queue, state, payload) VALUES ($1, $2, $3, 'queued', $4::jsonb)), "
-            "o AS (INSERT INTO outbox (job_id, routing_key, body) VALUES ($1, $5, $6)) "
-            "SELECT pg_notify('outbox', '')",
-            {job.id, job.type, job.queue, job.payload_json, q.routing_key, EnvelopeJson(job)});
+    Job job = NewJob(cfg, job_id, type, payload_json);
+    tx.exec(std::string("WITH ") + kInsertJobCtes + " SELECT pg_notify('outbox', '')", JobInsertParams(cfg, job));
     return job;
 }
 
-std::optional<JobView> LoadJob(PgConnection& conn, const std::string& job_id) {
-    auto r = conn.exec(
-        "SELECT id, type, queue, state, attempts, "
-        "to_char(next_attempt_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), last_error, "
-        "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-        "to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
-        "FROM jobs WHERE id = $1",
-        {job_id});
-    if (r.rows() == 0) return std::nullopt;
+std::string JobColumns(const std::string& a) {
+    const std::string iso = " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+    return a + ".id, " + a + ".type, " + a + ".queue, " + a + ".state, " + a + ".attempts, to_char(" + a +
+           ".next_attempt_at" + iso + ", " + a + ".last_error, to_char(" + a + ".created_at" + iso + ", to_char(" + a +
+           ".finished_at" + iso;
+}
+
+JobView JobViewFromRow(const PgResult& r, int row, int c) {
     JobView v;
-    v.id = r.str(0, 0);
-    v.type = r.str(0, 1);
-    v.queue = r.str(0, 2);
-    v.state = r.str(0, 3);
-    v.attempts = static_cast<int>(r.integer(0, 4));
-    v.next_attempt_at = r.opt(0, 5);
-    v.last_error = r.opt(0, 6);
-    v.created_at = r.opt(0, 7);
-    v.finished_at = r.opt(0, 8);
+    v.id = r.str(row, c);
+    v.type = r.str(row, c + 1);
+    v.queue = r.str(row, c + 2);
+    v.state = r.str(row, c + 3);
+    v.attempts = static_cast<int>(r.integer(row, c + 4));
+    v.next_attempt_at = r.opt(row, c + 5);
+    v.last_error = r.opt(row, c + 6);
+    v.created_at = r.opt(row, c + 7);
+    v.finished_at = r.opt(row, c + 8);
     return v;
+}
+
+std::optional<JobView> LoadJob(PgConnection& conn, const std::string& job_id) {
+    auto r = conn.exec("SELECT " + JobColumns("j") + " FROM jobs j WHERE j.id = $1", {job_id});
+    if (r.rows() == 0) return std::nullopt;
+    return JobViewFromRow(r, 0, 0);
 }
 
 std::string JobViewJson(const JobView& v) {
@@ -127,42 +134,44 @@ std::string JobViewJson(const JobView& v) {
     return w.str();
 }
 
-std::optional<int> MarkRunning(PgConnection& conn, const std::string& job_id) {
-    // A lost 'running' mark is harmless (the state is rewritten at the end), so this small write
-    // does not wait for the WAL flush.
-    PgTransaction tx(conn);
-    tx.exec("SET LOCAL synchronous_commit = off");
+std::optional<int> StartAttempt(PgTransaction& tx, const std::string& job_id) {
     auto r = tx.exec(
         "UPDATE jobs SET state = 'running', attempts = attempts + 1, next_attempt_at = NULL, updated_at = now() "
         "WHERE id = $1 AND state IN ('queued', 'running', 'retrying') RETURNING attempts",
         {job_id});
-    tx.commit();
     if (r.rows() == 0) return std::nullopt;
     return static_cast<int>(r.integer(0, 0));
 }
 
-void MarkFinished(PgTransaction& tx, const std::string& job_id, JobState state,
-                  const std::optional<std::string>& error) {
-    tx.exec(
-        "UPDATE jobs SET state = $2, last_error = COALESCE($3, last_error), next_attempt_at = NULL, "
-        "updated_at = now(), finished_at = now() WHERE id = $1",
-        {job_id, std::string(StateName(state)), error});
+namespace {
+const char* kFinishJob =
+    "UPDATE jobs SET state = $2, last_error = COALESCE($3, last_error), next_attempt_at = NULL, "
+    "attempts = GREATEST(attempts, $4), updated_at = now(), finished_at = now() WHERE id = $1";
 }
 
-void ScheduleRetry(PgTransaction& tx, const QueueConfig& q, const Job& job, int next_attempt, Millis delay,
+void MarkFinished(PgTransaction& tx, const std::string& job_id, JobState state,
+                  const std::optional<std::string>& error, int attempts) {
+    tx.exec(kFinishJob, {job_id, std::string(StateName(state)), error, attempts});
+}
+
+void MarkFinishedAndCommit(PgTransaction& tx, const std::string& job_id, JobState state,
+                           const std::optional<std::string>& error, int attempts) {
+    tx.commit_with(kFinishJob, {job_id, std::string(StateName(state)), error, attempts});
+}
+
+void ScheduleRetry(PgTransaction& tx, const QueueConfig& q, const Job& job, int failed_attempt, Millis delay,
                    const std::string& error) {
     Job next = job;
-    next.attempt = next_attempt;
+    next.attempt = failed_attempt + 1;
     next.enqueued_at = NowIso();
     const auto delay_ms = std::to_string(delay.count());
     tx.exec(
-        "UPDATE jobs SET state = 'retrying', last_error = $2, updated_at = now(), "
-        "next_attempt_at = now() + make_interval(secs => $3::double precision / 1000) WHERE id = $1",
-        {job.id, error, delay_ms});
-    tx.exec(
+        "WITH j AS (UPDATE jobs SET state = 'retrying', last_error = $2, updated_at = now(), "
+        "attempts = GREATEST(attempts, $5), "
+        "next_attempt_at = now() + make_interval(secs => $3::double precision / 1000) WHERE id = $1) "
         "INSERT INTO outbox (job_id, routing_key, body, available_at) "
-        "VALUES ($1, $2, $3, now() + make_interval(secs => $4::double precision / 1000))",
-        {job.id, q.routing_key, EnvelopeJson(next), delay_ms});
+        "VALUES ($1, $4, $6, now() + make_interval(secs => $3::double precision / 1000))",
+        {job.id, error, delay_ms, q.routing_key, failed_attempt, EnvelopeJson(next)});
 }
 
 }  // namespace checkout

@@ -3,6 +3,7 @@
 // outbox row, in the caller's transaction, so that the business row and the job commit together.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/config.hpp"
 #include "common/pg_connection.hpp"
@@ -26,7 +27,16 @@ std::string EnvelopeJson(const Job& job);
 // Parses a message body; nullopt when it is not a well-formed envelope (a poison message).
 std::optional<Job> ParseEnvelope(const std::string& body);
 
-// Inserts the job (state queued) and its outbox row, and wakes the relay at commit.
+// Enqueueing as SQL: the job row (state queued) and its outbox row, as two CTEs named j and o that
+// use parameters $1..$6 (from JobInsertParams). Callers may add CTEs of their own with $7 and up,
+// and must end with "SELECT pg_notify('outbox', '')" so that the relay wakes at commit.
+inline constexpr const char* kInsertJobCtes =
+    "j AS (INSERT INTO jobs (id, type, queue, state, payload) VALUES ($1, $2, $3, 'queued', $4::jsonb)), "
+    "o AS (INSERT INTO outbox (job_id, routing_key, body) VALUES ($1, $5, $6))";
+Job NewJob(const QueuesConfig& cfg, const std::string& job_id, const std::string& type, const std::string& payload_json);
+std::vector<PgParam> JobInsertParams(const QueuesConfig& cfg, const Job& job);
+
+// Inserts the job and its outbox row in the caller's transaction; the relay wakes at commit.
 Job InsertJob(PgTransaction& tx, const QueuesConfig& cfg, const std::string& job_id, const std::string& type,
               const std::string& payload_json);
 
@@ -35,17 +45,26 @@ struct JobView {
     int attempts = 0;
     std::optional<std::string> next_attempt_at, last_error, created_at, finished_at;
 };
+// The columns of a JobView, for queries that read a job alongside other rows (prefix: the alias).
+std::string JobColumns(const std::string& alias);
+JobView JobViewFromRow(const PgResult& r, int row, int first_column);
 std::optional<JobView> LoadJob(PgConnection& conn, const std::string& job_id);
 // Writes the view as a JSON object (the shape of GET /api/v1/jobs/{id}).
 std::string JobViewJson(const JobView& v);
 
-// Worker-side transitions.
-// Marks the job running and counts the attempt. nullopt when the job is already final (succeeded,
-// failed, dead) or unknown: the delivery is a duplicate and must change nothing.
-std::optional<int> MarkRunning(PgConnection& conn, const std::string& job_id);
-void MarkFinished(PgTransaction& tx, const std::string& job_id, JobState state, const std::optional<std::string>& error);
-// Schedules the next attempt through the outbox, `delay` from now.
-void ScheduleRetry(PgTransaction& tx, const QueueConfig& q, const Job& job, int next_attempt, Millis delay,
+// Worker-side transitions, all inside the caller's transaction.
+// Counts a new attempt and marks the job running; returns the attempt number. nullopt when the job
+// is already final (succeeded, failed, dead) or unknown: the delivery is a duplicate.
+std::optional<int> StartAttempt(PgTransaction& tx, const std::string& job_id);
+// `attempts` is the attempt that ended; it is written again because a failed attempt's own
+// transaction (where StartAttempt counted it) was rolled back.
+void MarkFinished(PgTransaction& tx, const std::string& job_id, JobState state, const std::optional<std::string>& error,
+                  int attempts);
+// MarkFinished and COMMIT in one round trip: the handler's row locks are released sooner.
+void MarkFinishedAndCommit(PgTransaction& tx, const std::string& job_id, JobState state,
+                           const std::optional<std::string>& error, int attempts);
+// Records a failed attempt and schedules the next one through the outbox, `delay` from now.
+void ScheduleRetry(PgTransaction& tx, const QueueConfig& q, const Job& job, int failed_attempt, Millis delay,
                    const std::string& error);
 
 }  // namespace checkout

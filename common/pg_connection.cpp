@@ -75,6 +75,52 @@ PgResult PgConnection::exec(std::string_view sql, const std::vector<PgParam>& pa
     throw PgError(std::string(PQerrorMessage(conn_)), state ? state : (lost ? "08006" : "XX000"), lost);
 }
 
+void PgConnection::exec_and_commit(std::string_view sql, const std::vector<PgParam>& params) {
+    std::vector<const char*> values;
+    for (const auto& p : params) values.push_back(p.value() ? p.value()->c_str() : nullptr);
+    std::string name;
+    if (!PrepareOnce(std::string(sql), static_cast<int>(values.size()), &name)) {
+        exec(sql, params);  // reports the error
+        exec("COMMIT");
+        return;
+    }
+    auto lost = [&] { return PQstatus(conn_) != CONNECTION_OK; };
+    if (PQenterPipelineMode(conn_) != 1) throw PgError("cannot enter pipeline mode", "08006", lost());
+    const bool sent = PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
+                                          nullptr, 0) == 1 &&
+                      PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 &&
+                      PQpipelineSync(conn_) == 1;
+    std::string error, state;
+    bool rolled_back = false;
+    // Results arrive as: statement, NULL, COMMIT, NULL, sync. After an error the rest is reported
+    // as PGRES_PIPELINE_ABORTED up to the sync.
+    for (int seen = 0; sent && seen < 3;) {
+        PGresult* r = PQgetResult(conn_);
+        if (r == nullptr) {
+            if (lost()) break;
+            continue;
+        }
+        PgResult guard(r);
+        const auto st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            seen = 3;
+        } else {
+            ++seen;
+            if (st == PGRES_FATAL_ERROR && error.empty()) {
+                error = PQresultErrorMessage(r);
+                const char* code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+                state = code ? code : "XX000";
+            } else if (st == PGRES_COMMAND_OK && std::string_view(PQcmdStatus(r)) == "ROLLBACK") {
+                rolled_back = true;
+            }
+        }
+    }
+    if (!lost()) PQexitPipelineMode(conn_);
+    if (!sent || lost()) throw PgError(std::string("connection lost at commit: ") + PQerrorMessage(conn_), "08006", true);
+    if (!error.empty()) throw PgError(error, state, false);
+    if (rolled_back) throw PgError("transaction was rolled back at COMMIT", "40000", false);
+}
+
 pg_conn* PgConnection::PrepareOnce(const std::string& sql, int nparams, std::string* name) {
     if (auto it = prepared_.find(sql); it != prepared_.end()) {
         *name = it->second;
@@ -125,6 +171,18 @@ PgTransaction::~PgTransaction() {
 void PgTransaction::commit() {
     done_ = true;
     conn_.exec("COMMIT");
+}
+
+void PgTransaction::commit_with(std::string_view sql, const std::vector<PgParam>& params) {
+    try {
+        conn_.exec_and_commit(sql, params);
+        done_ = true;
+    } catch (const PgError& e) {
+        // A statement error leaves the transaction open and aborted: the destructor rolls it back.
+        // A COMMIT that ran (and failed) has ended it.
+        if (e.sqlstate() == "40000") done_ = true;
+        throw;
+    }
 }
 
 }  // namespace checkout

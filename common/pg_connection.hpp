@@ -77,6 +77,9 @@ public:
     PgConnection& operator=(const PgConnection&) = delete;
 
     PgResult exec(std::string_view sql, const std::vector<PgParam>& params = {});
+    // Sends `sql` and COMMIT together (libpq pipeline mode): one round trip instead of two, which
+    // matters while the transaction holds a contended row lock.
+    void exec_and_commit(std::string_view sql, const std::vector<PgParam>& params);
     bool healthy() const;
     // For LISTEN/NOTIFY: waits up to `timeout` for a notification; returns the channels that fired.
     std::vector<std::string> wait_for_notifications(std::chrono::milliseconds timeout);
@@ -102,6 +105,8 @@ public:
     // If the connection drops during COMMIT, the outcome is unknown: throws PgError with
     // connection_lost(), which callers treat as "in doubt".
     void commit();
+    // Runs a last statement and commits in one round trip (see PgConnection::exec_and_commit).
+    void commit_with(std::string_view sql, const std::vector<PgParam>& params);
     PgConnection& connection() { return conn_; }
 
 private:

@@ -12,7 +12,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 BIN_DIR="${BIN_DIR:-$root/build/bin}"
-RUN_DIR="${RUN_DIR:-$root/.local/run}"
+RUN_DIR="$(realpath -m "${RUN_DIR:-$root/.local/run}")"
 export QUEUES_FILE="${QUEUES_FILE:-$root/queues.yaml}"
 pids="$RUN_DIR/pids"
 mkdir -p "$pids" "$RUN_DIR/logs"

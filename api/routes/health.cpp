@@ -29,10 +29,10 @@ bool AmqpReachable(const std::string& url) {
 }  // namespace
 
 void RegisterHealthRoutes(Rest::Router& r, App& app) {
-    Rest::Routes::Get(r, "/health", Guard([](const Rest::Request&, RequestContext&) {
+    Rest::Routes::Get(r, "/health", Guard(app.executor, [](const Rest::Request&, RequestContext&) {
                           return Reply{200, R"({"status":"ok"})", {}};
                       }));
-    Rest::Routes::Get(r, "/ready", Guard([&app](const Rest::Request&, RequestContext&) {
+    Rest::Routes::Get(r, "/ready", Guard(app.executor, [&app](const Rest::Request&, RequestContext&) {
                           bool db = false;
                           try {
                               auto conn = app.pool.acquire(std::chrono::milliseconds(500));

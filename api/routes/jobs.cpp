@@ -10,7 +10,7 @@ namespace checkout::api {
 using namespace Pistache;
 
 void RegisterJobRoutes(Rest::Router& r, App& app) {
-    Rest::Routes::Get(r, "/api/v1/jobs/:id", Guard([&app](const Rest::Request& req, RequestContext&) {
+    Rest::Routes::Get(r, "/api/v1/jobs/:id", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                           auto caller = Authenticate(req, app);
                           const auto id = PathParam(req, ":id");
                           if (!IsUuid(id)) throw AppError(ErrorCode::kNotFound, "No such job.");

@@ -9,7 +9,7 @@ namespace checkout::api {
 using namespace Pistache;
 
 void RegisterOrderRoutes(Rest::Router& r, App& app) {
-    Rest::Routes::Post(r, "/api/v1/orders", Guard([&app](const Rest::Request& req, RequestContext&) {
+    Rest::Routes::Post(r, "/api/v1/orders", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                            auto caller = Authenticate(req, app);
                            auto order = ParseOrderRequest(req.body());
                            std::optional<IdempotencyKey> idem;
@@ -27,14 +27,14 @@ void RegisterOrderRoutes(Rest::Router& r, App& app) {
                            if (placed.replayed) reply.headers.emplace_back("Idempotent-Replayed", "true");
                            return reply;
                        }));
-    Rest::Routes::Get(r, "/api/v1/orders/:id", Guard([&app](const Rest::Request& req, RequestContext&) {
+    Rest::Routes::Get(r, "/api/v1/orders/:id", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                           auto caller = Authenticate(req, app);
                           auto conn = app.pool.acquire();
                           auto json = OrderJson(*conn, caller.user_id, PathParam(req, ":id"));
                           if (!json) throw AppError(ErrorCode::kNotFound, "No such order.");
                           return Reply{200, *json, {}};
                       }));
-    Rest::Routes::Get(r, "/api/v1/orders/:id/status", Guard([&app](const Rest::Request& req, RequestContext&) {
+    Rest::Routes::Get(r, "/api/v1/orders/:id/status", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                           auto caller = Authenticate(req, app);
                           auto conn = app.pool.acquire();
                           auto json = OrderStatusJson(*conn, caller.user_id, PathParam(req, ":id"));

@@ -44,32 +44,11 @@ std::string ShippingJson(const Shipping& s) {
 
 }  // namespace
 
-PlacedOrder PlaceOrder(PgConnection& conn, const QueuesConfig& cfg, long long user_id, const OrderRequest& req,
-                       const std::optional<IdempotencyKey>& idem) {
-    PgTransaction tx(conn);
-    if (idem) {
-        // A transaction-scoped advisory lock on (user, key): a second request with the key while the
-        // first is still running gets 409 at once instead of waiting or creating a second order.
-        auto lock = tx.exec("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))",
-                            {std::to_string(user_id) + ":" + idem->key});
-        if (!lock.boolean(0, 0))
-            throw AppError(ErrorCode::kIdempotencyInFlight, "A request with this Idempotency-Key is still in progress.");
-        auto prior = tx.exec(
-            "SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE user_id = $1 AND key = $2",
-            {user_id, idem->key});
-        if (prior.rows() > 0) {
-            if (prior.get(0, 0) != idem->request_hash)
-                throw AppError(ErrorCode::kIdempotencyKeyReused,
-                               "This Idempotency-Key was already used with a different request body.");
-            auto body = prior.str(0, 2);
-            rapidjson::Document d;
-            d.Parse(body.c_str());
-            std::string order_id = (d.IsObject() && d.HasMember("order_id")) ? d["order_id"].GetString() : "";
-            return PlacedOrder{static_cast<int>(prior.integer(0, 1)), body, order_id, true};
-        }
-    }
+namespace {
 
-    auto products = tx.exec("SELECT id, price FROM products WHERE id = ANY($1::bigint[])", {IdArray(req.items)});
+// Reads prices, checks every product exists, and builds the stored items; returns the total.
+long long PriceItems(PgConnection& conn, const OrderRequest& req, std::string* items_json) {
+    auto products = conn.exec("SELECT id, price FROM products WHERE id = ANY($1::bigint[])", {IdArray(req.items)});
     std::map<long long, long long> price;
     for (int i = 0; i < products.rows(); ++i) price[products.integer(i, 0)] = products.integer(i, 1);
     std::vector<FieldError> unknown;
@@ -93,32 +72,77 @@ PlacedOrder PlaceOrder(PgConnection& conn, const QueuesConfig& cfg, long long us
     if (req.use_points > 0)
         throw AppError(ErrorCode::kValidationFailed, "The order is invalid.",
                        std::vector<FieldError>{{"use_points", "exceeds your points balance (0)"}});
+    *items_json = items.str();
+    return total;
+}
 
+// The order, its job and outbox row (and the idempotency record, if any) in one statement.
+PlacedOrder InsertOrder(PgConnection& conn, const QueuesConfig& cfg, long long user_id, const OrderRequest& req,
+                        const std::optional<IdempotencyKey>& idem) {
+    std::string items;
+    const long long total = PriceItems(conn, req, &items);
     const std::string order_id = NewUuid();
-    const std::string job_id = NewUuid();
     std::string hex = order_id;
     std::erase(hex, '-');
     const std::string order_number = "ORD-" + hex;
-
     JsonWriter payload;
     payload.StartObject().Key("order_id").String(order_id).EndObject();
-    InsertJob(tx, cfg, job_id, kProcessOrderJob, payload.str());
-    tx.exec(
-        "INSERT INTO orders (id, order_number, user_id, status, requested_items, shipping, memo, total_amount, "
-        "final_amount, job_id) VALUES ($1, $2, $3, 'pending', $4::jsonb, $5::jsonb, $6, $7, $7, $8)",
-        {order_id, order_number, user_id, items.str(), ShippingJson(req.shipping), req.memo, total, job_id});
+    const Job job = NewJob(cfg, NewUuid(), kProcessOrderJob, payload.str());
 
     JsonWriter body;
     body.StartObject();
     body.Key("order_id").String(order_id).Key("order_number").String(order_number);
     body.Key("status").String("pending").Key("status_url").String(OrderStatusUrl(order_id));
-    body.Key("job_id").String(job_id);
+    body.Key("job_id").String(job.id);
     body.EndObject();
     PlacedOrder placed{202, body.str(), order_id, false};
-    if (idem)
-        tx.exec("INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, response_body) "
-                "VALUES ($1, $2, $3, $4, $5)",
-                {user_id, idem->key, idem->request_hash, placed.status, placed.body});
+
+    auto params = JobInsertParams(cfg, job);
+    for (PgParam p : {PgParam(order_id), PgParam(order_number), PgParam(user_id), PgParam(items),
+                      PgParam(ShippingJson(req.shipping)), PgParam(req.memo), PgParam(total)})
+        params.push_back(std::move(p));
+    std::string sql = std::string("WITH ") + kInsertJobCtes +
+                      ", ord AS (INSERT INTO orders (id, order_number, user_id, status, requested_items, shipping, "
+                      "memo, total_amount, final_amount, job_id) "
+                      "VALUES ($7, $8, $9, 'pending', $10::jsonb, $11::jsonb, $12, $13, $13, $1))";
+    if (idem) {
+        for (PgParam p : {PgParam(idem->key), PgParam(idem->request_hash), PgParam(placed.status), PgParam(placed.body)})
+            params.push_back(std::move(p));
+        sql += ", idem AS (INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, response_body) "
+               "VALUES ($9, $14, $15, $16, $17))";
+    }
+    conn.exec(sql + " SELECT pg_notify('outbox', '')", params);
+    return placed;
+}
+
+}  // namespace
+
+PlacedOrder PlaceOrder(PgConnection& conn, const QueuesConfig& cfg, long long user_id, const OrderRequest& req,
+                       const std::optional<IdempotencyKey>& idem) {
+    // Without a key: two round trips (prices, then one autocommit statement), no explicit transaction.
+    if (!idem) return InsertOrder(conn, cfg, user_id, req, idem);
+
+    PgTransaction tx(conn);
+    // A transaction-scoped advisory lock on (user, key): a second request with the key while the
+    // first is still running gets 409 at once instead of waiting or creating a second order.
+    auto lock = tx.exec("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))",
+                        {std::to_string(user_id) + ":" + idem->key});
+    if (!lock.boolean(0, 0))
+        throw AppError(ErrorCode::kIdempotencyInFlight, "A request with this Idempotency-Key is still in progress.");
+    auto prior = tx.exec(
+        "SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+        {user_id, idem->key});
+    if (prior.rows() > 0) {
+        if (prior.get(0, 0) != idem->request_hash)
+            throw AppError(ErrorCode::kIdempotencyKeyReused,
+                           "This Idempotency-Key was already used with a different request body.");
+        auto body = prior.str(0, 2);
+        rapidjson::Document d;
+        d.Parse(body.c_str());
+        std::string order_id = (d.IsObject() && d.HasMember("order_id")) ? d["order_id"].GetString() : "";
+        return PlacedOrder{static_cast<int>(prior.integer(0, 1)), body, order_id, true};
+    }
+    auto placed = InsertOrder(conn, cfg, user_id, req, idem);
     tx.commit();
     return placed;
 }
@@ -153,17 +177,15 @@ std::optional<std::string> OrderJson(PgConnection& conn, long long user_id, cons
 
 std::optional<std::string> OrderStatusJson(PgConnection& conn, long long user_id, const std::string& order_id) {
     if (!IsUuid(order_id)) return std::nullopt;
-    auto r = conn.exec("SELECT status, failure_reason, job_id FROM orders WHERE id = $1 AND user_id = $2",
+    auto r = conn.exec("SELECT o.status, o.failure_reason, " + JobColumns("j") +
+                           " FROM orders o JOIN jobs j ON j.id = o.job_id WHERE o.id = $1 AND o.user_id = $2",
                        {order_id, user_id});
     if (r.rows() == 0) return std::nullopt;
-    auto job = LoadJob(conn, r.str(0, 2));
     JsonWriter w;
     w.StartObject();
     w.Key("order_id").String(order_id).Key("status").String(r.get(0, 0));
     w.Key("failure_reason").OptString(r.opt(0, 1));
-    w.Key("job");
-    if (job) w.Raw(JobViewJson(*job));
-    else w.Null();
+    w.Key("job").Raw(JobViewJson(JobViewFromRow(r, 0, 2)));
     w.EndObject();
     return w.str();
 }

@@ -50,31 +50,43 @@ Outcome ProcessOrder(PgTransaction& tx, const Job& job) {
     if (status != "pending") return Outcome::Succeeded();  // processed before: a redelivery changes nothing
 
     const auto merged = MergeLines(RequestedLines(order.get(0, 1)));
-    // Locks in product id order, so that orders sharing products cannot deadlock.
-    auto rows = tx.exec("SELECT id, stock FROM products WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE",
-                        {Join(merged, true)});
-    std::map<long long, long long> stock;
-    for (int i = 0; i < rows.rows(); ++i) stock[rows.integer(i, 0)] = rows.integer(i, 1);
-
-    if (auto short_id = FirstShortProduct(merged, stock)) {
+    const auto ids = Join(merged, true);
+    auto fail_short = [&](long long product) {
         tx.exec("UPDATE orders SET status = 'failed', failure_reason = 'INSUFFICIENT_STOCK', updated_at = now() "
                 "WHERE id = $1",
                 {order_id});
-        return Outcome::Failed("INSUFFICIENT_STOCK", "product " + std::to_string(*short_id) + " has too little stock");
+        return Outcome::Failed("INSUFFICIENT_STOCK", "product " + std::to_string(product) + " has too little stock");
+    };
+    // In a sale most late orders find the stock gone: decide those without queueing for the row lock.
+    // Stock only returns through expiry or cancellation, so "short now" is a correct answer.
+    {
+        auto rows = tx.exec("SELECT id, stock FROM products WHERE id = ANY($1::bigint[])", {ids});
+        std::map<long long, long long> stock;
+        for (int i = 0; i < rows.rows(); ++i) stock[rows.integer(i, 0)] = rows.integer(i, 1);
+        if (auto short_id = FirstShortProduct(merged, stock)) return fail_short(*short_id);
     }
+    // One statement takes the stock with a guarded update (never below zero; the update takes the row
+    // locks), writes the items and confirms the order, the last two only if every line was taken. Few
+    // round trips here keep a hot product's row locked briefly. Two multi-product orders may lock in
+    // opposite orders; PostgreSQL then aborts one (deadlock_detected), which is retried as transient.
     auto taken = tx.exec(
-        "UPDATE products p SET stock = p.stock - v.q FROM unnest($1::bigint[], $2::int[]) AS v(id, q) "
-        "WHERE p.id = v.id AND p.stock >= v.q",
-        {Join(merged, true), Join(merged, false)});
-    if (taken.affected() != static_cast<int>(merged.size()))
-        throw AppError(ErrorCode::kInternal, "stock changed under a row lock");  // cannot happen; rolls back
-    tx.exec(
-        "INSERT INTO order_items (order_id, product_id, quantity, unit_price) "
-        "SELECT $1, x.product_id, sum(x.quantity), max(x.unit_price) "
-        "FROM orders o, jsonb_to_recordset(o.requested_items) AS x(product_id bigint, quantity int, unit_price bigint) "
-        "WHERE o.id = $1 GROUP BY x.product_id",
-        {order_id});
-    tx.exec("UPDATE orders SET status = 'confirmed', updated_at = now() WHERE id = $1", {order_id});
+        "WITH s AS (UPDATE products p SET stock = p.stock - v.q "
+        "           FROM unnest($2::bigint[], $3::int[]) AS v(id, q) "
+        "           WHERE p.id = v.id AND p.stock >= v.q RETURNING p.id), "
+        "n AS (SELECT count(*) AS taken FROM s), "
+        "i AS (INSERT INTO order_items (order_id, product_id, quantity, unit_price) "
+        "      SELECT $1, x.product_id, sum(x.quantity), max(x.unit_price) FROM orders o, n, "
+        "      jsonb_to_recordset(o.requested_items) AS x(product_id bigint, quantity int, unit_price bigint) "
+        "      WHERE o.id = $1 AND n.taken = $4 GROUP BY x.product_id), "
+        "c AS (UPDATE orders SET status = 'confirmed', updated_at = now() FROM n WHERE id = $1 AND n.taken = $4) "
+        "SELECT taken FROM n",
+        {order_id, ids, Join(merged, false), static_cast<long long>(merged.size())});
+    const auto count = taken.integer(0, 0);
+    if (count == 0) return fail_short(merged.front().product_id);  // sold out since the check: nothing changed
+    if (count != static_cast<long long>(merged.size()))
+        // Another order took one of several products in between: undo the partial take by rolling
+        // back, and decide again on the next attempt.
+        throw AppError(ErrorCode::kTransient, "stock of a multi-product order changed during processing");
     return Outcome::Succeeded();
 }
 

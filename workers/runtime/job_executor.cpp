@@ -41,33 +41,42 @@ ExecutionResult ExecuteJob(PgConnection& conn, const QueueConfig& queue, const H
     auto handler = handlers.find(job->type);
     if (handler == handlers.end()) {
         PgTransaction tx(conn);
-        MarkFinished(tx, job->id, JobState::kDead, "NO_HANDLER: queue " + queue.name + " has no handler for " + job->type);
+        MarkFinished(tx, job->id, JobState::kDead, "NO_HANDLER: queue " + queue.name + " has no handler for " + job->type, 0);
         tx.commit();
         return {Settlement::kDeadLetter, job->id, "no handler for " + job->type};
     }
 
-    const auto attempts = MarkRunning(conn, job->id);
-    if (!attempts) {
-        result.summary = "duplicate delivery of a finished job";
-        return result;
-    }
-
+    // The attempt is counted in the handler's own transaction: one round trip, and the row lock it
+    // takes makes a concurrent duplicate delivery wait, then find the job finished.
+    std::optional<int> attempts;
     std::exception_ptr failure;
     try {
         PgTransaction tx(conn);
-        tx.exec("SELECT set_config('statement_timeout', $1, true)", {std::to_string(queue.time_limit.count())});
+        attempts = StartAttempt(tx, job->id);
+        if (!attempts) {
+            result.summary = "duplicate delivery of a finished job";
+            return result;
+        }
         Outcome outcome = handler->second(tx, *job);
         if (outcome.succeeded) {
-            MarkFinished(tx, job->id, JobState::kSucceeded, std::nullopt);
+            MarkFinishedAndCommit(tx, job->id, JobState::kSucceeded, std::nullopt, *attempts);
             result.summary = "succeeded";
         } else {
-            MarkFinished(tx, job->id, JobState::kFailed, outcome.code + ": " + outcome.message);
+            MarkFinishedAndCommit(tx, job->id, JobState::kFailed, outcome.code + ": " + outcome.message, *attempts);
             result.summary = "failed: " + outcome.code;
         }
-        tx.commit();
         return result;
     } catch (...) {
         failure = std::current_exception();
+    }
+    if (!attempts) {
+        // Not even the attempt could be recorded: the database is unreachable or the row is locked
+        // past the statement timeout. Hand the message back.
+        try {
+            std::rethrow_exception(failure);
+        } catch (const std::exception& e) {
+            return {Settlement::kRequeue, job->id, std::string("cannot start the job, delivering again: ") + e.what()};
+        }
     }
 
     const Failure f = Classify(failure);
@@ -77,17 +86,17 @@ ExecutionResult ExecuteJob(PgConnection& conn, const QueueConfig& queue, const H
     try {
         PgTransaction tx(conn);
         if (!f.retryable) {
-            MarkFinished(tx, job->id, JobState::kFailed, f.error);
+            MarkFinished(tx, job->id, JobState::kFailed, f.error, *attempts);
             tx.commit();
             return {Settlement::kAck, job->id, "failed: " + f.error};
         }
         if (*attempts > queue.max_retries) {
-            MarkFinished(tx, job->id, JobState::kDead, f.error);
+            MarkFinished(tx, job->id, JobState::kDead, f.error, *attempts);
             tx.commit();
             return {Settlement::kDeadLetter, job->id, "dead after " + std::to_string(*attempts) + " attempts: " + f.error};
         }
         const auto delay = NextDelay(queue.backoff, *attempts);
-        ScheduleRetry(tx, queue, *job, *attempts + 1, delay, f.error);
+        ScheduleRetry(tx, queue, *job, *attempts, delay, f.error);
         tx.commit();
         return {Settlement::kAck, job->id,
                 "attempt " + std::to_string(*attempts) + " failed, retry in " + std::to_string(delay.count()) + "ms: " + f.error};

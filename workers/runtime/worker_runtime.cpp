@@ -109,7 +109,11 @@ void HandlerThread(const std::string& db_url, const QueueConfig& queue, const Ha
     while (auto item = dispatcher.Pop()) {
         Settlement settlement = Settlement::kRequeue;
         try {
-            if (!conn || !conn->healthy()) conn = std::make_unique<PgConnection>(db_url);
+            if (!conn || !conn->healthy()) {
+                conn = std::make_unique<PgConnection>(db_url);
+                // No statement of a job may run longer than its queue's time limit.
+                conn->exec("SELECT set_config('statement_timeout', $1, false)", {std::to_string(queue.time_limit.count())});
+            }
             const auto started = Clock::now();
             auto r = ExecuteJob(*conn, queue, handlers, item->body);
             settlement = r.settlement;
