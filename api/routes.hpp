@@ -10,5 +10,6 @@ void RegisterHealthRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterProductRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterOrderRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterJobRoutes(Pistache::Rest::Router& r, App& app);
+void RegisterOpsRoutes(Pistache::Rest::Router& r, App& app);
 
 }  // namespace checkout::api

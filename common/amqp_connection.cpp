@@ -267,14 +267,16 @@ void AmqpConnection::Consume(const std::string& queue, int prefetch) {
     CheckRpc("basic.qos");
     auto* ok = amqp_basic_consume(conn_, 1, Bytes(queue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
     CheckRpc(("basic.consume " + queue).c_str());
-    consumer_tag_.assign(static_cast<char*>(ok->consumer_tag.bytes), ok->consumer_tag.len);
+    consumer_tags_.emplace_back(static_cast<char*>(ok->consumer_tag.bytes), ok->consumer_tag.len);
 }
 
 void AmqpConnection::CancelConsume() {
-    if (consumer_tag_.empty() || broken_) return;
-    amqp_basic_cancel(conn_, 1, Bytes(consumer_tag_));
-    CheckRpc("basic.cancel");
-    consumer_tag_.clear();
+    if (broken_) return;
+    for (const auto& tag : consumer_tags_) {
+        amqp_basic_cancel(conn_, 1, Bytes(tag));
+        CheckRpc("basic.cancel");
+    }
+    consumer_tags_.clear();
 }
 
 bool AmqpConnection::HasBufferedData() { return amqp_frames_enqueued(conn_) || amqp_data_in_buffer(conn_); }

@@ -63,8 +63,9 @@ public:
     void PublishConfirmed(const std::string& exchange, const std::vector<AmqpMessage>& messages,
                           std::chrono::milliseconds deadline);
 
+    // May be called for several queues; prefetch applies to the channel.
     void Consume(const std::string& queue, int prefetch);
-    void CancelConsume();
+    void CancelConsume();  // every consumer of this connection
     // Waits up to `timeout` for the next delivery. nullopt on timeout.
     std::optional<AmqpDelivery> Next(std::chrono::milliseconds timeout);
     // True when a delivery may already be buffered, so that Next(0) should be called before polling.
@@ -89,7 +90,7 @@ private:
     bool broken_ = false;
     bool confirms_ = false;
     std::uint64_t next_publish_tag_ = 1;
-    std::string consumer_tag_;
+    std::vector<std::string> consumer_tags_;
 };
 
 }  // namespace checkout

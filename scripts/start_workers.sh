@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Launches the workers of every queue in queues.yaml (counts from its `workers` keys) plus the outbox
-# relay, in the background, with a pid file each.
+# Launches the workers of every queue in queues.yaml (counts from its `workers` keys), the outbox
+# relay and the dead-letter keeper, in the background. Each runs under scripts/lib/supervise.sh,
+# which restarts it when it dies; pids/NAME-i.pid is the supervisor, pids/NAME-i.child the worker.
 #
 #   scripts/start_workers.sh                    default counts
-#   scripts/start_workers.sh order_heavy=4 points=1 relay=2
+#   scripts/start_workers.sh order_heavy=4 points=1 relay=2 dead_letters=1
 #   scripts/start_workers.sh --status           list what runs
 #   scripts/start_workers.sh --stop             SIGTERM exactly those pids (they drain), then wait
 #
@@ -23,18 +24,24 @@ status() {
         [ -e "$f" ] || continue
         any=1
         local pid; pid="$(cat "$f")"
-        if kill -0 "$pid" 2>/dev/null; then echo "$(basename "$f" .pid) pid $pid running"; else echo "$(basename "$f" .pid) pid $pid gone"; fi
+        local child="${f%.pid}.child"
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "$(basename "$f" .pid) supervisor $pid, worker $(cat "$child" 2>/dev/null || echo '(restarting)')"
+        else
+            echo "$(basename "$f" .pid) supervisor $pid gone"
+        fi
     done
     [ "$any" = 1 ] || echo "no workers started from $RUN_DIR"
 }
 
 stop() {
-    local list=()
+    local list=() children=()
     for f in "$pids"/*.pid; do
         [ -e "$f" ] || continue
         local pid; pid="$(cat "$f")"
         # Only signal a pid that is still the process we started (pid reuse).
         if kill -0 "$pid" 2>/dev/null && grep -q "CHECKOUT_RUN_DIR=$RUN_DIR" "/proc/$pid/environ" 2>/dev/null; then
+            children+=("$(cat "${f%.pid}.child" 2>/dev/null)")
             kill -TERM "$pid" && list+=("$pid")
         fi
         rm -f "$f"
@@ -44,6 +51,9 @@ stop() {
     for pid in "${list[@]}"; do
         while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
         kill -0 "$pid" 2>/dev/null && { echo "pid $pid did not stop in time; killing"; kill -KILL "$pid"; }
+    done
+    for child in "${children[@]}"; do
+        [ -n "$child" ] && kill -0 "$child" 2>/dev/null && { echo "worker $child outlived its supervisor; killing"; kill -KILL "$child"; }
     done
     echo "stopped ${#list[@]} processes"
 }
@@ -55,7 +65,8 @@ launch() {  # name binary count
         return 0
     fi
     for i in $(seq 1 "$count"); do
-        CHECKOUT_RUN_DIR="$RUN_DIR" nohup "$BIN_DIR/$bin" >> "$RUN_DIR/logs/$name-$i.log" 2>&1 &
+        CHECKOUT_RUN_DIR="$RUN_DIR" nohup bash "$root/scripts/lib/supervise.sh" "$BIN_DIR/$bin" \
+            "$RUN_DIR/logs/$name-$i.log" "$pids/$name-$i.child" > /dev/null 2>&1 &
         echo $! > "$pids/$name-$i.pid"
     done
     [ "$count" -gt 0 ] && echo "started $count x $bin"
@@ -75,12 +86,13 @@ for arg in "$@"; do
     [[ "$arg" =~ ^([a-z_]+)=([0-9]+)$ ]] || { echo "bad argument '$arg': expected QUEUE=COUNT" >&2; exit 2; }
     override["${BASH_REMATCH[1]}"]="${BASH_REMATCH[2]}"
 done
-table="$("$BIN_DIR/checkout-queues" workers)"
+table="$("$BIN_DIR/checkout-ops" queues workers)"
 for name in "${!override[@]}"; do
-    [ "$name" = relay ] && continue
+    [ "$name" = relay ] || [ "$name" = dead_letters ] && continue
     grep -q "^$name " <<<"$table" || { echo "unknown queue '$name' (see queues.yaml)" >&2; exit 2; }
 done
 launch relay outbox-relay "${override[relay]:-1}"
+launch dead_letters dead-letter-keeper "${override[dead_letters]:-1}"
 while read -r name bin count; do
     launch "$name" "$bin" "${override[$name]:-$count}"
 done <<<"$table"

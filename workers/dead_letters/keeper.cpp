@@ -1,0 +1,73 @@
+// dead-letter-keeper: consumes every queue's dead-letter queue and records each message's job as
+// `dead` in PostgreSQL, where operators list and replay dead letters (common/dead_letters.hpp).
+//
+// Most dead jobs are already marked by the worker that gave up on them (retries exhausted, malformed
+// message). This process catches the rest: messages RabbitMQ dead-lettered itself because they were
+// delivered `delivery_limit` times without an outcome, i.e. a job that kills its worker every time.
+// Safe to run as several copies: marking is idempotent and each message goes to one consumer.
+#include <iostream>
+#include <thread>
+
+#include "common/amqp_connection.hpp"
+#include "common/dead_letters.hpp"
+#include "common/log.hpp"
+#include "common/process.hpp"
+#include "common/uuid.hpp"
+
+using namespace checkout;
+
+namespace {
+std::atomic<bool> g_stop{false};
+}
+
+int main() {
+    sigset_t signals = BlockTerminationSignals();
+    InitLogging("dead-letter-keeper");
+    Environment env;
+    QueuesConfig cfg;
+    try {
+        env = LoadEnvironment({.database = true, .amqp = true, .jwt = false});
+        cfg = LoadQueuesYaml(env.queues_file);
+    } catch (const ConfigError& e) {
+        std::cerr << "configuration error: " << e.what() << "\n";
+        return 2;
+    }
+    std::thread([&] {
+        int sig = 0;
+        sigwait(&signals, &sig);
+        g_stop = true;
+    }).detach();
+
+    std::chrono::milliseconds backoff(250);
+    while (!g_stop) {
+        try {
+            PgConnection db(env.database_url);
+            AmqpConnection mq(env.amqp_url);
+            mq.DeclareTopology(cfg);
+            for (const auto& q : cfg.queues) mq.Consume(q.dead_letter_queue, 50);
+            spdlog::info("watching {} dead-letter queues", cfg.queues.size());
+            backoff = std::chrono::milliseconds(250);
+            while (!g_stop) {
+                auto d = mq.Next(std::chrono::milliseconds(500));
+                if (!d) continue;
+                auto job = ParseEnvelope(d->body);
+                if (!job || !IsUuid(job->id)) {
+                    // Not a job: nothing to record it against. Keep it visible in the log, then drop it.
+                    spdlog::error("dropping a dead-lettered message that is not a job envelope: {:.300}", d->body);
+                    mq.Ack(d->tag);
+                    continue;
+                }
+                const std::string reason = "POISON: delivered " + std::to_string(d->delivery_count) +
+                                           " times without an outcome (the worker died or lost its connection each time)";
+                if (MarkDeadLettered(db, job->id, reason)) spdlog::warn("job={} type={} is dead: {}", job->id, job->type, reason);
+                mq.Ack(d->tag);
+            }
+        } catch (const std::exception& e) {
+            spdlog::warn("{}; reconnecting in {}ms", e.what(), backoff.count());
+            std::this_thread::sleep_for(backoff);
+            backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+        }
+    }
+    spdlog::info("stopped");
+    return 0;
+}
