@@ -44,6 +44,7 @@ PgConnection::~PgConnection() {
 }
 
 bool PgConnection::healthy() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }
+int PgConnection::backend_pid() const { return conn_ ? PQbackendPID(conn_) : 0; }
 
 PgResult PgConnection::exec(std::string_view sql, const std::vector<PgParam>& params) {
     std::vector<const char*> values;

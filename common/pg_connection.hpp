@@ -81,6 +81,7 @@ public:
     // matters while the transaction holds a contended row lock.
     void exec_and_commit(std::string_view sql, const std::vector<PgParam>& params);
     bool healthy() const;
+    int backend_pid() const;  // the server process, e.g. for pg_terminate_backend
     // For LISTEN/NOTIFY: waits up to `timeout` for a notification; returns the channels that fired.
     std::vector<std::string> wait_for_notifications(std::chrono::milliseconds timeout);
 

@@ -10,7 +10,7 @@ state="$root/.local/run"
 mkdir -p "$state"
 
 scripts/install_deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF -DCHECKOUT_TEST_HOOKS=OFF >/dev/null
 cmake --build build -j2
 
 source scripts/lib/services.sh

@@ -8,7 +8,7 @@ cd "$root"
 scripts/install_deps.sh
 
 echo "== build (release) =="
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCHECKOUT_TEST_HOOKS=ON >/dev/null
 cmake --build build -j2
 echo "== build (address + undefined behaviour sanitizers) =="
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCHECKOUT_SANITIZE=ON >/dev/null

@@ -102,23 +102,122 @@ def queue_depth(name):
     raise AssertionError(f"queue {name} not found in {out!r}")
 
 
+# The production queues plus one for the fault-injection worker (built with CHECKOUT_TEST_HOOKS).
+TEST_QUEUE = """
+  test_hooks:
+    routing_key: test.hooks
+    type: quorum
+    prefetch: 4
+    concurrency: 4
+    max_retries: 2
+    backoff: {initial: 300ms, multiplier: 2.0, cap: 5s, jitter: 0.1}
+    time_limit: 2s
+    delivery_limit: 3
+    dead_letter_queue: test_hooks.dead
+    workers: 1
+    binary: worker-test-hooks
+    job_types: [test.noop, test.flaky, test.fail_final, test.sleep, test.crash]
+"""
+QUEUES_FILE = os.path.join(STATE, "queues.test.yaml")
+
+
+class Api:
+    """The API process, which tests may kill and start again."""
+
+    def __init__(self, env):
+        self.env = env
+        self.proc = None
+
+    def start(self):
+        log = open(os.path.join(STATE, "api.log"), "ab")
+        self.proc = subprocess.Popen([os.path.join(BIN, "checkout-api")], env=self.env, stdout=log, stderr=log)
+        with open(os.path.join(RUN_DIR, "pids", "api.pid"), "w") as f:
+            f.write(str(self.proc.pid))
+        wait_until(lambda: request_or_none("GET", "/health") == 200, 30, "the API to answer")
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def request_or_none(method, path):
+    try:
+        return request(method, path)[0]
+    except OSError:
+        return None
+
+
+def service_env():
+    return dict(os.environ, API_PORT=str(API_PORT), CHECKOUT_RUN_DIR=RUN_DIR, RUN_DIR=RUN_DIR, QUEUES_FILE=QUEUES_FILE)
+
+
+@pytest.fixture(scope="session")
+def api():
+    return API
+
+
+API = None
+
+
 @pytest.fixture(scope="session", autouse=True)
 def system():
-    """Starts the API and the workers of every queue for the whole session, stops them after."""
-    os.makedirs(RUN_DIR, exist_ok=True)
-    env = dict(os.environ, API_PORT=str(API_PORT), CHECKOUT_RUN_DIR=RUN_DIR, RUN_DIR=RUN_DIR,
-               QUEUES_FILE=os.path.join(ROOT, "queues.yaml"))
-    log = open(os.path.join(STATE, "api.log"), "ab")
-    api = subprocess.Popen([os.path.join(BIN, "checkout-api")], env=env, stdout=log, stderr=log)
+    """Starts the API, the relay, the dead-letter keeper and the workers of every queue for the whole
+    session (with the fault-injection queue added), and stops them after."""
+    global API
     os.makedirs(os.path.join(RUN_DIR, "pids"), exist_ok=True)
-    with open(os.path.join(RUN_DIR, "pids", "api.pid"), "w") as f:
-        f.write(str(api.pid))
+    with open(os.path.join(ROOT, "queues.yaml")) as f:
+        production = f.read()
+    with open(QUEUES_FILE, "w") as f:
+        f.write(production.rstrip() + "\n" + TEST_QUEUE)
+    sql("CREATE TABLE IF NOT EXISTS test_effects (key text PRIMARY KEY, n int NOT NULL); "
+        "CREATE TABLE IF NOT EXISTS test_flags (key text PRIMARY KEY); "
+        "CREATE TABLE IF NOT EXISTS test_done (job_id uuid PRIMARY KEY)")
+    env = service_env()
+    API = Api(env)
+    API.start()
     subprocess.run([os.path.join(ROOT, "scripts", "start_workers.sh")], env=env, check=True)
     wait_until(lambda: request("GET", "/ready")[0] == 200, 30, "the API to be ready")
     yield
     subprocess.run([os.path.join(ROOT, "scripts", "start_workers.sh"), "--stop"], env=env, check=False)
-    api.terminate()
-    api.wait(timeout=10)
+    API.stop()
+
+
+def enqueue(job_type, payload):
+    """Creates a job through checkout-ops (job row + outbox, like any producer); returns its id."""
+    out = sh(os.path.join(BIN, "checkout-ops"), "enqueue", job_type, json.dumps(payload), env=service_env())
+    return out.stdout.strip()
+
+
+def job_row(job_id):
+    row = sql(f"SELECT state, attempts, coalesce(last_error, '') FROM jobs WHERE id = '{job_id}'")
+    state, attempts, error = row.split("|", 2)
+    return state, int(attempts), error
+
+
+def wait_job(job_id, states, timeout):
+    return wait_until(lambda: job_row(job_id) if job_row(job_id)[0] in states else None, timeout,
+                      f"job {job_id} to reach {states}")
+
+
+def effects(key):
+    return int(sql(f"SELECT coalesce((SELECT n FROM test_effects WHERE key = '{key}'), 0)"))
+
+
+def child_pids(prefix):
+    """Pids of the supervised worker processes whose name starts with `prefix` (e.g. 'order_heavy')."""
+    pids = []
+    piddir = os.path.join(RUN_DIR, "pids")
+    for name in sorted(os.listdir(piddir)):
+        if name.startswith(prefix) and name.endswith(".child"):
+            try:
+                pids.append(int(open(os.path.join(piddir, name)).read().strip()))
+            except (OSError, ValueError):
+                pass
+    return pids
 
 
 def run_concurrently(coro_factories, limit=None):

@@ -83,26 +83,50 @@ ExecutionResult ExecuteJob(PgConnection& conn, const QueueConfig& queue, const H
     if (f.in_doubt) {
         return {Settlement::kRequeue, job->id, "in doubt, delivering again: " + f.error};
     }
+    return RecordFailure(conn, queue, *job, *attempts, f.retryable, f.error);
+}
+
+ExecutionResult RecordFailure(PgConnection& conn, const QueueConfig& queue, const Job& job, int attempts,
+                              bool retryable, const std::string& error) {
     try {
         PgTransaction tx(conn);
-        if (!f.retryable) {
-            MarkFinished(tx, job->id, JobState::kFailed, f.error, *attempts);
+        if (!retryable) {
+            MarkFinished(tx, job.id, JobState::kFailed, error, attempts);
             tx.commit();
-            return {Settlement::kAck, job->id, "failed: " + f.error};
+            return {Settlement::kAck, job.id, "failed: " + error};
         }
-        if (*attempts > queue.max_retries) {
-            MarkFinished(tx, job->id, JobState::kDead, f.error, *attempts);
+        if (attempts > queue.max_retries) {
+            MarkFinished(tx, job.id, JobState::kDead, error, attempts);
             tx.commit();
-            return {Settlement::kDeadLetter, job->id, "dead after " + std::to_string(*attempts) + " attempts: " + f.error};
+            return {Settlement::kDeadLetter, job.id, "dead after " + std::to_string(attempts) + " attempts: " + error};
         }
-        const auto delay = NextDelay(queue.backoff, *attempts);
-        ScheduleRetry(tx, queue, *job, *attempts, delay, f.error);
+        const auto delay = NextDelay(queue.backoff, attempts);
+        ScheduleRetry(tx, queue, job, attempts, delay, error);
         tx.commit();
-        return {Settlement::kAck, job->id,
-                "attempt " + std::to_string(*attempts) + " failed, retry in " + std::to_string(delay.count()) + "ms: " + f.error};
+        return {Settlement::kAck, job.id,
+                "attempt " + std::to_string(attempts) + " failed, retry in " + std::to_string(delay.count()) + "ms: " + error};
     } catch (const std::exception& e) {
-        return {Settlement::kRequeue, job->id, std::string("cannot record the failure, delivering again: ") + e.what()};
+        return {Settlement::kRequeue, job.id, std::string("cannot record the failure, delivering again: ") + e.what()};
     }
+}
+
+ExecutionResult AbandonJob(PgConnection& conn, const QueueConfig& queue, const std::string& body) {
+    auto job = ParseEnvelope(body);
+    if (!job) return {Settlement::kDeadLetter, "", "malformed message"};
+    // The abandoned attempt's own transaction (where StartAttempt counted it) was rolled back when
+    // its backend was terminated; count it here. The row lock makes this wait until that backend is gone.
+    std::optional<int> attempts;
+    {
+        PgTransaction tx(conn);
+        auto r = tx.exec("SELECT attempts, state FROM jobs WHERE id = $1 FOR UPDATE", {job->id});
+        if (r.rows() > 0 && (r.get(0, 1) == "queued" || r.get(0, 1) == "running" || r.get(0, 1) == "retrying"))
+            attempts = static_cast<int>(r.integer(0, 0)) + 1;
+        tx.commit();
+    }
+    if (!attempts) return {Settlement::kAck, job->id, "finished just before its time limit"};
+    const std::string error = std::string(CodeName(ErrorCode::kTimeLimit)) + ": handler ran past " +
+                              std::to_string(queue.time_limit.count()) + "ms and was abandoned";
+    return RecordFailure(conn, queue, *job, *attempts, true, error);
 }
 
 }  // namespace checkout

@@ -23,4 +23,13 @@ struct ExecutionResult {
 ExecutionResult ExecuteJob(PgConnection& conn, const QueueConfig& queue, const HandlerRegistry& handlers,
                            const std::string& body);
 
+// Records a failed attempt: `failed` (final), a retry through the outbox after the queue's backoff,
+// or `dead` past max_retries.
+ExecutionResult RecordFailure(PgConnection& conn, const QueueConfig& queue, const Job& job, int attempts,
+                              bool retryable, const std::string& error);
+
+// For a handler abandoned past its queue's time limit (its database backend already terminated):
+// counts the attempt and records it as a retryable TIME_LIMIT_EXCEEDED failure.
+ExecutionResult AbandonJob(PgConnection& conn, const QueueConfig& queue, const std::string& body);
+
 }  // namespace checkout

@@ -103,34 +103,108 @@ private:
 
 std::atomic<bool> g_stop{false};
 
+// What one handler thread is doing, shared with the watchdog. A job is settled exactly once: by
+// its thread when it finishes, or by the watchdog when it abandons it past the time limit
+// (whichever moves `state` away from kRunning first).
+struct Slot {
+    enum class State { kIdle, kRunning, kAbandoned };
+    std::mutex mu;
+    State state = State::kIdle;
+    WorkItem item;
+    Clock::time_point started;
+    int backend_pid = 0;
+};
+
 void HandlerThread(const std::string& db_url, const QueueConfig& queue, const HandlerRegistry& handlers,
-                   Dispatcher& dispatcher) {
+                   Dispatcher& dispatcher, std::shared_ptr<Slot> slot) {
     std::unique_ptr<PgConnection> conn;
     while (auto item = dispatcher.Pop()) {
         Settlement settlement = Settlement::kRequeue;
+        std::string summary, job_id;
+        const auto started = Clock::now();
         try {
             if (!conn || !conn->healthy()) {
                 conn = std::make_unique<PgConnection>(db_url);
                 // No statement of a job may run longer than its queue's time limit.
                 conn->exec("SELECT set_config('statement_timeout', $1, false)", {std::to_string(queue.time_limit.count())});
             }
-            const auto started = Clock::now();
+            {
+                std::lock_guard lock(slot->mu);
+                slot->state = Slot::State::kRunning;
+                slot->item = *item;
+                slot->started = started;
+                slot->backend_pid = conn->backend_pid();
+            }
             auto r = ExecuteJob(*conn, queue, handlers, item->body);
             settlement = r.settlement;
-            const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
-            if (r.settlement == Settlement::kAck && r.summary == "succeeded")
-                spdlog::debug("job={} {} in {}ms", r.job_id, r.summary, ms);
-            else
-                spdlog::info("job={} {} ({}ms)", r.job_id, r.summary, ms);
+            summary = r.summary;
+            job_id = r.job_id;
         } catch (const std::exception& e) {
             // The database is unreachable: hand the message back after a pause rather than spin.
-            spdlog::error("cannot run a job: {}", e.what());
+            summary = std::string("cannot run a job: ") + e.what();
             conn.reset();
             std::this_thread::sleep_for(std::chrono::seconds(1));
         }
+        {
+            std::lock_guard lock(slot->mu);
+            if (slot->state == Slot::State::kAbandoned) {
+                // The watchdog settled this job and started a replacement thread: leave.
+                spdlog::warn("job={} came back after its time limit; its result is discarded", job_id);
+                return;
+            }
+            slot->state = Slot::State::kIdle;
+        }
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+        if (settlement == Settlement::kAck && summary == "succeeded")
+            spdlog::debug("job={} {} in {}ms", job_id, summary, ms);
+        else
+            spdlog::info("job={} {} ({}ms)", job_id, summary, ms);
         dispatcher.Settle({item->generation, item->tag, settlement});
     }
 }
+
+// Abandons handlers that ran past the queue's time limit: their database backend is terminated
+// (rolling back their transaction and releasing its locks), the attempt is recorded as a
+// retryable failure, the message is settled, and a fresh thread takes the abandoned one's place.
+class Watchdog {
+public:
+    Watchdog(const std::string& db_url, const QueueConfig& queue) : db_url_(db_url), queue_(queue) {}
+
+    void Check(std::vector<std::shared_ptr<Slot>>& slots, Dispatcher& dispatcher,
+               const std::function<void(std::shared_ptr<Slot>)>& replace) {
+        const auto now = Clock::now();
+        for (auto& slot : slots) {
+            WorkItem item;
+            int pid = 0;
+            {
+                std::lock_guard lock(slot->mu);
+                if (slot->state != Slot::State::kRunning || now - slot->started < queue_.time_limit) continue;
+                slot->state = Slot::State::kAbandoned;
+                item = slot->item;
+                pid = slot->backend_pid;
+            }
+            Settlement settlement = Settlement::kRequeue;
+            try {
+                if (!db_ || !db_->healthy()) db_ = std::make_unique<PgConnection>(db_url_);
+                db_->exec("SELECT pg_terminate_backend($1)", {pid});
+                auto r = AbandonJob(*db_, queue_, item.body);
+                settlement = r.settlement;
+                spdlog::warn("job={} abandoned after {}ms: {}", r.job_id, queue_.time_limit.count(), r.summary);
+            } catch (const std::exception& e) {
+                spdlog::error("cannot record an abandoned job ({}); it will be delivered again", e.what());
+                db_.reset();
+            }
+            dispatcher.Settle({item.generation, item.tag, settlement});
+            slot = std::make_shared<Slot>();
+            replace(slot);
+        }
+    }
+
+private:
+    std::string db_url_;
+    const QueueConfig& queue_;
+    std::unique_ptr<PgConnection> db_;
+};
 
 Millis DrainTimeout(const QueueConfig& queue) {
     if (const char* v = std::getenv("WORKER_DRAIN_TIMEOUT_MS")) return Millis(std::atol(v));
@@ -170,8 +244,16 @@ int RunWorker(const std::string& queue_name, const HandlerRegistry& handlers) {
 
     Dispatcher dispatcher;
     std::vector<std::thread> pool;
-    for (int i = 0; i < queue.concurrency; ++i)
-        pool.emplace_back(HandlerThread, env.database_url, std::cref(queue), std::cref(handlers), std::ref(dispatcher));
+    std::vector<std::shared_ptr<Slot>> slots;
+    auto start_thread = [&](std::shared_ptr<Slot> slot) {
+        pool.emplace_back(HandlerThread, env.database_url, std::cref(queue), std::cref(handlers), std::ref(dispatcher), slot);
+    };
+    for (int i = 0; i < queue.concurrency; ++i) {
+        slots.push_back(std::make_shared<Slot>());
+        start_thread(slots.back());
+    }
+    Watchdog watchdog(env.database_url, queue);
+    std::size_t abandoned_threads = 0;
 
     std::unique_ptr<AmqpConnection> conn;
     std::uint64_t generation = 0;
@@ -221,6 +303,10 @@ int RunWorker(const std::string& queue_name, const HandlerRegistry& handlers) {
                 continue;
             }
         }
+        watchdog.Check(slots, dispatcher, [&](std::shared_ptr<Slot> slot) {
+            ++abandoned_threads;
+            start_thread(std::move(slot));
+        });
         try {
             for (const auto& s : dispatcher.TakeSettled()) {
                 if (s.generation != generation) continue;  // that channel is gone; the broker redelivers
@@ -248,7 +334,8 @@ int RunWorker(const std::string& queue_name, const HandlerRegistry& handlers) {
     }
 
     dispatcher.Close();
-    const bool finished = in_flight == 0;
+    // Threads stuck in abandoned handlers may never return; never wait for them.
+    const bool finished = in_flight == 0 && abandoned_threads == 0;
     if (finished) {
         for (auto& t : pool) t.join();
     } else {

@@ -1,0 +1,124 @@
+"""The queue runtime's promises on the real system: retry with backoff, final failures, dead letters
+and their replay, poison messages, time limits. Uses the fault-injection worker (test_hooks queue)."""
+import datetime
+import os
+import subprocess
+import time
+import uuid
+
+from conftest import (BIN, create_product, effects, enqueue, final_status, job_row, order_body, request,
+                      service_env, sql, token, wait_job, wait_until)
+
+ADMIN = None
+
+
+def admin():
+    global ADMIN
+    ADMIN = ADMIN or token("ops-admin", "admin")
+    return ADMIN
+
+
+def ts(text):
+    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+def test_retryable_failures_back_off_then_succeed_with_one_effect():
+    key = uuid.uuid4().hex
+    job = enqueue("test.flaky", {"key": key, "fail_times": 2})
+    seen = {}  # attempt -> (time we saw it retrying, its next_attempt_at)
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        status, _, view = request("GET", f"/api/v1/jobs/{job}", tok=admin())
+        assert status == 200
+        if view["state"] == "retrying" and view["attempts"] not in seen:
+            seen[view["attempts"]] = (time.time(), ts(view["next_attempt_at"]), view["last_error"])
+        if view["state"] == "succeeded":
+            break
+        time.sleep(0.01)
+    assert view["state"] == "succeeded" and view["attempts"] == 3, view
+    assert sorted(seen) == [1, 2]
+    # Backoff of the test queue: 300 ms then 600 ms, jitter 10%; allow for polling and clock skew.
+    for attempt, base in [(1, 0.3), (2, 0.6)]:
+        seen_at, next_at, error = seen[attempt]
+        assert "injected failure" in error
+        assert base * 0.9 - 0.1 <= next_at - seen_at <= base * 1.1 + 0.05, (attempt, next_at - seen_at)
+    assert effects(key) == 1
+
+
+def test_final_failure_ends_failed_at_once():
+    job = enqueue("test.fail_final", {})
+    state, attempts, error = wait_job(job, {"failed", "dead", "succeeded"}, 10)
+    assert (state, attempts) == ("failed", 1)
+    assert "VALIDATION_FAILED" in error
+    time.sleep(1.0)  # a retry would have happened within the 300 ms backoff
+    assert job_row(job)[:2] == ("failed", 1)
+
+
+def test_exhausted_retries_end_dead_and_replay_runs_them_once():
+    keys = [uuid.uuid4().hex, uuid.uuid4().hex]
+    jobs = [enqueue("test.flaky", {"key": k, "until_flag": True}) for k in keys]
+    for job in jobs:
+        state, attempts, error = wait_job(job, {"dead"}, 20)
+        assert attempts == 3 and "until the flag" in error  # max_retries 2: three runs
+    status, _, listing = request("GET", "/ops/dead-letters?queue=test_hooks", tok=admin())
+    assert status == 200
+    listed = {item["job"]["id"] for item in listing["items"]}
+    assert set(jobs) <= listed
+    assert request("GET", "/ops/dead-letters", tok=token("not-admin"))[0] == 403
+    assert request("GET", "/ops/dead-letters?queue=nope", tok=admin())[0] == 404
+
+    for k in keys:
+        sql(f"INSERT INTO test_flags (key) VALUES ('{k}')")
+    # One through the HTTP endpoint...
+    status, _, body = request("POST", "/ops/dead-letters/replay", {"queue": "test_hooks", "job_id": jobs[0]}, tok=admin())
+    assert status == 200 and body["replayed"] == [jobs[0]]
+    # ...the other through the command-line tool.
+    out = subprocess.run([os.path.join(BIN, "checkout-ops"), "dead-letters", "replay", "test_hooks", "--all"],
+                         env=service_env(), capture_output=True, text=True, check=True)
+    assert jobs[1] in out.stdout
+    for job, k in zip(jobs, keys):
+        state, attempts, _ = wait_job(job, {"succeeded"}, 15)
+        assert attempts == 1  # attempts were reset by the replay
+        assert effects(k) == 1
+    # Replaying a job that is no longer dead changes nothing.
+    status, _, body = request("POST", "/ops/dead-letters/replay", {"queue": "test_hooks", "job_id": jobs[0]}, tok=admin())
+    assert status == 404
+    status, _, body = request("POST", "/ops/dead-letters/replay", {"queue": "test_hooks"}, tok=admin())
+    assert status == 422 and body["code"] == "VALIDATION_FAILED"
+
+
+def test_poison_message_ends_dead_while_the_fleet_keeps_working():
+    poison = enqueue("test.crash", {})
+    # While the test-hooks worker crashes on it again and again, orders keep flowing.
+    product = create_product(stock=50)
+    tok = token("poison-bystander-" + uuid.uuid4().hex)
+    placed = [request("POST", "/api/v1/orders", order_body(product), tok=tok)[2] for _ in range(20)]
+    for p in placed:
+        assert final_status(p["order_id"], tok, timeout=30)["status"] == "confirmed"
+    state, _, error = wait_job(poison, {"dead"}, 60)
+    assert "POISON" in error
+    # The test-hooks worker is back (its supervisor restarted it) and serves other jobs.
+    key = uuid.uuid4().hex
+    healthy = enqueue("test.flaky", {"key": key})
+    assert wait_job(healthy, {"succeeded"}, 30)[0] == "succeeded"
+    assert effects(key) == 1
+
+
+def test_handler_past_its_time_limit_is_abandoned_and_retried_while_the_worker_serves_others():
+    key = uuid.uuid4().hex
+    slow = enqueue("test.sleep", {"key": key, "ms": 4000, "sleep_attempts": 1})
+    # Its handler holds a transaction open while it sleeps.
+    wait_until(lambda: sql("SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' "
+                           "AND query LIKE 'UPDATE jobs SET state = ''running''%'") != "0", 10, "the slow job to start")
+    # The other threads keep serving while one handler is stuck.
+    started = time.time()
+    quick = [enqueue("test.flaky", {"key": uuid.uuid4().hex}) for _ in range(5)]
+    for q in quick:
+        assert wait_job(q, {"succeeded"}, 10)[0] == "succeeded"
+    assert time.time() - started < 2.0
+    state, attempts, error = wait_job(slow, {"succeeded", "dead", "failed"}, 20)
+    assert (state, attempts) == ("succeeded", 2)
+    assert "TIME_LIMIT_EXCEEDED" in error
+    # The abandoned attempt's effect was rolled back with its transaction: exactly one effect.
+    time.sleep(2.5)  # let the abandoned sleeper wake up and try to commit
+    assert effects(key) == 1
