@@ -40,4 +40,3 @@ echo "== unit and database tests (sanitizers) =="
 
 echo "== system tests =="
 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/system
-cat "$state/chaos-report.txt" 2>/dev/null || true

@@ -186,6 +186,13 @@ def system():
     API.stop()
 
 
+def pytest_terminal_summary(terminalreporter):
+    """Shows the chaos run's figures above pytest's closing line."""
+    path = os.path.join(STATE, "chaos-report.txt")
+    if os.path.exists(path):
+        terminalreporter.write_line(open(path).read().strip())
+
+
 def enqueue(job_type, payload):
     """Creates a job through checkout-ops (job row + outbox, like any producer); returns its id."""
     out = sh(os.path.join(BIN, "checkout-ops"), "enqueue", job_type, json.dumps(payload), env=service_env())
