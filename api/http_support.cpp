@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "api/executor.hpp"
+#include "api/http_metrics.hpp"
 #include "common/json.hpp"
 #include "common/log.hpp"
 #include "common/pg_connection.hpp"
@@ -14,6 +15,11 @@
 namespace checkout::api {
 
 using namespace Pistache;
+
+HttpMetrics& GlobalHttpMetrics() {
+    static HttpMetrics metrics;
+    return metrics;
+}
 
 std::string ProblemJson(const AppError& e, const std::string& instance, const std::string& request_id) {
     JsonWriter w;
@@ -94,7 +100,7 @@ void RunGuarded(const Handler& h, const Rest::Request& req, Http::ResponseWriter
                            "The request body is larger than " + std::to_string(kMaxBodyBytes) + " bytes.");
         Reply r = h(req, ctx);
         status = r.status;
-        Send(req, response, r.status, r.body, "application/json", r.headers, ctx.request_id);
+        Send(req, response, r.status, r.body, r.content_type.c_str(), r.headers, ctx.request_id);
     } catch (const AppError& e) {
         if (HttpStatus(e.code()) >= 500)
             spdlog::error("req={} {} {}: {}", ctx.request_id, Http::methodString(req.method()), req.resource(), e.what());
@@ -109,6 +115,7 @@ void RunGuarded(const Handler& h, const Rest::Request& req, Http::ResponseWriter
     }
     const auto us =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+    GlobalHttpMetrics().Record(status, static_cast<double>(us) / 1e6);
     spdlog::debug("req={} {} {} -> {} in {}us", ctx.request_id, Http::methodString(req.method()), req.resource(),
                   status, us);
 }

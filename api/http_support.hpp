@@ -21,6 +21,7 @@ struct Reply {
     int status = 200;
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
+    std::string content_type = "application/json";
 };
 
 struct RequestContext {

@@ -65,6 +65,7 @@ int main() {
     api::RegisterOrderRoutes(router, *app);
     api::RegisterJobRoutes(router, *app);
     api::RegisterOpsRoutes(router, *app);
+    api::RegisterMetricsRoutes(router, *app);
     Rest::Routes::NotFound(router, api::Guard(app->executor, [](const Rest::Request&, api::RequestContext&) -> api::Reply {
                                throw AppError(ErrorCode::kRouteNotFound, "No such endpoint.");
                            }));

@@ -11,5 +11,6 @@ void RegisterProductRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterOrderRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterJobRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterOpsRoutes(Pistache::Rest::Router& r, App& app);
+void RegisterMetricsRoutes(Pistache::Rest::Router& r, App& app);
 
 }  // namespace checkout::api

@@ -146,17 +146,18 @@ std::optional<int> StartAttempt(PgTransaction& tx, const std::string& job_id) {
 namespace {
 const char* kFinishJob =
     "UPDATE jobs SET state = $2, last_error = COALESCE($3, last_error), next_attempt_at = NULL, "
-    "attempts = GREATEST(attempts, $4), updated_at = now(), finished_at = now() WHERE id = $1";
+    "attempts = GREATEST(attempts, $4), updated_at = now(), finished_at = now(), run_ms = COALESCE($5, run_ms) "
+    "WHERE id = $1";
 }
 
 void MarkFinished(PgTransaction& tx, const std::string& job_id, JobState state,
                   const std::optional<std::string>& error, int attempts) {
-    tx.exec(kFinishJob, {job_id, std::string(StateName(state)), error, attempts});
+    tx.exec(kFinishJob, {job_id, std::string(StateName(state)), error, attempts, std::nullopt});
 }
 
 void MarkFinishedAndCommit(PgTransaction& tx, const std::string& job_id, JobState state,
-                           const std::optional<std::string>& error, int attempts) {
-    tx.commit_with(kFinishJob, {job_id, std::string(StateName(state)), error, attempts});
+                           const std::optional<std::string>& error, int attempts, long long run_ms) {
+    tx.commit_with(kFinishJob, {job_id, std::string(StateName(state)), error, attempts, run_ms});
 }
 
 void ScheduleRetry(PgTransaction& tx, const QueueConfig& q, const Job& job, int failed_attempt, Millis delay,

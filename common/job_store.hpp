@@ -61,8 +61,9 @@ std::optional<int> StartAttempt(PgTransaction& tx, const std::string& job_id);
 void MarkFinished(PgTransaction& tx, const std::string& job_id, JobState state, const std::optional<std::string>& error,
                   int attempts);
 // MarkFinished and COMMIT in one round trip: the handler's row locks are released sooner.
+// `run_ms` is how long the handler ran (for the duration histogram of GET /metrics).
 void MarkFinishedAndCommit(PgTransaction& tx, const std::string& job_id, JobState state,
-                           const std::optional<std::string>& error, int attempts);
+                           const std::optional<std::string>& error, int attempts, long long run_ms);
 // Records a failed attempt and schedules the next one through the outbox, `delay` from now.
 void ScheduleRetry(PgTransaction& tx, const QueueConfig& q, const Job& job, int failed_attempt, Millis delay,
                    const std::string& error);

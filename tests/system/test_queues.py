@@ -122,3 +122,24 @@ def test_handler_past_its_time_limit_is_abandoned_and_retried_while_the_worker_s
     # The abandoned attempt's effect was rolled back with its transaction: exactly one effect.
     time.sleep(2.5)  # let the abandoned sleeper wake up and try to commit
     assert effects(key) == 1
+
+
+def test_metrics_expose_jobs_retries_dead_letters_durations_backlog_and_queues():
+    key = uuid.uuid4().hex
+    job = enqueue("test.flaky", {"key": key, "fail_times": 1})
+    wait_job(job, {"succeeded"}, 15)
+    status, headers, text = request("GET", "/metrics")
+    assert status == 200 and headers["Content-Type"].startswith("text/plain")
+    lines = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+             if line and not line.startswith("#")}
+    succeeded = int(sql("SELECT count(*) FROM jobs WHERE queue = 'test_hooks' AND state = 'succeeded'"))
+    assert lines['checkout_jobs{queue="test_hooks",state="succeeded"}'] == succeeded
+    assert lines['checkout_job_retries_total{queue="test_hooks"}'] >= 1
+    assert lines['checkout_job_handler_duration_seconds_count{queue="order_heavy"}'] >= 1
+    assert lines['checkout_job_handler_duration_seconds_bucket{queue="order_heavy",le="+Inf"}'] == \
+        lines['checkout_job_handler_duration_seconds_count{queue="order_heavy"}']
+    assert 'checkout_outbox_backlog{kind="due"}' in lines
+    assert lines['checkout_queue_consumers{queue="order_heavy"}'] >= 1
+    assert lines["checkout_rabbitmq_up"] == 1
+    assert lines['checkout_http_responses_total{class="2xx"}'] >= 1
+    assert lines['checkout_http_request_duration_seconds_count'] >= 1

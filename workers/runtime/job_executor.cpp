@@ -1,5 +1,7 @@
 #include "workers/runtime/job_executor.hpp"
 
+#include <chrono>
+
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "common/retry_policy.hpp"
@@ -57,12 +59,15 @@ ExecutionResult ExecuteJob(PgConnection& conn, const QueueConfig& queue, const H
             result.summary = "duplicate delivery of a finished job";
             return result;
         }
+        const auto started = std::chrono::steady_clock::now();
         Outcome outcome = handler->second(tx, *job);
+        const long long run_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
         if (outcome.succeeded) {
-            MarkFinishedAndCommit(tx, job->id, JobState::kSucceeded, std::nullopt, *attempts);
+            MarkFinishedAndCommit(tx, job->id, JobState::kSucceeded, std::nullopt, *attempts, run_ms);
             result.summary = "succeeded";
         } else {
-            MarkFinishedAndCommit(tx, job->id, JobState::kFailed, outcome.code + ": " + outcome.message, *attempts);
+            MarkFinishedAndCommit(tx, job->id, JobState::kFailed, outcome.code + ": " + outcome.message, *attempts, run_ms);
             result.summary = "failed: " + outcome.code;
         }
         return result;

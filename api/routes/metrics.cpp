@@ -1,0 +1,104 @@
+// GET /metrics: Prometheus text. Job figures come from PostgreSQL (every worker process writes
+// there, so one scrape of any API instance sees the whole fleet); queue depths from RabbitMQ; request
+// figures from this API process.
+#include <fmt/format.h>
+
+#include <map>
+#include <mutex>
+
+#include "api/http_metrics.hpp"
+#include "api/http_support.hpp"
+#include "api/routes.hpp"
+#include "common/amqp_connection.hpp"
+#include "common/metrics.hpp"
+
+namespace checkout::api {
+
+using namespace Pistache;
+
+namespace {
+
+constexpr int kDurationBucketsMs[] = {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000};
+
+void JobMetrics(PgConnection& db, std::string& out) {
+    PgTransaction tx(db);
+    // A scrape must not pile up behind a slow table scan.
+    tx.exec("SET LOCAL statement_timeout = 5000");
+    auto states = tx.exec("SELECT queue, state, count(*), sum(GREATEST(attempts - 1, 0)) FROM jobs GROUP BY 1, 2 ORDER BY 1, 2");
+    MetricHeader(out, "checkout_jobs", "gauge", "Jobs by queue and state (state=\"dead\" are the dead letters).");
+    std::map<std::string, double> retries;
+    for (int i = 0; i < states.rows(); ++i) {
+        MetricLine(out, "checkout_jobs", Label("queue", states.str(i, 0)) + "," + Label("state", states.str(i, 1)),
+                   static_cast<double>(states.integer(i, 2)));
+        retries[states.str(i, 0)] += static_cast<double>(states.integer(i, 3));
+    }
+    MetricHeader(out, "checkout_job_retries_total", "counter", "Attempts beyond the first, by queue.");
+    for (const auto& [queue, n] : retries) MetricLine(out, "checkout_job_retries_total", Label("queue", queue), n);
+
+    std::string buckets;
+    for (int b : kDurationBucketsMs) buckets += fmt::format(", count(*) FILTER (WHERE run_ms <= {})", b);
+    auto hist = tx.exec("SELECT queue, count(*), coalesce(sum(run_ms), 0)" + buckets +
+                        " FROM jobs WHERE run_ms IS NOT NULL GROUP BY 1 ORDER BY 1");
+    MetricHeader(out, "checkout_job_handler_duration_seconds", "histogram", "How long handlers ran, by queue.");
+    for (int i = 0; i < hist.rows(); ++i) {
+        const auto q = Label("queue", hist.str(i, 0));
+        int col = 3;
+        for (int b : kDurationBucketsMs)
+            MetricLine(out, "checkout_job_handler_duration_seconds_bucket", q + "," + Label("le", fmt::format("{}", b / 1000.0)),
+                       static_cast<double>(hist.integer(i, col++)));
+        MetricLine(out, "checkout_job_handler_duration_seconds_bucket", q + ",le=\"+Inf\"", static_cast<double>(hist.integer(i, 1)));
+        MetricLine(out, "checkout_job_handler_duration_seconds_sum", q, static_cast<double>(hist.integer(i, 2)) / 1000.0);
+        MetricLine(out, "checkout_job_handler_duration_seconds_count", q, static_cast<double>(hist.integer(i, 1)));
+    }
+
+    auto outbox = tx.exec("SELECT count(*), coalesce(EXTRACT(EPOCH FROM now() - min(created_at)), 0), "
+                          "count(*) FILTER (WHERE available_at > now()) FROM outbox");
+    MetricHeader(out, "checkout_outbox_backlog", "gauge", "Outbox rows not yet published (due now and delayed retries).");
+    MetricLine(out, "checkout_outbox_backlog", Label("kind", "due"),
+               static_cast<double>(outbox.integer(0, 0) - outbox.integer(0, 2)));
+    MetricLine(out, "checkout_outbox_backlog", Label("kind", "delayed"), static_cast<double>(outbox.integer(0, 2)));
+    MetricHeader(out, "checkout_outbox_oldest_seconds", "gauge", "Age of the oldest outbox row.");
+    MetricLine(out, "checkout_outbox_oldest_seconds", "", std::stod(outbox.str(0, 1)));
+    tx.commit();
+}
+
+void QueueMetrics(const App& app, std::string& out) {
+    MetricHeader(out, "checkout_queue_messages", "gauge", "Messages in each RabbitMQ queue (ready and unacked).");
+    MetricHeader(out, "checkout_queue_consumers", "gauge", "Consumers of each RabbitMQ queue.");
+    try {
+        AmqpConnection mq(app.env.amqp_url, 0, std::chrono::milliseconds(1000));
+        for (const auto& q : app.queues.queues) {
+            for (const auto& name : {q.name, q.dead_letter_queue}) {
+                auto s = mq.Stats(name);
+                MetricLine(out, "checkout_queue_messages", Label("queue", name), static_cast<double>(s.messages));
+                MetricLine(out, "checkout_queue_consumers", Label("queue", name), static_cast<double>(s.consumers));
+            }
+        }
+        MetricLine(out, "checkout_rabbitmq_up", "", 1);
+    } catch (const std::exception&) {
+        MetricLine(out, "checkout_rabbitmq_up", "", 0);
+    }
+}
+
+}  // namespace
+
+void RegisterMetricsRoutes(Rest::Router& r, App& app) {
+    Rest::Routes::Get(r, "/metrics", Guard(app.executor, [&app](const Rest::Request&, RequestContext&) {
+                          std::string out;
+                          auto& http = GlobalHttpMetrics();
+                          MetricHeader(out, "checkout_http_responses_total", "counter", "API responses by status class.");
+                          for (int c = 1; c <= 5; ++c)
+                              MetricLine(out, "checkout_http_responses_total", Label("class", fmt::format("{}xx", c)),
+                                         static_cast<double>(http.by_class[c].load()));
+                          MetricHeader(out, "checkout_http_request_duration_seconds", "histogram", "API request latency.");
+                          http.latency.Write(out, "checkout_http_request_duration_seconds", "");
+                          {
+                              auto conn = app.pool.acquire();
+                              JobMetrics(*conn, out);
+                          }
+                          QueueMetrics(app, out);
+                          return Reply{200, out, {{"X-Content-Type-Options", "nosniff"}}, "text/plain; version=0.0.4"};
+                      }));
+}
+
+}  // namespace checkout::api
