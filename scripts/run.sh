@@ -2,7 +2,8 @@
 # The whole system on one machine, in the foreground: installs what is missing, builds, starts a
 # private PostgreSQL and RabbitMQ on loopback (unless DATABASE_URL / AMQP_URL are given), applies
 # migrations, starts the API on API_PORT (default 8080), the outbox relay and the workers of every
-# queue. Ctrl-C or SIGTERM stops exactly what it started.
+# queue. Ctrl-C or SIGTERM stops exactly what it started. Arguments go to start_workers.sh, e.g.
+# `scripts/run.sh order_heavy=4` or `scripts/run.sh order_heavy=0` (bench/queue_runtime.sh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -39,7 +40,7 @@ export API_PORT="${API_PORT:-8080}" QUEUES_FILE="$root/queues.yaml"
 
 build/bin/checkout-api >> "$state/api.log" 2>&1 &
 api_pid=$!
-RUN_DIR="$state" scripts/start_workers.sh
+RUN_DIR="$state" scripts/start_workers.sh "$@"
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$API_PORT/health" >/dev/null 2>&1 && break; sleep 0.1; done
 cat <<MSG
 
