@@ -1,5 +1,7 @@
 #include "common/amqp_connection.hpp"
 
+#include "common/log.hpp"
+
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
 #include <sys/time.h>
@@ -129,6 +131,30 @@ void AmqpConnection::CheckRpc(const char* what) {
     if (r.reply_type != AMQP_RESPONSE_NORMAL) Fail(std::string(what) + ": " + DescribeReply(r));
 }
 
+bool AmqpConnection::DeclareQueue(const std::string& name, std::vector<amqp_table_entry_t_>& args) {
+    amqp_queue_declare(conn_, 1, Bytes(name), 0, 1, 0, 0, amqp_table_t{static_cast<int>(args.size()), args.data()});
+    auto r = amqp_get_rpc_reply(conn_);
+    if (r.reply_type == AMQP_RESPONSE_NORMAL) return true;
+    if (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION && r.reply.id == AMQP_CHANNEL_CLOSE_METHOD &&
+        static_cast<amqp_channel_close_t*>(r.reply.decoded)->reply_code == AMQP_PRECONDITION_FAILED) {
+        // The queue exists with other arguments (queues.yaml changed since it was declared). Refusing
+        // to run would stop the whole fleet over a tuning change, so use the queue as it is and say
+        // so loudly; applying the new arguments takes an operator (see docs/queues.md).
+        const std::string why = DescribeReply(r);
+        amqp_channel_close_ok_t close_ok{};
+        amqp_send_method(conn_, 1, AMQP_CHANNEL_CLOSE_OK_METHOD, &close_ok);
+        amqp_channel_open(conn_, 1);
+        CheckRpc("channel.open");
+        amqp_queue_declare(conn_, 1, Bytes(name), 1, 0, 0, 0, amqp_empty_table);
+        CheckRpc(("queue.declare (passive) " + name).c_str());
+        spdlog::error("queue {} differs from queues.yaml ({}); using it as it is. To apply queues.yaml, "
+                      "drain and delete the queue, then restart a worker",
+                      name, why);
+        return false;
+    }
+    Fail("queue.declare " + name + ": " + DescribeReply(r));
+}
+
 void AmqpConnection::DeclareTopology(const QueuesConfig& cfg) {
     amqp_exchange_declare(conn_, 1, Bytes(cfg.exchange), amqp_cstring_bytes("direct"), 0, 1, 0, 0, amqp_empty_table);
     CheckRpc("exchange.declare");
@@ -141,16 +167,12 @@ void AmqpConnection::DeclareTopology(const QueuesConfig& cfg) {
         args.push_back(Utf8Entry("x-dead-letter-exchange", cfg.dead_letter_exchange));
         args.push_back(Utf8Entry("x-dead-letter-routing-key", q.routing_key));
         if (q.type == "quorum") args.push_back(IntEntry("x-delivery-limit", q.delivery_limit));
-        amqp_queue_declare(conn_, 1, Bytes(q.name), 0, 1, 0, 0,
-                           amqp_table_t{static_cast<int>(args.size()), args.data()});
-        CheckRpc(("queue.declare " + q.name).c_str());
+        DeclareQueue(q.name, args);
         amqp_queue_bind(conn_, 1, Bytes(q.name), Bytes(cfg.exchange), Bytes(q.routing_key), amqp_empty_table);
         CheckRpc(("queue.bind " + q.name).c_str());
 
         std::vector<amqp_table_entry_t> dargs{Utf8Entry("x-queue-type", q.type)};
-        amqp_queue_declare(conn_, 1, Bytes(q.dead_letter_queue), 0, 1, 0, 0,
-                           amqp_table_t{static_cast<int>(dargs.size()), dargs.data()});
-        CheckRpc(("queue.declare " + q.dead_letter_queue).c_str());
+        DeclareQueue(q.dead_letter_queue, dargs);
         amqp_queue_bind(conn_, 1, Bytes(q.dead_letter_queue), Bytes(cfg.dead_letter_exchange), Bytes(q.routing_key),
                         amqp_empty_table);
         CheckRpc(("queue.bind " + q.dead_letter_queue).c_str());

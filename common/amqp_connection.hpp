@@ -14,6 +14,7 @@
 
 struct amqp_connection_state_t_;
 struct amqp_frame_t_;
+struct amqp_table_entry_t_;
 
 namespace checkout {
 
@@ -77,6 +78,8 @@ public:
 
 private:
     void CheckRpc(const char* what);
+    // Declares a durable queue; false when it already exists with other arguments (logged).
+    bool DeclareQueue(const std::string& name, std::vector<amqp_table_entry_t_>& args);
     [[noreturn]] void Fail(const std::string& what);
     struct PendingConfirms {
         std::uint64_t first_tag;
