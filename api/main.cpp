@@ -49,15 +49,10 @@ int main() {
     sigset_t signals = BlockTerminationSignals();
 
     InitLogging("api");
-    std::unique_ptr<api::App> app;
-    try {
-        auto env = LoadEnvironment({.database = true, .amqp = true, .jwt = true});
-        auto queues = LoadQueuesYaml(env.queues_file);
-        app = std::make_unique<api::App>(std::move(env), std::move(queues));
-    } catch (const ConfigError& e) {
-        std::cerr << "configuration error: " << e.what() << "\n";
-        return 2;
-    }
+    Environment env;
+    QueuesConfig queues;
+    if (!LoadServiceConfig({.database = true, .amqp = true, .jwt = true}, env, queues)) return 2;
+    auto app = std::make_unique<api::App>(std::move(env), std::move(queues));
 
     Rest::Router router;
     api::RegisterHealthRoutes(router, *app);

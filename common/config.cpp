@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -216,6 +217,17 @@ Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup) {
     env.db_pool_size = EnvInt(lookup, "DB_POOL_SIZE", 16, 1, 500);
     if (auto v = lookup("QUEUES_FILE"); v && !v->empty()) env.queues_file = *v;
     return env;
+}
+
+bool LoadServiceConfig(EnvNeeds needs, Environment& env, QueuesConfig& queues) {
+    try {
+        env = LoadEnvironment(needs);
+        queues = LoadQueuesYaml(env.queues_file);
+        return true;
+    } catch (const ConfigError& e) {
+        std::cerr << "configuration error: " << e.what() << "\n";
+        return false;
+    }
 }
 
 }  // namespace checkout

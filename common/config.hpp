@@ -76,4 +76,8 @@ struct EnvNeeds {
 
 Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup = ProcessEnv);
 
+// For a service's main(): loads the environment and queues.yaml; on a ConfigError prints
+// "configuration error: SETTING: problem" to stderr and returns false (the caller exits 2).
+bool LoadServiceConfig(EnvNeeds needs, Environment& env, QueuesConfig& queues);
+
 }  // namespace checkout

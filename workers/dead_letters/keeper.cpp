@@ -25,13 +25,7 @@ int main() {
     InitLogging("dead-letter-keeper");
     Environment env;
     QueuesConfig cfg;
-    try {
-        env = LoadEnvironment({.database = true, .amqp = true, .jwt = false});
-        cfg = LoadQueuesYaml(env.queues_file);
-    } catch (const ConfigError& e) {
-        std::cerr << "configuration error: " << e.what() << "\n";
-        return 2;
-    }
+    if (!LoadServiceConfig({.database = true, .amqp = true, .jwt = false}, env, cfg)) return 2;
     std::thread([&] {
         int sig = 0;
         sigwait(&signals, &sig);

@@ -14,13 +14,7 @@ int main() {
     InitLogging("outbox-relay");
     Environment env;
     QueuesConfig cfg;
-    try {
-        env = LoadEnvironment({.database = true, .amqp = true, .jwt = false});
-        cfg = LoadQueuesYaml(env.queues_file);
-    } catch (const ConfigError& e) {
-        std::cerr << "configuration error: " << e.what() << "\n";
-        return 2;
-    }
+    if (!LoadServiceConfig({.database = true, .amqp = true, .jwt = false}, env, cfg)) return 2;
     std::atomic<bool> stop{false};
     RelayStats stats;
     std::thread worker([&] { RunRelay(env, cfg, stop, stats); });

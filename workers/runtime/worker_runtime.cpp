@@ -5,6 +5,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -219,12 +220,9 @@ int RunWorker(const std::string& queue_name, const HandlerRegistry& handlers) {
     InitLogging("worker-" + queue_name);
     Environment env;
     QueuesConfig cfg;
-    try {
-        env = LoadEnvironment({.database = true, .amqp = true, .jwt = false});
-        cfg = LoadQueuesYaml(env.queues_file);
-        cfg.Queue(queue_name);
-    } catch (const ConfigError& e) {
-        std::cerr << "configuration error: " << e.what() << "\n";
+    if (!LoadServiceConfig({.database = true, .amqp = true, .jwt = false}, env, cfg)) return 2;
+    if (std::none_of(cfg.queues.begin(), cfg.queues.end(), [&](const QueueConfig& q) { return q.name == queue_name; })) {
+        std::cerr << "configuration error: queues." << queue_name << ": no such queue in " << env.queues_file << "\n";
         return 2;
     }
     const QueueConfig& queue = cfg.Queue(queue_name);
