@@ -6,7 +6,7 @@ import subprocess
 import time
 import uuid
 
-from conftest import (BIN, create_product, effects, enqueue, final_status, job_row, order_body, request,
+from conftest import (BIN, ROOT, create_product, effects, enqueue, final_status, job_row, order_body, request,
                       service_env, sql, token, wait_job, wait_until)
 
 ADMIN = None
@@ -73,7 +73,7 @@ def test_exhausted_retries_end_dead_and_replay_runs_them_once():
     status, _, body = request("POST", "/ops/dead-letters/replay", {"queue": "test_hooks", "job_id": jobs[0]}, tok=admin())
     assert status == 200 and body["replayed"] == [jobs[0]]
     # ...the other through the command-line tool.
-    out = subprocess.run([os.path.join(BIN, "checkout-ops"), "dead-letters", "replay", "test_hooks", "--all"],
+    out = subprocess.run([os.path.join(ROOT, "scripts", "dead_letters.sh"), "replay", "test_hooks", "--all"],
                          env=service_env(), capture_output=True, text=True, check=True)
     assert jobs[1] in out.stdout
     for job, k in zip(jobs, keys):

@@ -110,8 +110,15 @@ def test_chaos_kills_restarts_and_still_every_accepted_order_settles_exactly_onc
         await asyncio.to_thread(api.start)
         events.append("restarted the API")
 
+    async def kill_relay():
+        # The outbox relay too: its supervisor restarts it and it resumes from the outbox.
+        await asyncio.sleep(12)
+        for pid in child_pids("relay"):
+            os.kill(pid, signal.SIGKILL)
+            events.append("killed the relay")
+
     async def chaos():
-        await asyncio.gather(kill_workers(), restart_rabbitmq(), restart_api())
+        await asyncio.gather(kill_workers(), restart_rabbitmq(), restart_api(), kill_relay())
 
     async def run():
         results = await asyncio.gather(post_orders(products, tokens, 1000, 40, 18.0), chaos())
@@ -120,8 +127,8 @@ def test_chaos_kills_restarts_and_still_every_accepted_order_settles_exactly_onc
     accepted = asyncio.run(run())
     report = (f"chaos run: {len(accepted)} of 1000 orders got 202; "
               f"{sum(e.startswith('killed worker') for e in events)} order-heavy workers SIGKILLed, "
-              f"RabbitMQ restarted once, API SIGKILLed and restarted once")
-    assert "restarted RabbitMQ" in events and "restarted the API" in events
+              f"RabbitMQ restarted once, API SIGKILLed and restarted once, outbox relay SIGKILLed once")
+    assert "restarted RabbitMQ" in events and "restarted the API" in events and "killed the relay" in events
     assert sum(e.startswith("killed worker") for e in events) >= 10  # an attempt finds both mid-restart at times
     assert len(accepted) > 500
     settle_started = time.monotonic()
