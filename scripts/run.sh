@@ -18,10 +18,12 @@ source scripts/lib/services.sh
 PG_PORT="${PG_PORT:-55432}"
 AMQP_PORT="${AMQP_PORT:-56720}"
 api_pid=""
+sandbox_pid=""
 cleanup() {
     trap - INT TERM EXIT
     echo "stopping..."
     RUN_DIR="$state" scripts/start_workers.sh --stop || true
+    if [ -n "$sandbox_pid" ]; then kill "$sandbox_pid" 2>/dev/null || true; fi
     [ -n "$api_pid" ] && kill -TERM "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null
     services_stop "$state" "$PG_PORT" "$AMQP_PORT"
     echo "stopped"
@@ -35,7 +37,17 @@ if [ -z "${JWT_SECRET:-}" ]; then
     [ -s "$state/jwt_secret" ] || head -c 48 /dev/urandom | base64 | tr -d '/+=\n' > "$state/jwt_secret"
     JWT_SECRET="$(cat "$state/jwt_secret")"
 fi
-export JWT_SECRET DATABASE_URL AMQP_URL
+if [ -z "${TOSS_API_BASE:-}" ]; then
+    # The payment gateway sandbox (tests/sandbox/toss_sandbox.py), unless a real gateway is configured.
+    TOSS_API_BASE="http://127.0.0.1:${TOSS_SANDBOX_PORT:-18090}"
+    TOSS_SECRET_KEY="${TOSS_SECRET_KEY:-test_sk_local_sandbox}"
+    /usr/bin/python3 tests/sandbox/toss_sandbox.py --port "${TOSS_SANDBOX_PORT:-18090}" --secret-key "$TOSS_SECRET_KEY" \
+        >> "$state/sandbox.log" 2>&1 &
+    sandbox_pid=$!
+    echo "started the payment gateway sandbox on $TOSS_API_BASE"
+fi
+DATA_PLATFORM_URL="${DATA_PLATFORM_URL:-$TOSS_API_BASE/data-platform/events}"
+export JWT_SECRET DATABASE_URL AMQP_URL TOSS_API_BASE TOSS_SECRET_KEY DATA_PLATFORM_URL
 export API_PORT="${API_PORT:-8080}" QUEUES_FILE="$root/queues.yaml"
 
 build/bin/checkout-api >> "$state/api.log" 2>&1 &

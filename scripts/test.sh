@@ -21,7 +21,7 @@ unset DATABASE_URL AMQP_URL
 cleanup() {
     trap - INT TERM EXIT
     RUN_DIR="$state/run" scripts/start_workers.sh --stop >/dev/null 2>&1 || true
-    pkill -TERM -f "$state/api-marker" 2>/dev/null || true
+    if [ -n "${sandbox_pid:-}" ]; then kill "$sandbox_pid" 2>/dev/null || true; fi
     services_stop "$state" "$TEST_PG_PORT" "$TEST_AMQP_PORT"
 }
 trap cleanup INT TERM EXIT
@@ -32,6 +32,12 @@ services_start "$state" "$TEST_PG_PORT" "$TEST_AMQP_PORT"
 export DATABASE_URL AMQP_URL QUEUES_FILE="$root/queues.yaml"
 scripts/migrate.sh >/dev/null
 export TEST_STATE_DIR="$state" JWT_SECRET="test-secret-0123456789-0123456789-abcdef"
+# The payment gateway sandbox, which the gateway client tests talk to.
+export TOSS_SECRET_KEY="test_sk_checkout_ci_0123456789" TOSS_API_BASE="http://127.0.0.1:${TEST_TOSS_PORT:-18190}"
+/usr/bin/python3 tests/sandbox/toss_sandbox.py --port "${TEST_TOSS_PORT:-18190}" --secret-key "$TOSS_SECRET_KEY" \
+    > "$state/sandbox.log" 2>&1 &
+sandbox_pid=$!
+for _ in $(seq 1 50); do curl -fs "$TOSS_API_BASE/sandbox/stats" > /dev/null 2>&1 && break; sleep 0.1; done
 
 echo "== unit and database tests (release) =="
 (cd build && ctest --output-on-failure)

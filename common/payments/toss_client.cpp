@@ -1,0 +1,144 @@
+#include "common/payments/toss_client.hpp"
+
+#include <rapidjson/document.h>
+
+#include <cctype>
+#include <cstdio>
+#include <set>
+
+#include "common/json.hpp"
+
+namespace checkout {
+
+namespace {
+
+std::string Base64(const std::string& in) {
+    static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    int val = 0, bits = -6;
+    for (unsigned char c : in) {
+        val = (val << 8) + c;
+        bits += 8;
+        while (bits >= 0) {
+            out.push_back(t[(val >> bits) & 0x3F]);
+            bits -= 6;
+        }
+    }
+    if (bits > -6) out.push_back(t[((val << 8) >> (bits + 8)) & 0x3F]);
+    while (out.size() % 4) out.push_back('=');
+    return out;
+}
+
+std::string UrlPathSegment(const std::string& s) {
+    std::string out;
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out.push_back(static_cast<char>(c));
+        else {
+            char buf[4];
+            std::snprintf(buf, sizeof(buf), "%%%02X", c);
+            out += buf;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string_view KindName(GatewayResult::Kind k) {
+    switch (k) {
+        case GatewayResult::Kind::kOk: return "ok";
+        case GatewayResult::Kind::kRejected: return "rejected";
+        case GatewayResult::Kind::kRetryable: return "retryable";
+        case GatewayResult::Kind::kInDoubt: return "in_doubt";
+        case GatewayResult::Kind::kCircuitOpen: return "circuit_open";
+    }
+    return "in_doubt";
+}
+
+bool RetryableGatewayError(long status, const std::string& code) {
+    // From the documented wording ("잠시 후 다시 시도해주세요" / "try again"), TOSS_API.md 6.4.
+    static const std::set<std::string> kRetryable = {
+        "PROVIDER_ERROR", "FAILED_INTERNAL_SYSTEM_PROCESSING", "FAILED_PAYMENT_INTERNAL_SYSTEM_PROCESSING",
+        "COMMON_ERROR", "UNKNOWN_ERROR", "FAILED_BILL_KEY_AUTH_CREATION", "FAILED_CARD_COMPANY_RESPONSE",
+        "FAILED_DB_PROCESSING", "UNKNOWN_PAYMENT_ERROR", "FORBIDDEN_CONSECUTIVE_REQUEST",
+        "IDEMPOTENT_REQUEST_PROCESSING", "FAILED_REFUND_PROCESS", "FAILED_METHOD_HANDLING_CANCEL"};
+    if (kRetryable.count(code)) return true;
+    if (status == 429) return true;
+    // An unlisted code on a 5xx is still the gateway's own failure; an unlisted 4xx is the request's.
+    return status >= 500;
+}
+
+std::string GatewayIdempotencyKey(const std::string& payment_id, const std::string& operation) {
+    return "checkout-" + operation + "-" + payment_id;
+}
+
+TossClient::TossClient(TossClientOptions options, std::shared_ptr<CircuitBreaker> breaker)
+    : options_(std::move(options)),
+      authorization_("Basic " + Base64(options_.secret_key + ":")),
+      breaker_(std::move(breaker)) {}
+
+GatewayResult TossClient::Call(const std::string& method, const std::string& path, const std::string& body,
+                               const std::string& idempotency_key) {
+    GatewayResult out;
+    const auto now = CircuitBreaker::Clock::now();
+    if (breaker_ && !breaker_->Allow(now)) {
+        out.kind = GatewayResult::Kind::kCircuitOpen;
+        out.code = "CIRCUIT_OPEN";
+        return out;
+    }
+    std::vector<std::pair<std::string, std::string>> headers = {{"Authorization", authorization_},
+                                                                 {"Content-Type", "application/json"}};
+    if (!idempotency_key.empty()) headers.emplace_back("Idempotency-Key", idempotency_key);
+    auto r = curl_.Request(method, options_.base_url + path, headers, body, options_.connect_timeout, options_.timeout);
+    out.status = r.status;
+    out.body = std::move(r.body);
+    if (r.status == 0) {
+        // No answer. A timeout after the request was sent may hide an approval: in doubt, never
+        // simply retried by the caller without first looking the payment up.
+        out.kind = GatewayResult::Kind::kInDoubt;
+        out.code = r.timed_out ? "TIMEOUT" : "NETWORK_ERROR";
+        out.message = r.transport_error;
+        if (breaker_) breaker_->RecordFailure(CircuitBreaker::Clock::now());
+        return out;
+    }
+    if (r.status >= 200 && r.status < 300) {
+        out.kind = GatewayResult::Kind::kOk;
+        if (breaker_) breaker_->RecordSuccess();
+        return out;
+    }
+    rapidjson::Document d;
+    d.Parse(out.body.c_str());
+    if (d.IsObject() && d.HasMember("code") && d["code"].IsString()) out.code = d["code"].GetString();
+    if (d.IsObject() && d.HasMember("message") && d["message"].IsString()) out.message = d["message"].GetString();
+    out.kind = RetryableGatewayError(r.status, out.code) ? GatewayResult::Kind::kRetryable : GatewayResult::Kind::kRejected;
+    // Only the gateway's own failures count against it; a rejected card is the gateway working.
+    if (breaker_) {
+        if (out.kind == GatewayResult::Kind::kRetryable) breaker_->RecordFailure(CircuitBreaker::Clock::now());
+        else breaker_->RecordSuccess();
+    }
+    return out;
+}
+
+GatewayResult TossClient::Confirm(const std::string& payment_key, const std::string& order_id, long long amount,
+                                  const std::string& idempotency_key) {
+    JsonWriter w;
+    w.StartObject().Key("paymentKey").String(payment_key).Key("orderId").String(order_id).Key("amount").Int(amount).EndObject();
+    return Call("POST", "/v1/payments/confirm", w.str(), idempotency_key);
+}
+
+GatewayResult TossClient::PaymentByOrderId(const std::string& order_id) {
+    return Call("GET", "/v1/payments/orders/" + UrlPathSegment(order_id), "", "");
+}
+
+GatewayResult TossClient::PaymentByKey(const std::string& payment_key) {
+    return Call("GET", "/v1/payments/" + UrlPathSegment(payment_key), "", "");
+}
+
+GatewayResult TossClient::Cancel(const std::string& payment_key, const std::string& reason,
+                                 const std::string& idempotency_key) {
+    JsonWriter w;
+    w.StartObject().Key("cancelReason").String(reason).EndObject();
+    return Call("POST", "/v1/payments/" + UrlPathSegment(payment_key) + "/cancel", w.str(), idempotency_key);
+}
+
+}  // namespace checkout

@@ -1,0 +1,310 @@
+#!/usr/bin/python3
+"""A local stand-in for the Toss Payments v1 API (../shared/reference/TOSS_API.md), for the tests and
+for scripts/run.sh when TOSS_API_BASE is not set. It speaks the same paths, JSON, error bodies
+({code, message}), HTTP Basic auth with the secret key, Idempotency-Key replay (409 while the first is
+in flight) and the TossPayments-Test-Code header. It also records, for tests, how often each
+paymentKey was approved, and what the data platform received.
+
+Knobs (POST /sandbox/config, JSON): latency_ms, jitter_ms, fail_rate (share of confirms answered 500
+FAILED_INTERNAL_SYSTEM_PROCESSING before doing anything), hang_ms (confirms sleep this long before
+approving: longer than the client's timeout means a timeout whose approval still happened),
+fail_next (answer the next N confirms with 500, then approve).
+Read-outs: GET /sandbox/stats, GET /data-platform/events. Reset: POST /sandbox/reset.
+
+usage: toss_sandbox.py --port 18090 --secret-key test_sk_...
+"""
+import argparse
+import asyncio
+import base64
+import datetime
+import json
+import random
+import uuid
+
+from aiohttp import web
+
+KST = datetime.timezone(datetime.timedelta(hours=9))
+
+# Documented statuses of the codes the test header may ask for (TOSS_API.md section 6).
+ERROR_STATUS = {
+    "PROVIDER_ERROR": 400, "INVALID_REQUEST": 400, "ALREADY_PROCESSED_PAYMENT": 400, "INVALID_CARD_NUMBER": 400,
+    "INVALID_STOPPED_CARD": 400, "INVALID_REJECT_CARD": 400, "BELOW_MINIMUM_AMOUNT": 400,
+    "EXCEED_MAX_DAILY_PAYMENT_COUNT": 400, "NOT_SUPPORTED_METHOD": 400, "ALREADY_CANCELED_PAYMENT": 400,
+    "REJECT_CARD_COMPANY": 403, "REJECT_CARD_PAYMENT": 403, "REJECT_ACCOUNT_PAYMENT": 403, "FDS_ERROR": 403,
+    "FORBIDDEN_REQUEST": 403, "EXCEED_MAX_AUTH_COUNT": 403, "FORBIDDEN_CONSECUTIVE_REQUEST": 403,
+    "NOT_FOUND_PAYMENT": 404, "NOT_FOUND_PAYMENT_SESSION": 404,
+    "FAILED_INTERNAL_SYSTEM_PROCESSING": 500, "FAILED_PAYMENT_INTERNAL_SYSTEM_PROCESSING": 500,
+    "UNKNOWN_PAYMENT_ERROR": 500, "COMMON_ERROR": 500,
+}
+MESSAGES = {
+    "UNAUTHORIZED_KEY": "인증되지 않은 시크릿 키 혹은 클라이언트 키 입니다.",
+    "INCORRECT_BASIC_AUTH_FORMAT": "잘못된 요청입니다. ':' 를 포함해 인코딩해주세요.",
+    "NOT_FOUND_PAYMENT": "존재하지 않는 결제 정보 입니다.",
+    "ALREADY_PROCESSED_PAYMENT": "이미 처리된 결제 입니다.",
+    "ALREADY_CANCELED_PAYMENT": "이미 취소된 결제 입니다.",
+    "INVALID_REQUEST": "잘못된 요청입니다.",
+    "INVALID_TEST_CODE": "유효하지 않은 테스트 코드입니다.",
+    "IDEMPOTENT_REQUEST_PROCESSING": "이전 멱등 요청이 처리중입니다.",
+    "INVALID_IDEMPOTENCY_KEY": "멱등키는 300자 이하여야 합니다.",
+    "FAILED_INTERNAL_SYSTEM_PROCESSING": "내부 시스템 처리 작업이 실패했습니다. 잠시 후 다시 시도해주세요.",
+    "PROVIDER_ERROR": "일시적인 오류가 발생했습니다. 잠시 후 다시 시도해주세요.",
+    "REJECT_CARD_COMPANY": "결제 승인이 거절되었습니다.",
+}
+
+
+def now_kst():
+    return datetime.datetime.now(KST).replace(microsecond=0).isoformat()
+
+
+def error(code, status=None):
+    return web.json_response({"code": code, "message": MESSAGES.get(code, code)},
+                             status=status or ERROR_STATUS.get(code, 400),
+                             headers={"X-TossPayments-Trace-Id": uuid.uuid4().hex})
+
+
+class Sandbox:
+    def __init__(self, secret_key):
+        self.secret_key = secret_key
+        self.reset()
+
+    def reset(self):
+        self.config = {"latency_ms": 0, "jitter_ms": 0, "fail_rate": 0.0, "hang_ms": 0, "fail_next": 0}
+        self.payments = {}       # paymentKey -> Payment object
+        self.approvals = {}      # paymentKey -> how many times it was approved (must stay <= 1)
+        self.idempotency = {}    # (method, path, key) -> (status, body) or None while in flight
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.events = []         # what the data platform received
+
+    # --- helpers ---------------------------------------------------------------------------------
+    def authorized(self, request):
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Basic "):
+            return error("UNAUTHORIZED_KEY", 401)
+        raw = header[6:].strip()
+        try:
+            decoded = base64.b64decode(raw + "=" * (-len(raw) % 4)).decode()  # padded or not
+        except (ValueError, UnicodeDecodeError):
+            return error("UNAUTHORIZED_KEY", 401)
+        if not decoded.endswith(":"):
+            return error("INCORRECT_BASIC_AUTH_FORMAT", 403)
+        if decoded[:-1] != self.secret_key:
+            return error("UNAUTHORIZED_KEY", 401)
+        return None
+
+    async def delay(self):
+        ms = self.config["latency_ms"] + random.uniform(-1, 1) * self.config["jitter_ms"]
+        if ms > 0:
+            await asyncio.sleep(ms / 1000)
+
+    def payment(self, key, order_id, amount, status="DONE", method_type="NORMAL"):
+        return {
+            "mId": "tosspayments", "version": "2022-11-16", "paymentKey": key, "orderId": order_id,
+            "orderName": "checkout order", "type": method_type, "status": status, "method": "카드",
+            "currency": "KRW", "totalAmount": amount, "balanceAmount": amount,
+            "suppliedAmount": amount - round(amount / 11), "vat": round(amount / 11), "taxFreeAmount": 0,
+            "taxExemptionAmount": 0, "requestedAt": now_kst(), "approvedAt": now_kst() if status == "DONE" else None,
+            "useEscrow": False, "cultureExpense": False, "lastTransactionKey": uuid.uuid4().hex.upper(),
+            "secret": "ps_" + uuid.uuid4().hex[:24], "isPartialCancelable": True, "cancels": None, "failure": None,
+            "card": {"issuerCode": "61", "acquirerCode": "31", "number": "43301234****123*", "installmentPlanMonths": 0,
+                     "approveNo": "00000000", "cardType": "신용", "ownerType": "개인", "acquireStatus": "READY",
+                     "amount": amount},
+            "virtualAccount": None, "transfer": None, "mobilePhone": None, "giftCertificate": None,
+            "easyPay": None, "country": "KR", "receipt": {"url": "https://sandbox.invalid/receipt"},
+            "checkout": {"url": "https://sandbox.invalid/checkout"}, "metadata": None, "discount": None,
+            "cashReceipt": None, "cashReceipts": None,
+        }
+
+    async def idempotent(self, request, handler):
+        """Runs `handler` once per (method, path, Idempotency-Key); replays its answer, even an error."""
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return await handler()
+        if len(key) > 300:
+            return error("INVALID_IDEMPOTENCY_KEY", 400)
+        slot = (request.method, request.path, key)
+        if slot in self.idempotency:
+            stored = self.idempotency[slot]
+            if stored is None:
+                return error("IDEMPOTENT_REQUEST_PROCESSING", 409)
+            status, body = stored
+            return web.json_response(body, status=status, headers={"X-TossPayments-Trace-Id": uuid.uuid4().hex})
+        self.idempotency[slot] = None
+        try:
+            response = await handler()
+        except BaseException:
+            del self.idempotency[slot]
+            raise
+        self.idempotency[slot] = (response.status, json.loads(response.body))
+        return response
+
+    # --- the Toss API ----------------------------------------------------------------------------
+    async def confirm(self, request):
+        if (denied := self.authorized(request)) is not None:
+            return denied
+        try:
+            body = await request.json()
+            key, order_id, amount = body["paymentKey"], body["orderId"], body["amount"]
+            assert isinstance(key, str) and isinstance(order_id, str) and isinstance(amount, int)
+        except Exception:
+            return error("INVALID_REQUEST", 400)
+
+        async def run():
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                await self.delay()
+                test_code = request.headers.get("TossPayments-Test-Code")
+                if test_code:
+                    return error(test_code) if test_code in ERROR_STATUS else error("INVALID_TEST_CODE", 400)
+                if self.config["fail_next"] > 0:
+                    self.config["fail_next"] -= 1
+                    return error("FAILED_INTERNAL_SYSTEM_PROCESSING", 500)
+                if random.random() < self.config["fail_rate"]:
+                    return error("FAILED_INTERNAL_SYSTEM_PROCESSING", 500)
+                existing = self.payments.get(key)
+                if existing and (existing["orderId"] != order_id or existing["totalAmount"] != amount):
+                    return error("INVALID_REQUEST", 400)
+                if existing and existing["status"] == "DONE":
+                    return error("ALREADY_PROCESSED_PAYMENT", 400)
+                if self.config["hang_ms"] > 0:
+                    # The approval happens even if the caller gave up waiting: the reason to look up.
+                    payment = self.payment(key, order_id, amount)
+                    self.payments[key] = payment
+                    self.approvals[key] = self.approvals.get(key, 0) + 1
+                    await asyncio.sleep(self.config["hang_ms"] / 1000)
+                    return web.json_response(payment)
+                payment = self.payment(key, order_id, amount)
+                self.payments[key] = payment
+                self.approvals[key] = self.approvals.get(key, 0) + 1
+                return web.json_response(payment)
+            finally:
+                self.in_flight -= 1
+        return await self.idempotent(request, run)
+
+    async def get_payment(self, request):
+        if (denied := self.authorized(request)) is not None:
+            return denied
+        await self.delay()
+        payment = self.payments.get(request.match_info["key"])
+        return web.json_response(payment) if payment else error("NOT_FOUND_PAYMENT", 404)
+
+    async def get_by_order(self, request):
+        if (denied := self.authorized(request)) is not None:
+            return denied
+        await self.delay()
+        for payment in self.payments.values():
+            if payment["orderId"] == request.match_info["order_id"]:
+                return web.json_response(payment)
+        return error("NOT_FOUND_PAYMENT", 404)
+
+    async def cancel(self, request):
+        if (denied := self.authorized(request)) is not None:
+            return denied
+        key = request.match_info["key"]
+
+        async def run():
+            await self.delay()
+            test_code = request.headers.get("TossPayments-Test-Code")
+            if test_code:
+                return error(test_code) if test_code in ERROR_STATUS else error("INVALID_TEST_CODE", 400)
+            try:
+                body = await request.json()
+                reason = body["cancelReason"]
+                assert isinstance(reason, str) and reason
+            except Exception:
+                return error("INVALID_REQUEST", 400)
+            payment = self.payments.get(key)
+            if not payment:
+                return error("NOT_FOUND_PAYMENT", 404)
+            if payment["status"] == "CANCELED":
+                return error("ALREADY_CANCELED_PAYMENT", 400)
+            amount = payment["balanceAmount"]
+            payment.update(status="CANCELED", balanceAmount=0, suppliedAmount=0, vat=0,
+                           lastTransactionKey=uuid.uuid4().hex.upper(),
+                           cancels=[{"cancelAmount": amount, "cancelReason": reason, "taxFreeAmount": 0,
+                                     "taxExemptionAmount": 0, "refundableAmount": 0, "easyPayDiscountAmount": 0,
+                                     "transferDiscountAmount": 0, "canceledAt": now_kst(),
+                                     "transactionKey": uuid.uuid4().hex.upper(), "receiptKey": None,
+                                     "cancelStatus": "DONE", "cancelRequestId": None}])
+            return web.json_response(payment)
+        return await self.idempotent(request, run)
+
+    async def billing_issue(self, request):
+        if (denied := self.authorized(request)) is not None:
+            return denied
+        body = await request.json()
+        if not body.get("authKey") or not body.get("customerKey"):
+            return error("INVALID_REQUEST", 400)
+        return web.json_response({"mId": "tosspayments", "customerKey": body["customerKey"], "authenticatedAt": now_kst(),
+                                  "method": "카드", "billingKey": "bk_" + uuid.uuid4().hex,
+                                  "card": {"issuerCode": "61", "acquirerCode": "31", "number": "43301234****123*",
+                                           "cardType": "신용", "ownerType": "개인"}})
+
+    async def billing_charge(self, request):
+        if (denied := self.authorized(request)) is not None:
+            return denied
+
+        async def run():
+            await self.delay()
+            body = await request.json()
+            for field in ("customerKey", "amount", "orderId", "orderName"):
+                if field not in body:
+                    return error("INVALID_REQUEST", 400)
+            key = "bill_" + uuid.uuid4().hex
+            payment = self.payment(key, body["orderId"], body["amount"], method_type="BILLING")
+            self.payments[key] = payment
+            self.approvals[key] = 1
+            return web.json_response(payment)
+        return await self.idempotent(request, run)
+
+    # --- read-outs and knobs ---------------------------------------------------------------------
+    async def data_platform(self, request):
+        self.events.append(await request.json())
+        return web.json_response({"received": True})
+
+    async def data_platform_events(self, request):
+        return web.json_response({"events": self.events})
+
+    async def stats(self, request):
+        return web.json_response({"approvals": self.approvals, "max_in_flight": self.max_in_flight,
+                                  "in_flight": self.in_flight, "payments": len(self.payments)})
+
+    async def set_config(self, request):
+        body = await request.json()
+        unknown = set(body) - set(self.config)
+        if unknown:
+            return web.json_response({"error": f"unknown knobs {sorted(unknown)}"}, status=400)
+        self.config.update(body)
+        return web.json_response(self.config)
+
+    async def do_reset(self, request):
+        self.reset()
+        return web.json_response({"reset": True})
+
+
+def app(secret_key):
+    s = Sandbox(secret_key)
+    a = web.Application()
+    a.add_routes([
+        web.post("/v1/payments/confirm", s.confirm),
+        web.get("/v1/payments/orders/{order_id}", s.get_by_order),
+        web.get("/v1/payments/{key}", s.get_payment),
+        web.post("/v1/payments/{key}/cancel", s.cancel),
+        web.post("/v1/billing/authorizations/issue", s.billing_issue),
+        web.post("/v1/billing/{billing_key}", s.billing_charge),
+        web.post("/data-platform/events", s.data_platform),
+        web.get("/data-platform/events", s.data_platform_events),
+        web.get("/sandbox/stats", s.stats),
+        web.post("/sandbox/config", s.set_config),
+        web.post("/sandbox/reset", s.do_reset),
+    ])
+    return a
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, default=18090)
+    ap.add_argument("--secret-key", required=True)
+    args = ap.parse_args()
+    web.run_app(app(args.secret_key), host="127.0.0.1", port=args.port, print=None)
