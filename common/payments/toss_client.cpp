@@ -6,28 +6,12 @@
 #include <cstdio>
 #include <set>
 
+#include "common/base64.hpp"
 #include "common/json.hpp"
 
 namespace checkout {
 
 namespace {
-
-std::string Base64(const std::string& in) {
-    static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    int val = 0, bits = -6;
-    for (unsigned char c : in) {
-        val = (val << 8) + c;
-        bits += 8;
-        while (bits >= 0) {
-            out.push_back(t[(val >> bits) & 0x3F]);
-            bits -= 6;
-        }
-    }
-    if (bits > -6) out.push_back(t[((val << 8) >> (bits + 8)) & 0x3F]);
-    while (out.size() % 4) out.push_back('=');
-    return out;
-}
 
 std::string UrlPathSegment(const std::string& s) {
     std::string out;
@@ -74,7 +58,7 @@ std::string GatewayIdempotencyKey(const std::string& payment_id, const std::stri
 
 TossClient::TossClient(TossClientOptions options, std::shared_ptr<CircuitBreaker> breaker)
     : options_(std::move(options)),
-      authorization_("Basic " + Base64(options_.secret_key + ":")),
+      authorization_("Basic " + Base64Encode(options_.secret_key + ":")),
       breaker_(std::move(breaker)) {}
 
 GatewayResult TossClient::Call(const std::string& method, const std::string& path, const std::string& body,

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "common/base64.hpp"
 #include "common/error.hpp"
 #include "common/jwt.hpp"
 
@@ -11,21 +12,7 @@ namespace {
 const std::string kSecret = "unit-test-secret-0123456789-0123456789";
 const std::time_t kNow = 1'800'000'000;
 
-std::string B64Url(const std::string& in) {
-    static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string out;
-    int val = 0, bits = -6;
-    for (unsigned char c : in) {
-        val = (val << 8) + c;
-        bits += 8;
-        while (bits >= 0) {
-            out.push_back(t[(val >> bits) & 0x3F]);
-            bits -= 6;
-        }
-    }
-    if (bits > -6) out.push_back(t[((val << 8) >> (bits + 8)) & 0x3F]);
-    return out;
-}
+std::string B64Url(const std::string& in) { return Base64Encode(in, true); }
 
 // Signs arbitrary claims (JSON) with the right key, to build tokens MintJwt would never produce.
 std::string SignClaims(const std::string& claims_json) {
