@@ -1,8 +1,5 @@
 #pragma once
 // What every route handler may use: configuration, the database pool, the user directory.
-#include <atomic>
-#include <chrono>
-#include <mutex>
 
 #include "api/executor.hpp"
 #include "common/config.hpp"
