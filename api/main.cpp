@@ -58,6 +58,8 @@ int main() {
     api::RegisterHealthRoutes(router, *app);
     api::RegisterProductRoutes(router, *app);
     api::RegisterOrderRoutes(router, *app);
+    api::RegisterPaymentRoutes(router, *app);
+    api::RegisterWebhookRoutes(router, *app);
     api::RegisterJobRoutes(router, *app);
     api::RegisterOpsRoutes(router, *app);
     api::RegisterMetricsRoutes(router, *app);

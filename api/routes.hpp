@@ -12,5 +12,7 @@ void RegisterOrderRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterJobRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterOpsRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterMetricsRoutes(Pistache::Rest::Router& r, App& app);
+void RegisterPaymentRoutes(Pistache::Rest::Router& r, App& app);
+void RegisterWebhookRoutes(Pistache::Rest::Router& r, App& app);
 
 }  // namespace checkout::api

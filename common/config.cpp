@@ -60,7 +60,7 @@ QueueConfig ParseQueue(const std::string& name, const YAML::Node& node) {
     if (!node.IsMap()) throw ConfigError(where, "must be a mapping");
     RejectUnknownKeys(node,
                       {"routing_key", "type", "prefetch", "concurrency", "max_retries", "backoff", "time_limit",
-                       "delivery_limit", "dead_letter_queue", "workers", "binary", "job_types"},
+                       "delivery_limit", "dead_letter_queue", "workers", "binary", "job_types", "max_in_flight"},
                       where);
     auto require = [&](const char* key) {
         if (!node[key]) throw ConfigError(where + "." + key, "is required");
@@ -93,6 +93,7 @@ QueueConfig ParseQueue(const std::string& name, const YAML::Node& node) {
     if (q.backoff.cap < q.backoff.initial) throw ConfigError(where + ".backoff.cap", "must not be below initial");
     q.time_limit = ParseDuration(Scalar<std::string>(require("time_limit"), where + ".time_limit", "a duration"),
                                  where + ".time_limit");
+    if (node["max_in_flight"]) q.max_in_flight = IntIn(node["max_in_flight"], where + ".max_in_flight", 1, 10000);
     if (node["delivery_limit"]) q.delivery_limit = IntIn(node["delivery_limit"], where + ".delivery_limit", 1, 1000);
     q.dead_letter_queue = Name(require("dead_letter_queue"), where + ".dead_letter_queue");
     q.workers = IntIn(require("workers"), where + ".workers", 0, 64);
@@ -216,6 +217,26 @@ Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup) {
     env.api_threads = EnvInt(lookup, "API_THREADS", 16, 1, 256);
     env.db_pool_size = EnvInt(lookup, "DB_POOL_SIZE", 16, 1, 500);
     if (auto v = lookup("QUEUES_FILE"); v && !v->empty()) env.queues_file = *v;
+    if (needs.gateway) {
+        auto base = lookup("TOSS_API_BASE");
+        if (!base || base->empty()) throw ConfigError("TOSS_API_BASE", "is not set (https://api.tosspayments.com, or the sandbox)");
+        if (base->rfind("http://", 0) != 0 && base->rfind("https://", 0) != 0)
+            throw ConfigError("TOSS_API_BASE", "must start with https:// (or http:// for a local sandbox)");
+        env.toss_api_base = *base;
+        while (!env.toss_api_base.empty() && env.toss_api_base.back() == '/') env.toss_api_base.pop_back();
+        auto key = lookup("TOSS_SECRET_KEY");
+        if (!key || key->empty()) throw ConfigError("TOSS_SECRET_KEY", "is not set (test_sk_... or live_sk_...)");
+        if (key->find(':') != std::string::npos) throw ConfigError("TOSS_SECRET_KEY", "must not contain ':'");
+        env.toss_secret_key = *key;
+        env.gateway_timeout = Millis(EnvInt(lookup, "TOSS_TIMEOUT_MS", 10000, 100, 600000));
+    }
+    if (needs.data_platform) {
+        auto v = lookup("DATA_PLATFORM_URL");
+        if (!v || v->empty()) throw ConfigError("DATA_PLATFORM_URL", "is not set (where analytics events are POSTed)");
+        if (v->rfind("http://", 0) != 0 && v->rfind("https://", 0) != 0)
+            throw ConfigError("DATA_PLATFORM_URL", "must start with http:// or https://");
+        env.data_platform_url = *v;
+    }
     return env;
 }
 

@@ -35,6 +35,7 @@ struct QueueConfig {
     int workers = 1;  // default worker processes (scripts/start_workers.sh)
     std::string binary;
     std::vector<std::string> job_types;
+    int max_in_flight = 0;  // outgoing HTTP calls in flight per process (external-call queues); 0 = prefetch
 };
 
 struct QueuesConfig {
@@ -66,12 +67,19 @@ struct Environment {
     std::string queues_file = "queues.yaml";
     int api_threads = 16;  // handler threads (Pistache reactor threads only do I/O)
     int db_pool_size = 16;
+    // The payment gateway and the data platform (services that call out).
+    std::string toss_api_base;    // TOSS_API_BASE
+    std::string toss_secret_key;  // TOSS_SECRET_KEY (never logged)
+    Millis gateway_timeout{10000};  // TOSS_TIMEOUT_MS: total time allowed for one gateway call
+    std::string data_platform_url;  // DATA_PLATFORM_URL
 };
 
 struct EnvNeeds {
     bool database = true;
     bool amqp = true;
     bool jwt = false;
+    bool gateway = false;        // TOSS_API_BASE, TOSS_SECRET_KEY
+    bool data_platform = false;  // DATA_PLATFORM_URL
 };
 
 Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup = ProcessEnv);

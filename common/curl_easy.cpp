@@ -13,42 +13,57 @@ size_t Collect(char* data, size_t size, size_t n, void* out) {
 }
 }  // namespace
 
+namespace curl_detail {
+
+void* Prepare(void* handle, const HttpCall& call, HttpResponse* response) {
+    auto* h = static_cast<CURL*>(handle);
+    curl_slist* list = nullptr;
+    for (const auto& [k, v] : call.headers) list = curl_slist_append(list, (k + ": " + v).c_str());
+    curl_easy_setopt(h, CURLOPT_URL, call.url.c_str());
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, call.method.c_str());
+    if (call.method == "POST") {
+        // The call outlives this function (HttpMulti keeps it with the handle), so no copy is needed.
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, call.body.c_str());
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(call.body.size()));
+    }
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, Collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &response->body);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(call.connect_timeout.count()));
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(call.timeout.count()));
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM in a threaded program
+    curl_easy_setopt(h, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);  // the gateway's minimum
+    return list;
+}
+
+void Finish(void* handle, int curl_code, HttpResponse* response) {
+    const auto rc = static_cast<CURLcode>(curl_code);
+    if (rc == CURLE_OK) {
+        curl_easy_getinfo(static_cast<CURL*>(handle), CURLINFO_RESPONSE_CODE, &response->status);
+    } else {
+        response->status = 0;
+        response->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+        response->transport_error = curl_easy_strerror(rc);
+        response->body.clear();
+    }
+}
+
+}  // namespace curl_detail
+
 CurlEasy::CurlEasy() : handle_(curl_easy_init()) {
     if (!handle_) throw std::runtime_error("curl_easy_init failed");
 }
 
 CurlEasy::~CurlEasy() { curl_easy_cleanup(static_cast<CURL*>(handle_)); }
 
-HttpResponse CurlEasy::Request(const std::string& method, const std::string& url,
-                               const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
-                               std::chrono::milliseconds connect_timeout, std::chrono::milliseconds total_timeout) {
+HttpResponse CurlEasy::Request(const HttpCall& call) {
     auto* h = static_cast<CURL*>(handle_);
     curl_easy_reset(h);  // keeps the connection cache
     HttpResponse r;
-    curl_slist* list = nullptr;
-    for (const auto& [k, v] : headers) list = curl_slist_append(list, (k + ": " + v).c_str());
-    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
-    if (method == "POST") {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.c_str());
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-    }
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, Collect);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &r.body);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_timeout.count()));
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(total_timeout.count()));
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM in a threaded program
-    curl_easy_setopt(h, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);  // the gateway's minimum
+    auto* list = static_cast<curl_slist*>(curl_detail::Prepare(h, call, &r));
     const CURLcode rc = curl_easy_perform(h);
     curl_slist_free_all(list);
-    if (rc == CURLE_OK) {
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
-    } else {
-        r.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
-        r.transport_error = curl_easy_strerror(rc);
-        r.body.clear();
-    }
+    curl_detail::Finish(h, rc, &r);
     return r;
 }
 

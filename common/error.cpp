@@ -24,7 +24,16 @@ Row Describe(ErrorCode code) {
         case ErrorCode::kIdempotencyKeyReused: return {"IDEMPOTENCY_KEY_REUSED", 422, D::kFinal};
         case ErrorCode::kIdempotencyInFlight: return {"IDEMPOTENCY_IN_FLIGHT", 409, D::kRetry};
         case ErrorCode::kConflict: return {"CONFLICT", 409, D::kFinal};
+        case ErrorCode::kAmountMismatch: return {"AMOUNT_MISMATCH", 422, D::kFinal};
+        case ErrorCode::kOrderNotPayable: return {"ORDER_NOT_PAYABLE", 409, D::kFinal};
+        case ErrorCode::kPaymentConflict: return {"PAYMENT_CONFLICT", 409, D::kFinal};
+        case ErrorCode::kWebhookRejected: return {"WEBHOOK_REJECTED", 401, D::kFinal};
         case ErrorCode::kInsufficientStock: return {"INSUFFICIENT_STOCK", 409, D::kFinal};
+        case ErrorCode::kGatewayRejected: return {"GATEWAY_REJECTED", 502, D::kFinal};
+        case ErrorCode::kGatewayRetryable: return {"GATEWAY_UNAVAILABLE", 503, D::kRetry};
+        // Retried rather than treated as in doubt because every retry of a gateway job first asks
+        // the gateway what happened (lookup by orderId) and the confirm carries the same key.
+        case ErrorCode::kGatewayTimeout: return {"GATEWAY_TIMEOUT", 504, D::kRetry};
         case ErrorCode::kUnavailable: return {"SERVICE_UNAVAILABLE", 503, D::kRetry};
         case ErrorCode::kTransient: return {"TRANSIENT", 503, D::kRetry};
         case ErrorCode::kInDoubt: return {"IN_DOUBT", 503, D::kInDoubt};

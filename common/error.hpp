@@ -23,8 +23,15 @@ enum class ErrorCode {
     kIdempotencyKeyReused,
     kIdempotencyInFlight,
     kConflict,
+    kAmountMismatch,       // the amount posted to confirm differs from the order's
+    kOrderNotPayable,      // the order is not `confirmed` (pending, failed, paid, expired, canceled)
+    kPaymentConflict,      // another payment of the order is in progress or done; or a cancel of a payment not done
+    kWebhookRejected,      // a webhook whose secret does not match the payment's
     // Business outcomes of jobs.
     kInsufficientStock,
+    kGatewayRejected,  // the gateway gave a final answer (card rejected, ...): never retried
+    kGatewayRetryable, // the gateway said try again (5xx, PROVIDER_ERROR, 409 in flight, breaker open)
+    kGatewayTimeout,   // no answer: retried, and the retry first looks the payment up
     // Infrastructure.
     kUnavailable,     // a dependency is down or saturated: retry later
     kTransient,       // a job-level temporary failure: retry with backoff

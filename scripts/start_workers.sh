@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Launches the workers of every queue in queues.yaml (counts from its `workers` keys), the outbox
-# relay and the dead-letter keeper, in the background. Each runs under scripts/lib/supervise.sh,
+# relay, the dead-letter keeper and the scheduler, in the background. Each runs under scripts/lib/supervise.sh,
 # which restarts it when it dies; pids/NAME-i.pid is the supervisor, pids/NAME-i.child the worker.
 #
 #   scripts/start_workers.sh                    default counts
-#   scripts/start_workers.sh order_heavy=4 points=1 relay=2 dead_letters=1
+#   scripts/start_workers.sh order_heavy=4 points=1 relay=2 dead_letters=1 scheduler=0
 #   scripts/start_workers.sh --status           list what runs
 #   scripts/start_workers.sh --stop             SIGTERM exactly those pids (they drain), then wait
 #
@@ -88,11 +88,12 @@ for arg in "$@"; do
 done
 table="$("$BIN_DIR/checkout-ops" queues workers)"
 for name in "${!override[@]}"; do
-    [ "$name" = relay ] || [ "$name" = dead_letters ] && continue
+    [ "$name" = relay ] || [ "$name" = dead_letters ] || [ "$name" = scheduler ] && continue
     grep -q "^$name " <<<"$table" || { echo "unknown queue '$name' (see queues.yaml)" >&2; exit 2; }
 done
 launch relay outbox-relay "${override[relay]:-1}"
 launch dead_letters dead-letter-keeper "${override[dead_letters]:-1}"
+launch scheduler checkout-scheduler "${override[scheduler]:-1}"
 while read -r name bin count; do
     launch "$name" "$bin" "${override[$name]:-$count}"
 done <<<"$table"

@@ -59,6 +59,16 @@ void JobMetrics(PgConnection& db, std::string& out) {
     MetricLine(out, "checkout_outbox_backlog", Label("kind", "delayed"), static_cast<double>(outbox.integer(0, 2)));
     MetricHeader(out, "checkout_outbox_oldest_seconds", "gauge", "Age of the oldest outbox row.");
     MetricLine(out, "checkout_outbox_oldest_seconds", "", std::stod(outbox.str(0, 1)));
+    // Reported by each external-api worker every 2 s; a row older than 30 s is a worker that is gone.
+    auto breakers = tx.exec("SELECT worker, host, state FROM gateway_breakers WHERE updated_at > now() - interval '30 seconds' "
+                            "ORDER BY worker");
+    MetricHeader(out, "checkout_gateway_circuit_open", "gauge",
+                 "1 while a worker's circuit breaker to the payment gateway is open or half-open.");
+    for (int i = 0; i < breakers.rows(); ++i)
+        MetricLine(out, "checkout_gateway_circuit_open",
+                   Label("worker", breakers.str(i, 0)) + "," + Label("gateway", breakers.str(i, 1)) + "," +
+                       Label("state", breakers.str(i, 2)),
+                   breakers.get(i, 2) == "closed" ? 0.0 : 1.0);
     tx.commit();
 }
 

@@ -9,17 +9,6 @@
 
 namespace checkout {
 
-std::string Fingerprint(const std::string& text) {
-    std::uint64_t h = 1469598103934665603ULL;
-    for (unsigned char ch : text) {
-        h ^= ch;
-        h *= 1099511628211ULL;
-    }
-    char buf[17];
-    std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(h));
-    return buf;
-}
-
 std::string OrderStatusUrl(const std::string& order_id) { return "/api/v1/orders/" + order_id + "/status"; }
 
 namespace {
@@ -123,24 +112,11 @@ PlacedOrder PlaceOrder(PgConnection& conn, const QueuesConfig& cfg, long long us
     if (!idem) return InsertOrder(conn, cfg, user_id, req, idem);
 
     PgTransaction tx(conn);
-    // A transaction-scoped advisory lock on (user, key): a second request with the key while the
-    // first is still running gets 409 at once instead of waiting or creating a second order.
-    auto lock = tx.exec("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))",
-                        {std::to_string(user_id) + ":" + idem->key});
-    if (!lock.boolean(0, 0))
-        throw AppError(ErrorCode::kIdempotencyInFlight, "A request with this Idempotency-Key is still in progress.");
-    auto prior = tx.exec(
-        "SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE user_id = $1 AND key = $2",
-        {user_id, idem->key});
-    if (prior.rows() > 0) {
-        if (prior.get(0, 0) != idem->request_hash)
-            throw AppError(ErrorCode::kIdempotencyKeyReused,
-                           "This Idempotency-Key was already used with a different request body.");
-        auto body = prior.str(0, 2);
+    if (auto prior = ClaimIdempotencyKey(tx, user_id, *idem)) {
         rapidjson::Document d;
-        d.Parse(body.c_str());
+        d.Parse(prior->body.c_str());
         std::string order_id = (d.IsObject() && d.HasMember("order_id")) ? d["order_id"].GetString() : "";
-        return PlacedOrder{static_cast<int>(prior.integer(0, 1)), body, order_id, true};
+        return PlacedOrder{prior->status, prior->body, order_id, true};
     }
     auto placed = InsertOrder(conn, cfg, user_id, req, idem);
     tx.commit();

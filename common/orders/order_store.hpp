@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/config.hpp"
+#include "common/idempotency.hpp"
 #include "common/orders/order_request.hpp"
 #include "common/pg_connection.hpp"
 
@@ -12,10 +13,6 @@ namespace checkout {
 
 inline constexpr const char* kProcessOrderJob = "order.process";
 
-struct IdempotencyKey {
-    std::string key;
-    std::string request_hash;
-};
 
 struct PlacedOrder {
     int status = 202;
@@ -33,8 +30,5 @@ std::string OrderStatusUrl(const std::string& order_id);
 // nullopt when the order does not exist or belongs to someone else (both answer 404).
 std::optional<std::string> OrderJson(PgConnection& conn, long long user_id, const std::string& order_id);
 std::optional<std::string> OrderStatusJson(PgConnection& conn, long long user_id, const std::string& order_id);
-
-// 64-bit FNV-1a in hex: a stable fingerprint of a request body for Idempotency-Key matching.
-std::string Fingerprint(const std::string& text);
 
 }  // namespace checkout

@@ -39,6 +39,30 @@ std::string_view KindName(GatewayResult::Kind k) {
     return "in_doubt";
 }
 
+std::optional<TossPayment> ParseTossPayment(const std::string& json) {
+    rapidjson::Document d;
+    d.Parse(json.c_str());
+    if (!d.IsObject()) return std::nullopt;
+    auto str = [&](const rapidjson::Value& obj, const char* key) -> std::string {
+        auto it = obj.FindMember(key);
+        return it != obj.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
+    };
+    TossPayment p;
+    p.payment_key = str(d, "paymentKey");
+    p.order_id = str(d, "orderId");
+    p.status = str(d, "status");
+    if (p.payment_key.empty() || p.status.empty()) return std::nullopt;
+    p.method = str(d, "method");
+    p.approved_at = str(d, "approvedAt");
+    p.secret = str(d, "secret");
+    if (auto it = d.FindMember("totalAmount"); it != d.MemberEnd() && it->value.IsInt64()) p.total_amount = it->value.GetInt64();
+    if (auto it = d.FindMember("failure"); it != d.MemberEnd() && it->value.IsObject()) {
+        p.failure_code = str(it->value, "code");
+        p.failure_message = str(it->value, "message");
+    }
+    return p;
+}
+
 bool RetryableGatewayError(long status, const std::string& code) {
     // From the documented wording ("잠시 후 다시 시도해주세요" / "try again"), TOSS_API.md 6.4.
     static const std::set<std::string> kRetryable = {
@@ -61,21 +85,31 @@ TossClient::TossClient(TossClientOptions options, std::shared_ptr<CircuitBreaker
       authorization_("Basic " + Base64Encode(options_.secret_key + ":")),
       breaker_(std::move(breaker)) {}
 
-GatewayResult TossClient::Call(const std::string& method, const std::string& path, const std::string& body,
-                               const std::string& idempotency_key) {
-    GatewayResult out;
-    const auto now = CircuitBreaker::Clock::now();
-    if (breaker_ && !breaker_->Allow(now)) {
+HttpCall TossClient::Build(const std::string& method, const std::string& path, const std::string& body,
+                           const std::string& idempotency_key) const {
+    HttpCall call{method, options_.base_url + path, {{"Authorization", authorization_}}, body,
+                  options_.connect_timeout, options_.timeout};
+    if (method == "POST") call.headers.emplace_back("Content-Type", "application/json");
+    if (!idempotency_key.empty()) call.headers.emplace_back("Idempotency-Key", idempotency_key);
+    return call;
+}
+
+bool TossClient::Allow() { return !breaker_ || breaker_->Allow(CircuitBreaker::Clock::now()); }
+
+GatewayResult TossClient::Perform(const HttpCall& call) {
+    if (!Allow()) {
+        GatewayResult out;
         out.kind = GatewayResult::Kind::kCircuitOpen;
         out.code = "CIRCUIT_OPEN";
         return out;
     }
-    std::vector<std::pair<std::string, std::string>> headers = {{"Authorization", authorization_},
-                                                                 {"Content-Type", "application/json"}};
-    if (!idempotency_key.empty()) headers.emplace_back("Idempotency-Key", idempotency_key);
-    auto r = curl_.Request(method, options_.base_url + path, headers, body, options_.connect_timeout, options_.timeout);
+    return Classify(curl_.Request(call));
+}
+
+GatewayResult TossClient::Classify(const HttpResponse& r) {
+    GatewayResult out;
     out.status = r.status;
-    out.body = std::move(r.body);
+    out.body = r.body;
     if (r.status == 0) {
         // No answer. A timeout after the request was sent may hide an approval: in doubt, never
         // simply retried by the caller without first looking the payment up.
@@ -103,26 +137,26 @@ GatewayResult TossClient::Call(const std::string& method, const std::string& pat
     return out;
 }
 
-GatewayResult TossClient::Confirm(const std::string& payment_key, const std::string& order_id, long long amount,
-                                  const std::string& idempotency_key) {
+HttpCall TossClient::ConfirmCall(const std::string& payment_key, const std::string& order_id, long long amount,
+                                 const std::string& idempotency_key) const {
     JsonWriter w;
     w.StartObject().Key("paymentKey").String(payment_key).Key("orderId").String(order_id).Key("amount").Int(amount).EndObject();
-    return Call("POST", "/v1/payments/confirm", w.str(), idempotency_key);
+    return Build("POST", "/v1/payments/confirm", w.str(), idempotency_key);
 }
 
-GatewayResult TossClient::PaymentByOrderId(const std::string& order_id) {
-    return Call("GET", "/v1/payments/orders/" + UrlPathSegment(order_id), "", "");
+HttpCall TossClient::PaymentByOrderIdCall(const std::string& order_id) const {
+    return Build("GET", "/v1/payments/orders/" + UrlPathSegment(order_id), "", "");
 }
 
-GatewayResult TossClient::PaymentByKey(const std::string& payment_key) {
-    return Call("GET", "/v1/payments/" + UrlPathSegment(payment_key), "", "");
+HttpCall TossClient::PaymentByKeyCall(const std::string& payment_key) const {
+    return Build("GET", "/v1/payments/" + UrlPathSegment(payment_key), "", "");
 }
 
-GatewayResult TossClient::Cancel(const std::string& payment_key, const std::string& reason,
-                                 const std::string& idempotency_key) {
+HttpCall TossClient::CancelCall(const std::string& payment_key, const std::string& reason,
+                                const std::string& idempotency_key) const {
     JsonWriter w;
     w.StartObject().Key("cancelReason").String(reason).EndObject();
-    return Call("POST", "/v1/payments/" + UrlPathSegment(payment_key) + "/cancel", w.str(), idempotency_key);
+    return Build("POST", "/v1/payments/" + UrlPathSegment(payment_key) + "/cancel", w.str(), idempotency_key);
 }
 
 }  // namespace checkout

@@ -4,6 +4,7 @@
 // REJECT_CARD_COMPANY is a final 403), into the outcomes a job handler acts on.
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/curl_easy.hpp"
@@ -28,6 +29,15 @@ struct GatewayResult {
 
 std::string_view KindName(GatewayResult::Kind k);
 
+// The fields of the gateway's Payment object that we act on (unknown fields are ignored).
+struct TossPayment {
+    std::string payment_key, order_id, status, method, approved_at, secret;
+    long long total_amount = 0;
+    std::string failure_code, failure_message;  // `failure`, set on ABORTED/EXPIRED payments
+};
+// nullopt when `json` is not a Payment object.
+std::optional<TossPayment> ParseTossPayment(const std::string& json);
+
 // Whether an error answer may be retried, by code (then by status for codes not listed).
 bool RetryableGatewayError(long status, const std::string& code);
 
@@ -42,19 +52,42 @@ struct TossClientOptions {
     std::chrono::milliseconds timeout{10000};
 };
 
+// Builds the gateway's requests and classifies its answers; the transport is the caller's choice:
+// Perform (blocking, on this client's own connection) or HttpMulti (many calls on one thread).
+// Building and classifying are thread-safe; Perform is not (one client per thread).
 class TossClient {
 public:
     TossClient(TossClientOptions options, std::shared_ptr<CircuitBreaker> breaker);
 
+    HttpCall ConfirmCall(const std::string& payment_key, const std::string& order_id, long long amount,
+                         const std::string& idempotency_key) const;
+    HttpCall PaymentByOrderIdCall(const std::string& order_id) const;
+    HttpCall PaymentByKeyCall(const std::string& payment_key) const;
+    HttpCall CancelCall(const std::string& payment_key, const std::string& reason,
+                        const std::string& idempotency_key) const;
+
+    // False while the breaker is open: do not send (the call counts as kCircuitOpen).
+    bool Allow();
+    // Classifies an answer (or its absence) and feeds the breaker.
+    GatewayResult Classify(const HttpResponse& r);
+    // Allow, send, Classify.
+    GatewayResult Perform(const HttpCall& call);
+
     GatewayResult Confirm(const std::string& payment_key, const std::string& order_id, long long amount,
-                          const std::string& idempotency_key);
-    GatewayResult PaymentByOrderId(const std::string& order_id);
-    GatewayResult PaymentByKey(const std::string& payment_key);
-    GatewayResult Cancel(const std::string& payment_key, const std::string& reason, const std::string& idempotency_key);
+                          const std::string& idempotency_key) {
+        return Perform(ConfirmCall(payment_key, order_id, amount, idempotency_key));
+    }
+    GatewayResult PaymentByOrderId(const std::string& order_id) { return Perform(PaymentByOrderIdCall(order_id)); }
+    GatewayResult PaymentByKey(const std::string& payment_key) { return Perform(PaymentByKeyCall(payment_key)); }
+    GatewayResult Cancel(const std::string& payment_key, const std::string& reason, const std::string& idempotency_key) {
+        return Perform(CancelCall(payment_key, reason, idempotency_key));
+    }
+
+    CircuitBreaker* breaker() const { return breaker_.get(); }
 
 private:
-    GatewayResult Call(const std::string& method, const std::string& path, const std::string& body,
-                       const std::string& idempotency_key);
+    HttpCall Build(const std::string& method, const std::string& path, const std::string& body,
+                   const std::string& idempotency_key) const;
 
     TossClientOptions options_;
     std::string authorization_;

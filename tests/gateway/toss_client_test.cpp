@@ -23,7 +23,7 @@ std::string Env(const char* name) {
 // The sandbox's own knobs and read-outs (not part of the Toss API).
 std::string Sandbox(const std::string& method, const std::string& path, const std::string& body = "") {
     CurlEasy c;
-    auto r = c.Request(method, Env("TOSS_API_BASE") + path, {{"Content-Type", "application/json"}}, body, 2s, 5s);
+    auto r = c.Request({method, Env("TOSS_API_BASE") + path, {{"Content-Type", "application/json"}}, body, 2s, 5s});
     REQUIRE(r.status == 200);
     return r.body;
 }

@@ -6,9 +6,12 @@ in flight) and the TossPayments-Test-Code header. It also records, for tests, ho
 paymentKey was approved, and what the data platform received.
 
 Knobs (POST /sandbox/config, JSON): latency_ms, jitter_ms, fail_rate (share of confirms answered 500
-FAILED_INTERNAL_SYSTEM_PROCESSING before doing anything), hang_ms (confirms sleep this long before
-approving: longer than the client's timeout means a timeout whose approval still happened),
-fail_next (answer the next N confirms with 500, then approve).
+FAILED_INTERNAL_SYSTEM_PROCESSING at the front door, before the request is executed or its
+Idempotency-Key recorded, so a retry under the same key runs for real), hang_ms (confirms approve,
+then sleep this long before answering: longer than the client's timeout means a timeout whose
+approval still happened), fail_next (answer the next N confirms with that 500, then approve),
+reject_next (answer the next N confirms with reject_code, default REJECT_CARD_COMPANY 403, as an
+executed request: its answer is stored under the Idempotency-Key like the gateway does).
 Read-outs: GET /sandbox/stats, GET /data-platform/events. Reset: POST /sandbox/reset.
 
 usage: toss_sandbox.py --port 18090 --secret-key test_sk_...
@@ -68,7 +71,9 @@ class Sandbox:
         self.reset()
 
     def reset(self):
-        self.config = {"latency_ms": 0, "jitter_ms": 0, "fail_rate": 0.0, "hang_ms": 0, "fail_next": 0}
+        self.config = {"latency_ms": 0, "jitter_ms": 0, "fail_rate": 0.0, "hang_ms": 0, "fail_next": 0,
+                       "reject_next": 0, "reject_code": "REJECT_CARD_COMPANY"}
+        self.cancels = {}        # paymentKey -> how many cancels were executed
         self.payments = {}       # paymentKey -> Payment object
         self.approvals = {}      # paymentKey -> how many times it was approved (must stay <= 1)
         self.idempotency = {}    # (method, path, key) -> (status, body) or None while in flight
@@ -148,6 +153,13 @@ class Sandbox:
             assert isinstance(key, str) and isinstance(order_id, str) and isinstance(amount, int)
         except Exception:
             return error("INVALID_REQUEST", 400)
+        if self.config["fail_next"] > 0:
+            self.config["fail_next"] -= 1
+            await self.delay()
+            return error("FAILED_INTERNAL_SYSTEM_PROCESSING", 500)
+        if random.random() < self.config["fail_rate"]:
+            await self.delay()
+            return error("FAILED_INTERNAL_SYSTEM_PROCESSING", 500)
 
         async def run():
             self.in_flight += 1
@@ -157,11 +169,9 @@ class Sandbox:
                 test_code = request.headers.get("TossPayments-Test-Code")
                 if test_code:
                     return error(test_code) if test_code in ERROR_STATUS else error("INVALID_TEST_CODE", 400)
-                if self.config["fail_next"] > 0:
-                    self.config["fail_next"] -= 1
-                    return error("FAILED_INTERNAL_SYSTEM_PROCESSING", 500)
-                if random.random() < self.config["fail_rate"]:
-                    return error("FAILED_INTERNAL_SYSTEM_PROCESSING", 500)
+                if self.config["reject_next"] > 0:
+                    self.config["reject_next"] -= 1
+                    return error(self.config["reject_code"])
                 existing = self.payments.get(key)
                 if existing and (existing["orderId"] != order_id or existing["totalAmount"] != amount):
                     return error("INVALID_REQUEST", 400)
@@ -193,7 +203,8 @@ class Sandbox:
         if (denied := self.authorized(request)) is not None:
             return denied
         await self.delay()
-        for payment in self.payments.values():
+        # The latest payment of the order: a new approval supersedes an earlier aborted one.
+        for payment in reversed(list(self.payments.values())):
             if payment["orderId"] == request.match_info["order_id"]:
                 return web.json_response(payment)
         return error("NOT_FOUND_PAYMENT", 404)
@@ -220,6 +231,7 @@ class Sandbox:
             if payment["status"] == "CANCELED":
                 return error("ALREADY_CANCELED_PAYMENT", 400)
             amount = payment["balanceAmount"]
+            self.cancels[key] = self.cancels.get(key, 0) + 1
             payment.update(status="CANCELED", balanceAmount=0, suppliedAmount=0, vat=0,
                            lastTransactionKey=uuid.uuid4().hex.upper(),
                            cancels=[{"cancelAmount": amount, "cancelReason": reason, "taxFreeAmount": 0,
@@ -267,7 +279,7 @@ class Sandbox:
         return web.json_response({"events": self.events})
 
     async def stats(self, request):
-        return web.json_response({"approvals": self.approvals, "max_in_flight": self.max_in_flight,
+        return web.json_response({"approvals": self.approvals, "cancels": self.cancels, "max_in_flight": self.max_in_flight,
                                   "in_flight": self.in_flight, "payments": len(self.payments)})
 
     async def set_config(self, request):

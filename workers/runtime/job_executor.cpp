@@ -84,11 +84,16 @@ ExecutionResult ExecuteJob(PgConnection& conn, const QueueConfig& queue, const H
         }
     }
 
+    return SettleFailure(conn, queue, *job, *attempts, failure);
+}
+
+ExecutionResult SettleFailure(PgConnection& conn, const QueueConfig& queue, const Job& job, int attempts,
+                              const std::exception_ptr& failure) {
     const Failure f = Classify(failure);
     if (f.in_doubt) {
-        return {Settlement::kRequeue, job->id, "in doubt, delivering again: " + f.error};
+        return {Settlement::kRequeue, job.id, "in doubt, delivering again: " + f.error};
     }
-    return RecordFailure(conn, queue, *job, *attempts, f.retryable, f.error);
+    return RecordFailure(conn, queue, job, attempts, f.retryable, f.error);
 }
 
 ExecutionResult RecordFailure(PgConnection& conn, const QueueConfig& queue, const Job& job, int attempts,

@@ -1,6 +1,7 @@
 #pragma once
 // Runs one delivered message against PostgreSQL under the contract of worker_runtime.hpp and says
 // what to do with the message. Knows nothing of AMQP, so it is tested with a real database alone.
+#include <exception>
 #include <string>
 
 #include "common/config.hpp"
@@ -27,6 +28,11 @@ ExecutionResult ExecuteJob(PgConnection& conn, const QueueConfig& queue, const H
 // or `dead` past max_retries.
 ExecutionResult RecordFailure(PgConnection& conn, const QueueConfig& queue, const Job& job, int attempts,
                               bool retryable, const std::string& error);
+
+// Settles an attempt that threw (its transaction rolled back): AppError by its code's disposition,
+// a transient PgError as retryable, a lost connection as in doubt (delivered again).
+ExecutionResult SettleFailure(PgConnection& conn, const QueueConfig& queue, const Job& job, int attempts,
+                              const std::exception_ptr& failure);
 
 // For a handler abandoned past its queue's time limit (its database backend already terminated):
 // counts the attempt and records it as a retryable TIME_LIMIT_EXCEEDED failure.

@@ -16,8 +16,10 @@
 #include <vector>
 
 #include "common/amqp_connection.hpp"
+#include "common/curl_multi.hpp"
 #include "common/log.hpp"
 #include "common/process.hpp"
+#include "workers/runtime/external_executor.hpp"
 #include "workers/runtime/job_executor.hpp"
 
 namespace checkout {
@@ -26,10 +28,17 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// An external job's answer, to be handed to its next step.
+struct Continuation {
+    PendingCall pending;
+    HttpResponse response;
+};
+
 struct WorkItem {
     std::uint64_t generation;  // which broker connection delivered it: tags are per channel
     std::uint64_t tag;
     std::string body;
+    std::shared_ptr<Continuation> continuation;  // set when this is an answer, not a new delivery
 };
 
 struct Settled {
@@ -48,7 +57,9 @@ public:
     void Push(WorkItem item) {
         {
             std::lock_guard lock(mu_);
-            work_.push_back(std::move(item));
+            // Answers first: they finish work already started and free its unacked message.
+            if (item.continuation) work_.push_front(std::move(item));
+            else work_.push_back(std::move(item));
         }
         work_cv_.notify_one();
     }
@@ -64,8 +75,13 @@ public:
     // Takes back deliveries no handler has started, to hand them back to the broker.
     std::vector<WorkItem> TakeUnstarted() {
         std::lock_guard lock(mu_);
-        std::vector<WorkItem> out(std::make_move_iterator(work_.begin()), std::make_move_iterator(work_.end()));
-        work_.clear();
+        std::vector<WorkItem> out;
+        std::deque<WorkItem> keep;
+        for (auto& item : work_) {
+            if (item.continuation) keep.push_back(std::move(item));
+            else out.push_back(std::move(item));
+        }
+        work_ = std::move(keep);
         return out;
     }
     void Close() {
@@ -116,7 +132,14 @@ struct Slot {
     int backend_pid = 0;
 };
 
-void HandlerThread(const std::string& db_url, const QueueConfig& queue, const HandlerRegistry& handlers,
+// What a worker process runs: transactional handlers, or external ones with their HTTP engine.
+struct Handlers {
+    const HandlerRegistry* in_transaction = nullptr;
+    const ExternalRegistry* external = nullptr;
+    HttpMulti* http = nullptr;
+};
+
+void HandlerThread(const std::string& db_url, const QueueConfig& queue, const Handlers& handlers,
                    Dispatcher& dispatcher, std::shared_ptr<Slot> slot) {
     std::unique_ptr<PgConnection> conn;
     while (auto item = dispatcher.Pop()) {
@@ -136,10 +159,33 @@ void HandlerThread(const std::string& db_url, const QueueConfig& queue, const Ha
                 slot->started = started;
                 slot->backend_pid = conn->backend_pid();
             }
-            auto r = ExecuteJob(*conn, queue, handlers, item->body);
-            settlement = r.settlement;
-            summary = r.summary;
-            job_id = r.job_id;
+            std::optional<ExecutionResult> r;
+            if (handlers.in_transaction) {
+                r = ExecuteJob(*conn, queue, *handlers.in_transaction, item->body);
+            } else {
+                auto progress = item->continuation
+                                    ? ContinueExternalJob(*conn, queue, *handlers.external,
+                                                          std::move(item->continuation->pending), item->continuation->response)
+                                    : BeginExternalJob(*conn, queue, *handlers.external, item->body);
+                if (progress.pending) {
+                    // The call goes out with no transaction open; its answer comes back as work.
+                    auto waiting = std::make_shared<Continuation>();
+                    waiting->pending = std::move(*progress.pending);
+                    WorkItem next{item->generation, item->tag, std::move(item->body), waiting};
+                    handlers.http->Submit(waiting->pending.call, [&dispatcher, next](HttpResponse response) mutable {
+                        next.continuation->response = std::move(response);
+                        dispatcher.Push(std::move(next));
+                    });
+                    std::lock_guard lock(slot->mu);
+                    if (slot->state == Slot::State::kAbandoned) return;
+                    slot->state = Slot::State::kIdle;
+                    continue;
+                }
+                r = std::move(progress.settled);
+            }
+            settlement = r->settlement;
+            summary = r->summary;
+            job_id = r->job_id;
         } catch (const std::exception& e) {
             // The database is unreachable: hand the message back after a pause rather than spin.
             summary = std::string("cannot run a job: ") + e.what();
@@ -212,9 +258,7 @@ Millis DrainTimeout(const QueueConfig& queue) {
     return queue.time_limit;
 }
 
-}  // namespace
-
-int RunWorker(const std::string& queue_name, const HandlerRegistry& handlers) {
+int RunWorkerWith(const std::string& queue_name, const std::vector<std::string>& job_types, Handlers handlers) {
     sigset_t signals = BlockTerminationSignals();
 
     InitLogging("worker-" + queue_name);
@@ -226,7 +270,7 @@ int RunWorker(const std::string& queue_name, const HandlerRegistry& handlers) {
         return 2;
     }
     const QueueConfig& queue = cfg.Queue(queue_name);
-    for (const auto& [type, _] : handlers)
+    for (const auto& type : job_types)
         if (&cfg.QueueForJobType(type) != &queue) {
             std::cerr << "configuration error: job_types: " << type << " is not routed to " << queue_name << "\n";
             return 2;
@@ -241,10 +285,16 @@ int RunWorker(const std::string& queue_name, const HandlerRegistry& handlers) {
     signal_thread.detach();
 
     Dispatcher dispatcher;
+    // After the dispatcher, so it is destroyed first: its callbacks push into the dispatcher.
+    std::unique_ptr<HttpMulti> http;
+    if (handlers.external) {
+        http = std::make_unique<HttpMulti>(queue.max_in_flight > 0 ? queue.max_in_flight : queue.prefetch);
+        handlers.http = http.get();
+    }
     std::vector<std::thread> pool;
     std::vector<std::shared_ptr<Slot>> slots;
     auto start_thread = [&](std::shared_ptr<Slot> slot) {
-        pool.emplace_back(HandlerThread, env.database_url, std::cref(queue), std::cref(handlers), std::ref(dispatcher), slot);
+        pool.emplace_back(HandlerThread, env.database_url, std::cref(queue), handlers, std::ref(dispatcher), slot);
     };
     for (int i = 0; i < queue.concurrency; ++i) {
         slots.push_back(std::make_shared<Slot>());
@@ -323,7 +373,7 @@ int RunWorker(const std::string& queue_name, const HandlerRegistry& handlers) {
                     continue;
                 }
                 ++in_flight;
-                dispatcher.Push({generation, d->tag, std::move(d->body)});
+                dispatcher.Push({generation, d->tag, std::move(d->body), nullptr});
                 if (!conn->HasBufferedData()) break;
             }
         } catch (const AmqpError& e) {
@@ -346,6 +396,20 @@ int RunWorker(const std::string& queue_name, const HandlerRegistry& handlers) {
     spdlog::info("stopped");
     if (!finished) std::_Exit(0);
     return 0;
+}
+
+}  // namespace
+
+int RunWorker(const std::string& queue_name, const HandlerRegistry& handlers) {
+    std::vector<std::string> types;
+    for (const auto& [type, _] : handlers) types.push_back(type);
+    return RunWorkerWith(queue_name, types, Handlers{&handlers, nullptr, nullptr});
+}
+
+int RunExternalWorker(const std::string& queue_name, const ExternalRegistry& handlers) {
+    std::vector<std::string> types;
+    for (const auto& [type, _] : handlers) types.push_back(type);
+    return RunWorkerWith(queue_name, types, Handlers{nullptr, &handlers, nullptr});
 }
 
 }  // namespace checkout

@@ -15,10 +15,24 @@
 //
 // Handlers therefore must be idempotent: guard every effect with state read under lock in the same
 // transaction (e.g. "order is still pending").
+//
+// Jobs that call out (the gateway, the data platform) use an ExternalHandler instead, because no
+// transaction may stay open across the network (DESIGN 5.4):
+//
+//   * `begin` runs in a short transaction (the attempt is counted there) and returns either an
+//     outcome (as above) or an HTTP call. The transaction commits before the call is made.
+//   * The call runs with no transaction open, many at once on one thread (HttpMulti), at most the
+//     queue's max_in_flight per process; the message stays unacked meanwhile.
+//   * `on_response` runs in a new short transaction with the answer, and again returns an outcome
+//     or a further call (e.g. a lookup that finds nothing leads to the confirm itself). Throwing
+//     works as above. A crash anywhere leaves the message unacked, so it runs again: external
+//     handlers send idempotency keys and check state before calling.
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
+#include "common/curl_easy.hpp"
 #include "common/job_store.hpp"
 #include "common/pg_connection.hpp"
 
@@ -36,7 +50,24 @@ struct Outcome {
 using JobHandler = std::function<Outcome(PgTransaction& tx, const Job& job)>;
 using HandlerRegistry = std::map<std::string, JobHandler>;
 
+// One step of an external job: a call to make, or the outcome.
+struct Step {
+    std::optional<HttpCall> call;
+    Outcome outcome;
+
+    static Step Call(HttpCall c) { return {std::move(c), {}}; }
+    static Step Done(Outcome o) { return {std::nullopt, std::move(o)}; }
+};
+
+struct ExternalHandler {
+    std::function<Step(PgTransaction& tx, const Job& job)> begin;
+    // `call` is the request this is the answer to.
+    std::function<Step(PgTransaction& tx, const Job& job, const HttpCall& call, const HttpResponse& response)> on_response;
+};
+using ExternalRegistry = std::map<std::string, ExternalHandler>;
+
 // Runs the worker for `queue_name` until SIGTERM/SIGINT, then drains. Returns the exit code.
 int RunWorker(const std::string& queue_name, const HandlerRegistry& handlers);
+int RunExternalWorker(const std::string& queue_name, const ExternalRegistry& handlers);
 
 }  // namespace checkout

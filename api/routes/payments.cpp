@@ -1,0 +1,67 @@
+// Payments: confirm answers 202 at once; the external-api worker talks to the gateway.
+#include "api/auth.hpp"
+#include "api/http_support.hpp"
+#include "api/routes.hpp"
+#include "common/json.hpp"
+#include "common/payments/payment_store.hpp"
+
+namespace checkout::api {
+
+using namespace Pistache;
+
+namespace {
+
+Reply Accepted(const PaymentReply& p) {
+    Reply reply{p.status, p.body, {}};
+    if (!p.payment_id.empty()) reply.headers.emplace_back("Location", PaymentStatusUrl(p.payment_id));
+    if (p.replayed) reply.headers.emplace_back("Idempotent-Replayed", "true");
+    return reply;
+}
+
+// An optional body {cancelReason}; the gateway requires a reason, so one is supplied if absent.
+std::string CancelReason(const std::string& body) {
+    if (body.empty()) return "canceled by the buyer";
+    const auto d = ParseJsonObject(body, "The cancel request is invalid.");
+    auto it = d.FindMember("cancelReason");
+    if (it == d.MemberEnd() || it->value.IsNull()) return "canceled by the buyer";
+    if (!it->value.IsString() || it->value.GetStringLength() < 1 || it->value.GetStringLength() > 200)
+        throw AppError(ErrorCode::kValidationFailed, "The cancel request is invalid.",
+                       std::vector<FieldError>{{"cancelReason", "must be 1 to 200 characters"}});
+    return it->value.GetString();
+}
+
+}  // namespace
+
+void RegisterPaymentRoutes(Rest::Router& r, App& app) {
+    Rest::Routes::Post(r, "/api/v1/payments/confirm", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                           auto caller = Authenticate(req, app);
+                           auto confirm = ParseConfirmRequest(req.body());
+                           std::optional<IdempotencyKey> idem;
+                           if (auto key = Header(req, "Idempotency-Key")) {
+                               if (key->empty() || key->size() > 300)
+                                   throw AppError(ErrorCode::kValidationFailed, "The Idempotency-Key header is invalid.",
+                                                  std::vector<FieldError>{{"Idempotency-Key", "must be 1 to 300 characters"}});
+                               idem = IdempotencyKey{*key, Fingerprint(CanonicalJson(confirm))};
+                           }
+                           auto conn = app.pool.acquire();
+                           return Accepted(ConfirmPayment(*conn, app.queues, caller.user_id, confirm, idem));
+                       }));
+    Rest::Routes::Get(r, "/api/v1/payments/methods", Guard(app.executor, [](const Rest::Request&, RequestContext&) {
+                          return Reply{200, PaymentMethodsJson(), {}};
+                      }));
+    Rest::Routes::Get(r, "/api/v1/payments/:id/status", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                          auto caller = Authenticate(req, app);
+                          auto conn = app.pool.acquire();
+                          auto json = PaymentStatusJson(*conn, caller.user_id, PathParam(req, ":id"));
+                          if (!json) throw AppError(ErrorCode::kNotFound, "No such payment.");
+                          return Reply{200, *json, {}};
+                      }));
+    Rest::Routes::Post(r, "/api/v1/payments/:id/cancel", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                           auto caller = Authenticate(req, app);
+                           const auto reason = CancelReason(req.body());
+                           auto conn = app.pool.acquire();
+                           return Accepted(CancelPayment(*conn, app.queues, caller.user_id, PathParam(req, ":id"), reason));
+                       }));
+}
+
+}  // namespace checkout::api

@@ -1,0 +1,31 @@
+#pragma once
+// Idempotency-Key on POSTs that create something (DESIGN 5.2): the first answer is stored with the
+// effect, in the same transaction, and replayed for a repeat of the same request.
+#include <optional>
+#include <string>
+
+#include "common/pg_connection.hpp"
+
+namespace checkout {
+
+struct IdempotencyKey {
+    std::string key;
+    std::string request_hash;  // Fingerprint of the canonical request body
+};
+
+struct StoredReply {
+    int status = 0;
+    std::string body;
+};
+
+// Inside the caller's transaction: takes a transaction-scoped lock on (user, key), so a second
+// request with the key while the first runs gets kIdempotencyInFlight (409) at once, and returns the
+// stored first answer if there is one. Throws kIdempotencyKeyReused (422) if that answer was for a
+// different body.
+std::optional<StoredReply> ClaimIdempotencyKey(PgTransaction& tx, long long user_id, const IdempotencyKey& key);
+void StoreIdempotentReply(PgTransaction& tx, long long user_id, const IdempotencyKey& key, const StoredReply& reply);
+
+// 64-bit FNV-1a in hex: a stable fingerprint of a request body for Idempotency-Key matching.
+std::string Fingerprint(const std::string& text);
+
+}  // namespace checkout

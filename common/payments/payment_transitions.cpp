@@ -1,0 +1,88 @@
+#include "common/payments/payment_transitions.hpp"
+
+#include "common/error.hpp"
+#include "common/job_store.hpp"
+#include "common/json.hpp"
+#include "common/log.hpp"
+#include "common/uuid.hpp"
+
+namespace checkout {
+
+std::string PaymentJobPayload(const std::string& payment_id) {
+    JsonWriter w;
+    w.StartObject().Key("payment_id").String(payment_id).EndObject();
+    return w.str();
+}
+
+std::string PaymentIdFromPayload(const std::string& payload_json) {
+    rapidjson::Document d;
+    d.Parse(payload_json.c_str());
+    if (!d.IsObject() || !d.HasMember("payment_id") || !d["payment_id"].IsString() || !IsUuid(d["payment_id"].GetString()))
+        throw AppError(ErrorCode::kValidationFailed, "payload has no payment_id", "payload: " + payload_json);
+    return d["payment_id"].GetString();
+}
+
+void LogPayment(PgTransaction& tx, const std::string& payment_id, const std::string& event, const std::string& detail_json) {
+    tx.exec("INSERT INTO payment_log (payment_id, event, detail) VALUES ($1, $2, $3::jsonb)", {payment_id, event, detail_json});
+}
+
+void RecordApproval(PgTransaction& tx, const QueuesConfig& cfg, const std::string& payment_id, const TossPayment& gateway) {
+    auto p = tx.exec("SELECT status, approved, amount FROM payments WHERE id = $1 FOR UPDATE", {payment_id});
+    if (p.rows() == 0 || p.boolean(0, 1)) return;
+    const std::string status = p.str(0, 0);
+    tx.exec("UPDATE payments SET approved = true, method = $2, approved_at = $3, gateway_secret = $4, updated_at = now() "
+            "WHERE id = $1",
+            {payment_id, gateway.method, gateway.approved_at, gateway.secret});
+    JsonWriter detail;
+    detail.StartObject().Key("gateway_status").String(gateway.status).Key("total_amount").Int(gateway.total_amount).EndObject();
+    LogPayment(tx, payment_id, "approved", detail.str());
+    if (status == "in_progress" && gateway.total_amount == p.integer(0, 2)) {
+        InsertJob(tx, cfg, NewUuid(), kFinalizePaymentJob, PaymentJobPayload(payment_id));
+        return;
+    }
+    // Money was taken for a payment we can no longer honour (given up, or an amount we never
+    // asked for): give it back rather than keep it without an order.
+    spdlog::warn("payment={} approved while {} (amount {} vs {}): refunding", payment_id, status, gateway.total_amount,
+                 p.integer(0, 2));
+    RequestRefund(tx, cfg, payment_id, "approved after the payment was given up");
+}
+
+void RecordRejection(PgTransaction& tx, const std::string& payment_id, const std::string& code, const std::string& message) {
+    auto r = tx.exec(
+        "UPDATE payments SET status = 'failed', failure_code = $2, failure_message = $3, updated_at = now() "
+        "WHERE id = $1 AND status = 'in_progress' AND NOT approved",
+        {payment_id, code, message});
+    if (r.affected() == 0) return;
+    JsonWriter detail;
+    detail.StartObject().Key("code").String(code).Key("message").String(message).EndObject();
+    LogPayment(tx, payment_id, "failed", detail.str());
+}
+
+void RequestRefund(PgTransaction& tx, const QueuesConfig& cfg, const std::string& payment_id, const std::string& reason) {
+    const std::string job_id = NewUuid();
+    auto r = tx.exec(
+        "UPDATE payments SET status = 'refunding', cancel_reason = $2, refund_job_id = $3, updated_at = now() "
+        "WHERE id = $1 AND status NOT IN ('refunding', 'canceled')",
+        {payment_id, reason, job_id});
+    if (r.affected() == 0) return;
+    JsonWriter detail;
+    detail.StartObject().Key("reason").String(reason).EndObject();
+    LogPayment(tx, payment_id, "refund_requested", detail.str());
+    InsertJob(tx, cfg, job_id, kCancelPaymentJob, PaymentJobPayload(payment_id));
+}
+
+void RecordRefund(PgTransaction& tx, const std::string& payment_id) {
+    auto r = tx.exec("UPDATE payments SET status = 'canceled', updated_at = now() WHERE id = $1 AND status = 'refunding'",
+                     {payment_id});
+    if (r.affected() > 0) LogPayment(tx, payment_id, "refunded");
+}
+
+void ReturnStock(PgTransaction& tx, const std::string& order_id, bool sold) {
+    tx.exec(sold ? "UPDATE products p SET stock = p.stock + i.quantity, sold_count = p.sold_count - i.quantity "
+                   "FROM order_items i WHERE i.order_id = $1 AND p.id = i.product_id"
+                 : "UPDATE products p SET stock = p.stock + i.quantity "
+                   "FROM order_items i WHERE i.order_id = $1 AND p.id = i.product_id",
+            {order_id});
+}
+
+}  // namespace checkout

@@ -1,0 +1,47 @@
+#pragma once
+// How a payment's state changes once the gateway has answered (DESIGN 3.2), shared by the
+// external-api worker, the finalize worker, the reconciler and the webhook. Every function runs in
+// the caller's transaction, locks the payment row, and is a no-op when the change already happened:
+// redeliveries, retries, the reconciler and webhooks may all report the same answer.
+#include <string>
+
+#include "common/config.hpp"
+#include "common/payments/toss_client.hpp"
+#include "common/pg_connection.hpp"
+
+namespace checkout {
+
+inline constexpr const char* kCallGatewayJob = "payment.call_gateway";
+inline constexpr const char* kFinalizePaymentJob = "payment.finalize";
+inline constexpr const char* kCancelPaymentJob = "payment.cancel";
+inline constexpr const char* kEarnPointsJob = "points.earn";
+inline constexpr const char* kAnalyticsJob = "analytics.send";
+
+// {"payment_id": id}: the payload of the payment jobs.
+std::string PaymentJobPayload(const std::string& payment_id);
+// The payment id of such a payload; throws a final AppError (kValidationFailed) when it has none.
+std::string PaymentIdFromPayload(const std::string& payload_json);
+
+// The gateway approved `gateway` (status DONE). First report: the approval is recorded (secret,
+// method) and payment.finalize enqueued. If the payment had meanwhile been given up (failed by the
+// reconciler), the money must go back: a refund is requested instead.
+void RecordApproval(PgTransaction& tx, const QueuesConfig& cfg, const std::string& payment_id, const TossPayment& gateway);
+
+// A final refusal: the payment ends `failed` with the gateway's code; the order stays `confirmed`,
+// so the buyer can pay again with a new paymentKey. No-op unless the payment is in progress and
+// not approved.
+void RecordRejection(PgTransaction& tx, const std::string& payment_id, const std::string& code, const std::string& message);
+
+// Starts a refund at the gateway: the payment becomes `refunding` and payment.cancel is enqueued.
+// No-op if a refund was already requested or done.
+void RequestRefund(PgTransaction& tx, const QueuesConfig& cfg, const std::string& payment_id, const std::string& reason);
+
+// The gateway confirmed the refund: `refunding` -> `canceled`.
+void RecordRefund(PgTransaction& tx, const std::string& payment_id);
+
+// Returns an order's units to stock; `sold` also takes them off sold_count (the order was paid).
+void ReturnStock(PgTransaction& tx, const std::string& order_id, bool sold);
+
+void LogPayment(PgTransaction& tx, const std::string& payment_id, const std::string& event, const std::string& detail_json = "null");
+
+}  // namespace checkout

@@ -1,0 +1,96 @@
+#include "common/payments/webhook.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "common/error.hpp"
+#include "common/json.hpp"
+#include "common/payments/payment_transitions.hpp"
+#include "common/payments/toss_client.hpp"
+
+namespace checkout {
+
+namespace {
+
+bool SameSecret(std::string_view a, std::string_view b) {
+    // Constant time in the length of the stored secret: no early exit on the first differing byte.
+    unsigned char diff = a.size() == b.size() ? 0 : 1;
+    for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+    return diff == 0;
+}
+
+WebhookReply Answer(const char* outcome) {
+    JsonWriter w;
+    w.StartObject().Key("result").String(outcome).EndObject();
+    return {200, w.str()};
+}
+
+}  // namespace
+
+WebhookReply ApplyTossWebhook(PgConnection& conn, const QueuesConfig& cfg, std::string_view body,
+                              const std::optional<std::string>& transmission_id) {
+    const auto d = ParseJsonObject(body, "The webhook body is invalid.");
+    auto type = d.FindMember("eventType");
+    // Other events (DEPOSIT_CALLBACK has no eventType; billing, BrandPay) concern features this
+    // shop does not use: acknowledged, so the gateway does not send them again for days.
+    if (type == d.MemberEnd() || !type->value.IsString() || std::string_view(type->value.GetString()) != "PAYMENT_STATUS_CHANGED")
+        return Answer("ignored");
+    auto data = d.FindMember("data");
+    if (data == d.MemberEnd() || !data->value.IsObject())
+        throw AppError(ErrorCode::kValidationFailed, "The webhook body is invalid.",
+                       std::vector<FieldError>{{"data", "must be the Payment object"}});
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buf);
+    data->value.Accept(writer);
+    auto payment = ParseTossPayment(buf.GetString());
+    if (!payment)
+        throw AppError(ErrorCode::kValidationFailed, "The webhook body is invalid.",
+                       std::vector<FieldError>{{"data", "must have paymentKey and status"}});
+    std::string last_tx;
+    if (auto it = data->value.FindMember("lastTransactionKey"); it != data->value.MemberEnd() && it->value.IsString())
+        last_tx = it->value.GetString();
+
+    PgTransaction tx(conn);
+    auto p = tx.exec("SELECT id, status, gateway_secret, order_id FROM payments WHERE payment_key = $1 FOR UPDATE",
+                     {payment->payment_key});
+    if (p.rows() == 0) throw AppError(ErrorCode::kWebhookRejected, "The webhook could not be verified.", "unknown paymentKey " + payment->payment_key);
+    if (p.is_null(0, 2))
+        throw AppError(ErrorCode::kUnavailable, "The payment is not ready to be checked yet; send the event again later.");
+    if (!SameSecret(p.get(0, 2), payment->secret))
+        throw AppError(ErrorCode::kWebhookRejected, "The webhook could not be verified.", "secret mismatch for " + payment->payment_key);
+
+    // The same state change of the same payment, however often and under whatever transmission id
+    // it is resent, is one event.
+    const std::string dedup = "PAYMENT_STATUS_CHANGED:" + payment->payment_key + ":" + payment->status + ":" + last_tx;
+    auto fresh = tx.exec("INSERT INTO webhook_events (dedup_key, event_type, payment_key) VALUES ($1, $2, $3) "
+                         "ON CONFLICT DO NOTHING",
+                         {dedup, "PAYMENT_STATUS_CHANGED", payment->payment_key});
+    if (fresh.affected() == 0) return Answer("duplicate");
+
+    const std::string id = p.str(0, 0), status = p.str(0, 1), order_id = p.str(0, 3);
+    JsonWriter detail;
+    detail.StartObject().Key("gateway_status").String(payment->status).Key("transmission_id").OptString(transmission_id).EndObject();
+    LogPayment(tx, id, "webhook", detail.str());
+    if (payment->status == "DONE") {
+        RecordApproval(tx, cfg, id, *payment);
+    } else if (payment->status == "CANCELED") {
+        if (status == "done") {
+            // Refunded outside the shop (the gateway's dashboard): the sale is undone here too.
+            tx.exec("UPDATE payments SET status = 'canceled', cancel_reason = 'canceled at the gateway', updated_at = now() "
+                    "WHERE id = $1",
+                    {id});
+            tx.exec("UPDATE orders SET status = 'canceled', updated_at = now() WHERE id = $1 AND status = 'paid'", {order_id});
+            ReturnStock(tx, order_id, true);
+            LogPayment(tx, id, "refunded");
+        } else {
+            RecordRefund(tx, id);
+        }
+    } else if (payment->status == "ABORTED" || payment->status == "EXPIRED") {
+        RecordRejection(tx, id, payment->failure_code.empty() ? payment->status : payment->failure_code,
+                        payment->failure_message);
+    }
+    tx.commit();
+    return Answer("applied");
+}
+
+}  // namespace checkout

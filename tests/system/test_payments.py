@@ -1,0 +1,378 @@
+"""Payments (issue 4, DESIGN 3.2): the real API, workers and scheduler against the Toss sandbox that
+scripts/test.sh started (TOSS_API_BASE). The sandbox counts approvals and cancels per paymentKey, so
+every test can prove that nobody was charged twice."""
+import base64
+import concurrent.futures
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+import uuid
+
+import pytest
+
+from conftest import (BIN, RUN_DIR, create_product, final_status, order_body, request, service_env, sql, token,
+                      wait_until)
+
+GATEWAY = os.environ["TOSS_API_BASE"]
+SECRET_KEY = os.environ["TOSS_SECRET_KEY"]
+
+
+def sandbox(method, path, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(GATEWAY + path, data=data, method=method)
+    req.add_header("Content-Type", "application/json")
+    req.add_header("Authorization", "Basic " + base64.b64encode((SECRET_KEY + ":").encode()).decode())
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read().decode())
+
+
+def knobs(**config):
+    return sandbox("POST", "/sandbox/config", config)
+
+
+@pytest.fixture(autouse=True)
+def calm_sandbox():
+    knobs(latency_ms=0, jitter_ms=0, fail_rate=0.0, hang_ms=0, fail_next=0, reject_next=0)
+    yield
+    knobs(latency_ms=0, jitter_ms=0, fail_rate=0.0, hang_ms=0, fail_next=0, reject_next=0)
+
+
+def approvals(key):
+    return sandbox("GET", "/sandbox/stats")["approvals"].get(key, 0)
+
+
+def cancels(key):
+    return sandbox("GET", "/sandbox/stats")["cancels"].get(key, 0)
+
+
+def stock(product_id):
+    return int(sql(f"SELECT stock FROM products WHERE id = {product_id}"))
+
+
+def confirmed_order(tok, product_id, quantity=1):
+    """Places an order and waits until the order-heavy worker confirmed it; returns the order."""
+    status, _, body = request("POST", "/api/v1/orders", order_body(product_id, quantity), tok=tok)
+    assert status == 202, body
+    assert final_status(body["order_id"], tok)["status"] == "confirmed"
+    status, _, order = request("GET", f"/api/v1/orders/{body['order_id']}", tok=tok)
+    assert status == 200, order
+    return order
+
+
+def confirm(tok, order, key=None, amount=None, headers=None):
+    body = {"paymentKey": key or "pk_" + uuid.uuid4().hex, "orderId": order["order_number"],
+            "amount": order["final_amount"] if amount is None else amount}
+    return request("POST", "/api/v1/payments/confirm", body, tok=tok, headers=headers)
+
+
+def payment_status(tok, payment_id):
+    status, _, body = request("GET", f"/api/v1/payments/{payment_id}/status", tok=tok)
+    assert status == 200, body
+    return body
+
+
+def wait_payment(tok, payment_id, states, timeout=30):
+    return wait_until(lambda: (lambda b: b if b["status"] in states else None)(payment_status(tok, payment_id)),
+                      timeout, f"payment {payment_id} to reach {states}")
+
+
+def scheduler_once(**env):
+    out = subprocess.run([os.path.join(BIN, "checkout-scheduler"), "--once"], env=dict(service_env(), **env),
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    return out.stdout + out.stderr
+
+
+def test_happy_path_pays_once_earns_points_once_and_tells_the_data_platform():
+    tok = token("pay-" + uuid.uuid4().hex)
+    product = create_product(stock=10, price=12345)
+    order = confirmed_order(tok, product, quantity=2)
+    key = "pk_" + uuid.uuid4().hex
+    status, headers, body = confirm(tok, order, key=key)
+    assert status == 202, body
+    assert body["status"] == "processing"
+    assert body["status_url"] == f"/api/v1/payments/{body['payment_id']}/status"
+    assert headers["Location"] == body["status_url"]
+
+    done = wait_payment(tok, body["payment_id"], {"done", "failed"})
+    assert done["status"] == "done" and done["is_paid"] is True
+    assert done["order_status"] == "paid"
+    assert done["amount"] == 24690 and done["failure"] is None
+    assert approvals(key) == 1
+    assert sql(f"SELECT sold_count, stock FROM products WHERE id = {product}") == "2|8"
+    assert "paid" in sql(f"SELECT string_agg(event, ',') FROM payment_log WHERE payment_id = '{body['payment_id']}'")
+
+    # points.earn: 1% of 24,690, once.
+    wait_until(lambda: sql(f"SELECT count(*) FROM point_ledger WHERE order_id = '{order['id']}'") == "1", 20,
+               "points to be earned")
+    assert sql(f"SELECT kind, amount FROM point_ledger WHERE order_id = '{order['id']}'") == "earn|246"
+    user = sql(f"SELECT user_id FROM orders WHERE id = '{order['id']}'")
+    assert sql(f"SELECT balance FROM user_points WHERE user_id = {user}") == "246"
+
+    # analytics.send: the data platform got exactly one event for this payment.
+    def events():
+        got = sandbox("GET", "/data-platform/events")["events"]
+        return [e for e in got if e.get("event", {}).get("payment_id") == body["payment_id"]]
+    wait_until(lambda: len(events()) >= 1, 20, "the data platform to receive the event")
+    time.sleep(0.5)  # a duplicate would arrive within the same worker round trip
+    assert len(events()) == 1
+    assert events()[0]["event"]["type"] == "payment.done" and events()[0]["event"]["amount"] == 24690
+
+
+def test_bad_confirms_get_problem_json_and_change_nothing():
+    tok = token("pay-" + uuid.uuid4().hex)
+    product = create_product(stock=1, price=5000)
+    order = confirmed_order(tok, product)
+    before = sandbox("GET", "/sandbox/stats")["payments"]
+
+    status, headers, body = confirm(tok, order, amount=order["final_amount"] - 1)
+    assert status == 422 and body["code"] == "AMOUNT_MISMATCH", body
+    assert headers["Content-Type"].startswith("application/problem+json")
+
+    status, _, body = confirm(token("someone-else-" + uuid.uuid4().hex), order)
+    assert status == 404 and body["code"] == "NOT_FOUND", body
+
+    # An order that failed (sold out) is not payable.
+    status, _, placed = request("POST", "/api/v1/orders", order_body(product), tok=tok)
+    assert final_status(placed["order_id"], tok)["status"] == "failed"
+    _, _, failed = request("GET", f"/api/v1/orders/{placed['order_id']}", tok=tok)
+    status, _, body = confirm(tok, failed)
+    assert status == 409 and body["code"] == "ORDER_NOT_PAYABLE", body
+
+    status, _, body = request("POST", "/api/v1/payments/confirm", raw=b"{not json", tok=tok)
+    assert status == 400 and body["code"] == "INVALID_JSON", body
+    status, _, body = request("POST", "/api/v1/payments/confirm", {"paymentKey": 7, "amount": "1000"}, tok=tok)
+    assert status == 422 and body["code"] == "VALIDATION_FAILED", body
+    assert {e["field"] for e in body["errors"]} == {"paymentKey", "orderId", "amount"}
+    status, _, body = request("POST", "/api/v1/payments/confirm", {"paymentKey": "pk", "orderId": "x", "amount": 1})
+    assert status == 401, body
+
+    assert sql(f"SELECT count(*) FROM payments WHERE order_id IN ('{order['id']}', '{failed['id']}')") == "0"
+    assert sql(f"SELECT status FROM orders WHERE id = '{order['id']}'") == "confirmed"
+    assert sandbox("GET", "/sandbox/stats")["payments"] == before  # no gateway call
+
+
+def test_duplicate_and_concurrent_confirms_make_one_payment_and_one_approval():
+    tok = token("pay-" + uuid.uuid4().hex)
+    product = create_product(stock=5, price=3000)
+    order = confirmed_order(tok, product)
+    key = "pk_" + uuid.uuid4().hex
+    knobs(latency_ms=300)  # the duplicates arrive while the first confirm is still at the gateway
+
+    s1, _, first = confirm(tok, order, key=key, headers={"Idempotency-Key": "k1-" + key})
+    s2, h2, replay = confirm(tok, order, key=key, headers={"Idempotency-Key": "k1-" + key})
+    s3, _, other_key = confirm(tok, order, key=key, headers={"Idempotency-Key": "k2-" + key})
+    s4, _, no_key = confirm(tok, order, key=key)
+    assert (s1, s2, s3, s4) == (202, 202, 202, 202)
+    assert replay == first and h2.get("Idempotent-Replayed") == "true"
+    assert other_key["payment_id"] == no_key["payment_id"] == first["payment_id"]
+
+    def post(_):
+        return confirm(tok, order, key=key)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(post, range(50)))
+    assert [r[0] for r in results] == [202] * 50, [r for r in results if r[0] != 202][:3]
+    assert {r[2]["payment_id"] for r in results} == {first["payment_id"]}
+
+    # Another paymentKey for the same order while this one is live is refused.
+    status, _, body = confirm(tok, order)
+    assert status == 409 and body["code"] == "PAYMENT_CONFLICT", body
+
+    assert wait_payment(tok, first["payment_id"], {"done", "failed"})["status"] == "done"
+    assert approvals(key) == 1
+    assert sql(f"SELECT count(*) FROM payments WHERE order_id = '{order['id']}'") == "1"
+    assert sql(f"SELECT count(*) FROM jobs WHERE type = 'payment.finalize' AND payload->>'payment_id' = '{first['payment_id']}'") == "1"
+
+
+def test_gateway_500_twice_then_approval_pays_once():
+    tok = token("pay-" + uuid.uuid4().hex)
+    order = confirmed_order(tok, create_product(stock=1, price=1000))
+    knobs(fail_next=2)
+    key = "pk_" + uuid.uuid4().hex
+    status, _, body = confirm(tok, order, key=key)
+    assert status == 202, body
+    done = wait_payment(tok, body["payment_id"], {"done", "failed"}, timeout=40)
+    assert done["status"] == "done", done
+    assert done["job"]["attempts"] == 3  # two retried 500s, then the approval
+    assert approvals(key) == 1
+
+
+def test_gateway_hang_past_the_client_timeout_is_settled_by_a_lookup():
+    tok = token("pay-" + uuid.uuid4().hex)
+    order = confirmed_order(tok, create_product(stock=1, price=1000))
+    knobs(hang_ms=6000)  # approves, then answers after the worker's 3 s timeout
+    key = "pk_" + uuid.uuid4().hex
+    status, _, body = confirm(tok, order, key=key)
+    assert status == 202, body
+    done = wait_payment(tok, body["payment_id"], {"done", "failed"}, timeout=40)
+    assert done["status"] == "done", done
+    assert done["job"]["attempts"] == 2 and "GATEWAY_TIMEOUT" in (done["job"]["last_error"] or "")
+    assert approvals(key) == 1
+
+
+def test_rejected_card_fails_the_payment_and_the_buyer_can_pay_again():
+    tok = token("pay-" + uuid.uuid4().hex)
+    product = create_product(stock=1, price=7000)
+    order = confirmed_order(tok, product)
+    knobs(reject_next=1)
+    rejected_key = "pk_" + uuid.uuid4().hex
+    _, _, body = confirm(tok, order, key=rejected_key)
+    failed = wait_payment(tok, body["payment_id"], {"done", "failed"})
+    assert failed["status"] == "failed" and failed["is_paid"] is False
+    assert failed["failure"]["code"] == "REJECT_CARD_COMPANY"
+    assert failed["order_status"] == "confirmed"
+    assert failed["job"]["state"] == "failed" and failed["job"]["attempts"] == 1  # final: not retried
+
+    # The same paymentKey cannot be reused; a new one pays.
+    status, _, again = confirm(tok, order, key=rejected_key)
+    assert status == 409 and again["code"] == "PAYMENT_CONFLICT", again
+    new_key = "pk_" + uuid.uuid4().hex
+    status, _, second = confirm(tok, order, key=new_key)
+    assert status == 202, second
+    assert wait_payment(tok, second["payment_id"], {"done", "failed"})["status"] == "done"
+    assert approvals(rejected_key) == 0 and approvals(new_key) == 1
+
+
+def test_finalize_after_the_order_expired_refunds_at_the_gateway():
+    tok = token("pay-" + uuid.uuid4().hex)
+    product = create_product(stock=3, price=2000)
+    order = confirmed_order(tok, product, quantity=2)
+    assert stock(product) == 1
+    knobs(latency_ms=2500)  # the approval arrives after the order expired
+    key = "pk_" + uuid.uuid4().hex
+    _, _, body = confirm(tok, order, key=key)
+    assert sql(f"SELECT approved FROM payments WHERE id = '{body['payment_id']}'") == "f"
+    scheduler_once(ORDER_EXPIRY_AFTER="1ms", PAYMENT_RECONCILE_AFTER="60m")
+    assert sql(f"SELECT status FROM orders WHERE id = '{order['id']}'") == "expired"
+    assert sql(f"SELECT approved FROM payments WHERE id = '{body['payment_id']}'") == "f", "expired too late"
+    assert stock(product) == 3  # the expiry returned the stock
+
+    refunded = wait_payment(tok, body["payment_id"], {"canceled", "done"}, timeout=30)
+    assert refunded["status"] == "canceled" and refunded["is_paid"] is False
+    assert refunded["order_status"] == "expired"
+    assert approvals(key) == 1 and cancels(key) == 1
+    assert stock(product) == 3 and sql(f"SELECT sold_count FROM products WHERE id = {product}") == "0"
+
+
+def test_reconciler_finishes_a_payment_whose_worker_was_killed():
+    tok = token("pay-" + uuid.uuid4().hex)
+    order = confirmed_order(tok, create_product(stock=1, price=4000))
+    knobs(hang_ms=120000)  # the gateway approves, then the answer never comes back
+    key = "pk_" + uuid.uuid4().hex
+    _, _, body = confirm(tok, order, key=key)
+    wait_until(lambda: approvals(key) == 1, 20, "the gateway to approve")
+
+    supervisor = int(open(os.path.join(RUN_DIR, "pids", "external_api-1.pid")).read())
+    worker = int(open(os.path.join(RUN_DIR, "pids", "external_api-1.child")).read())
+    os.kill(supervisor, signal.SIGSTOP)  # keep it from restarting the worker until the reconciler ran
+    try:
+        os.kill(worker, signal.SIGKILL)
+        knobs(hang_ms=0)
+        assert payment_status(tok, body["payment_id"])["status"] == "in_progress"
+        out = scheduler_once(ORDER_EXPIRY_AFTER="60m", PAYMENT_RECONCILE_AFTER="1ms")
+        assert "approved" in out
+        done = wait_payment(tok, body["payment_id"], {"done", "failed"}, timeout=30)
+        assert done["status"] == "done" and done["order_status"] == "paid"
+    finally:
+        os.kill(supervisor, signal.SIGCONT)
+    # The restarted worker gets the unacked message again and finds nothing left to do.
+    wait_until(lambda: sql(f"SELECT state FROM jobs WHERE id = '{body['job_id']}'") == "succeeded", 30,
+               "the redelivered gateway job to finish")
+    assert approvals(key) == 1
+
+
+def test_no_transaction_is_open_while_the_gateway_holds_confirms():
+    tok = token("pay-" + uuid.uuid4().hex)
+    product = create_product(stock=20, price=1000)
+    orders = [confirmed_order(tok, product) for _ in range(20)]
+    knobs(latency_ms=2000)
+    accepted = [confirm(tok, o)[2] for o in orders]
+    wait_until(lambda: sandbox("GET", "/sandbox/stats")["in_flight"] >= 10, 10, "confirms to be held at the gateway")
+    samples, idle_in_tx, held = 0, [], 0
+    deadline = time.monotonic() + 1.5
+    while time.monotonic() < deadline:
+        held = max(held, sandbox("GET", "/sandbox/stats")["in_flight"])
+        rows = sql("SELECT pid, left(query, 80) FROM pg_stat_activity WHERE datname = current_database() "
+                   "AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()")
+        if rows:
+            idle_in_tx.append(rows)
+        samples += 1
+    assert samples >= 10 and held >= 10
+    assert idle_in_tx == [], idle_in_tx
+    for a in accepted:
+        assert wait_payment(tok, a["payment_id"], {"done", "failed"}, timeout=30)["status"] == "done"
+
+
+def webhook(payment, status, secret, transmission=None):
+    data = dict(payment, status=status, secret=secret)
+    return request("POST", "/webhooks/toss", {"eventType": "PAYMENT_STATUS_CHANGED",
+                                              "createdAt": "2026-11-21T00:00:00.000000", "data": data},
+                   headers={"tosspayments-webhook-transmission-id": transmission or "whtrans_" + uuid.uuid4().hex})
+
+
+def paid_order(tok, product, quantity=1):
+    order = confirmed_order(tok, product, quantity)
+    key = "pk_" + uuid.uuid4().hex
+    _, _, body = confirm(tok, order, key=key)
+    assert wait_payment(tok, body["payment_id"], {"done", "failed"})["status"] == "done"
+    return order, key, body["payment_id"]
+
+
+def test_webhook_applies_a_genuine_event_once_and_refuses_a_forged_one():
+    tok = token("pay-" + uuid.uuid4().hex)
+    product = create_product(stock=5, price=1500)
+    order, key, payment_id = paid_order(tok, product, quantity=2)
+    assert stock(product) == 3
+    at_gateway = sandbox("GET", f"/v1/payments/{key}")  # what the gateway would send, secret included
+
+    status, headers, body = webhook(at_gateway, "CANCELED", "ps_forged_secret")
+    assert status == 401 and body["code"] == "WEBHOOK_REJECTED", body
+    assert headers["Content-Type"].startswith("application/problem+json")
+    assert payment_status(tok, payment_id)["status"] == "done" and stock(product) == 3
+
+    status, _, body = webhook(at_gateway, "CANCELED", at_gateway["secret"], transmission="whtrans_1" + key)
+    assert status == 200 and body["result"] == "applied", body
+    after = payment_status(tok, payment_id)
+    assert after["status"] == "canceled" and after["order_status"] == "canceled"
+    assert stock(product) == 5
+
+    for transmission in ("whtrans_1" + key, "whtrans_2" + key):  # the same delivery, and a resend
+        status, _, body = webhook(at_gateway, "CANCELED", at_gateway["secret"], transmission=transmission)
+        assert status == 200 and body["result"] == "duplicate", body
+    assert stock(product) == 5 and sql(f"SELECT sold_count FROM products WHERE id = {product}") == "0"
+
+    status, _, body = request("POST", "/webhooks/toss", {"eventType": "BILLING_DELETED", "data": {"billingKey": "x"}})
+    assert status == 200 and body["result"] == "ignored"
+    status, _, body = request("POST", "/webhooks/toss", raw=b"[1,2")
+    assert status == 400 and body["code"] == "INVALID_JSON"
+
+
+def test_cancel_refunds_once_and_returns_the_stock_at_once():
+    tok = token("pay-" + uuid.uuid4().hex)
+    product = create_product(stock=4, price=2500)
+    order, key, payment_id = paid_order(tok, product, quantity=3)
+    assert stock(product) == 1
+
+    status, _, body = request("POST", f"/api/v1/payments/{payment_id}/cancel", {"cancelReason": "changed my mind"},
+                              tok=token("someone-else-" + uuid.uuid4().hex))
+    assert status == 404, body
+    status, _, body = request("POST", f"/api/v1/payments/{payment_id}/cancel", {"cancelReason": "changed my mind"}, tok=tok)
+    assert status == 202 and body["status"] == "refunding", body
+    assert stock(product) == 4
+    assert wait_payment(tok, payment_id, {"canceled"})["order_status"] == "canceled"
+    status, _, again = request("POST", f"/api/v1/payments/{payment_id}/cancel", tok=tok)
+    assert status == 202 and again["status"] == "canceled", again
+    assert cancels(key) == 1 and stock(product) == 4
+
+
+def test_payment_methods_and_breaker_state_are_published():
+    status, _, body = request("GET", "/api/v1/payments/methods")
+    assert status == 200 and "CARD" in [m["code"] for m in body["methods"]]
+    wait_until(lambda: 'checkout_gateway_circuit_open{' in request("GET", "/metrics")[2], 10,
+               "the breaker state in /metrics")
+    text = request("GET", "/metrics")[2]
+    line = next(l for l in text.splitlines() if l.startswith("checkout_gateway_circuit_open{"))
+    assert line.endswith(" 0")

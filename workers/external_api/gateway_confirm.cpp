@@ -1,0 +1,110 @@
+// payment.call_gateway (DESIGN 3.2 step 2).
+#include "common/error.hpp"
+#include "common/payments/payment_transitions.hpp"
+#include "common/uuid.hpp"
+#include "workers/external_api/handlers.hpp"
+
+namespace checkout {
+
+namespace {
+
+struct PaymentToConfirm {
+    std::string payment_id, status, payment_key, order_number;
+    long long amount = 0;
+    bool approved = false;
+    std::string last_error;  // of the job's previous attempt
+};
+
+std::optional<PaymentToConfirm> Load(PgTransaction& tx, const Job& job) {
+    PaymentToConfirm p;
+    p.payment_id = PaymentIdFromPayload(job.payload_json);
+    auto r = tx.exec(
+        "SELECT p.status, p.approved, p.payment_key, p.amount, o.order_number, "
+        "       (SELECT coalesce(last_error, '') FROM jobs WHERE id = $2) "
+        "FROM payments p JOIN orders o ON o.id = p.order_id WHERE p.id = $1",
+        {p.payment_id, job.id});
+    if (r.rows() == 0) return std::nullopt;
+    p.status = r.str(0, 0);
+    p.approved = r.boolean(0, 1);
+    p.payment_key = r.str(0, 2);
+    p.amount = r.integer(0, 3);
+    p.order_number = r.str(0, 4);
+    p.last_error = r.str(0, 5);
+    return p;
+}
+
+[[noreturn]] void RetryLater(const GatewayResult& r) {
+    if (r.kind == GatewayResult::Kind::kInDoubt)
+        throw AppError(ErrorCode::kGatewayTimeout, "The gateway did not answer.", r.code + ": " + r.message);
+    throw AppError(ErrorCode::kGatewayRetryable, "The gateway asked us to try again.",
+                   r.code + " (HTTP " + std::to_string(r.status) + "): " + r.message);
+}
+
+Step ConfirmCall(const ExternalApiContext& ctx, const PaymentToConfirm& p) {
+    // The same key on every retry: the gateway replays its first answer instead of charging twice.
+    return Step::Call(ctx.toss->ConfirmCall(p.payment_key, p.order_number, p.amount,
+                                            GatewayIdempotencyKey(p.payment_id, "confirm")));
+}
+
+}  // namespace
+
+ExternalHandler ConfirmAtGateway(std::shared_ptr<const ExternalApiContext> ctx) {
+    ExternalHandler h;
+    h.begin = [ctx](PgTransaction& tx, const Job& job) -> Step {
+        auto p = Load(tx, job);
+        if (!p) return Step::Done(Outcome::Failed("NOT_FOUND", "no such payment"));
+        // Settled meanwhile by the reconciler or a webhook: nothing to ask the gateway.
+        if (p->status != "in_progress" || p->approved) return Step::Done(Outcome::Succeeded());
+        if (!ctx->toss->Allow())
+            throw AppError(ErrorCode::kGatewayRetryable, "The gateway is failing; calls are paused.", "circuit open");
+        // The previous attempt got no answer: the confirm may have been approved. Ask first.
+        if (p->last_error.rfind("GATEWAY_TIMEOUT", 0) == 0)
+            return Step::Call(ctx->toss->PaymentByOrderIdCall(p->order_number));
+        return ConfirmCall(*ctx, *p);
+    };
+    h.on_response = [ctx](PgTransaction& tx, const Job& job, const HttpCall& call, const HttpResponse& response) -> Step {
+        const bool lookup = call.method == "GET";
+        const auto r = ctx->toss->Classify(response);
+        const std::string payment_id = PaymentIdFromPayload(job.payload_json);
+        switch (r.kind) {
+            case GatewayResult::Kind::kOk: {
+                auto paid = ParseTossPayment(r.body);
+                if (!paid)
+                    throw AppError(ErrorCode::kGatewayRetryable, "The gateway's answer was unreadable.", r.body.substr(0, 200));
+                if (paid->status == "DONE") {
+                    RecordApproval(tx, ctx->queues, payment_id, *paid);
+                    return Step::Done(Outcome::Succeeded());
+                }
+                if (paid->status == "ABORTED" || paid->status == "EXPIRED" || paid->status == "CANCELED") {
+                    const std::string code = paid->failure_code.empty() ? paid->status : paid->failure_code;
+                    RecordRejection(tx, payment_id, code, paid->failure_message);
+                    return Step::Done(Outcome::Failed(code, paid->failure_message));
+                }
+                throw AppError(ErrorCode::kGatewayRetryable, "The payment is not final at the gateway yet.",
+                               "status " + paid->status);
+            }
+            case GatewayResult::Kind::kRejected: {
+                if (lookup && r.code == "NOT_FOUND_PAYMENT") {
+                    // The timed-out confirm never reached the gateway: confirm now.
+                    auto p = Load(tx, job);
+                    if (!p || p->status != "in_progress") return Step::Done(Outcome::Succeeded());
+                    return ConfirmCall(*ctx, *p);
+                }
+                if (!lookup && r.code == "ALREADY_PROCESSED_PAYMENT") {
+                    auto p = Load(tx, job);
+                    if (!p) return Step::Done(Outcome::Failed("NOT_FOUND", "no such payment"));
+                    return Step::Call(ctx->toss->PaymentByOrderIdCall(p->order_number));
+                }
+                RecordRejection(tx, payment_id, r.code, r.message);
+                return Step::Done(Outcome::Failed(r.code, r.message));
+            }
+            case GatewayResult::Kind::kRetryable:
+            case GatewayResult::Kind::kInDoubt:
+            case GatewayResult::Kind::kCircuitOpen: RetryLater(r);
+        }
+        RetryLater(r);
+    };
+    return h;
+}
+
+}  // namespace checkout

@@ -1,0 +1,28 @@
+#pragma once
+// The external-api queue's jobs: every one of them calls out, so they are ExternalHandlers (see
+// workers/runtime/worker_runtime.hpp): no transaction is open while the gateway or the data
+// platform works.
+#include <memory>
+#include <string>
+
+#include "common/config.hpp"
+#include "common/payments/toss_client.hpp"
+#include "workers/runtime/worker_runtime.hpp"
+
+namespace checkout {
+
+struct ExternalApiContext {
+    QueuesConfig queues;
+    std::shared_ptr<TossClient> toss;  // builds requests and classifies answers; shared by threads
+    std::string data_platform_url;
+    Millis data_platform_timeout{5000};
+};
+
+// payment.call_gateway: confirm at the gateway (after a timeout, look the payment up first).
+ExternalHandler ConfirmAtGateway(std::shared_ptr<const ExternalApiContext> ctx);
+// payment.cancel: refund at the gateway.
+ExternalHandler RefundAtGateway(std::shared_ptr<const ExternalApiContext> ctx);
+// analytics.send: post the event to the data platform.
+ExternalHandler SendAnalytics(std::shared_ptr<const ExternalApiContext> ctx);
+
+}  // namespace checkout

@@ -1,0 +1,13 @@
+#pragma once
+// payment.finalize (DESIGN 3.2 steps 3-4), after the gateway approved: in one short transaction the
+// payment becomes `done`, the order `paid`, sold_count grows, the payment log is written and
+// points.earn and analytics.send are enqueued. An order that can no longer be paid (expired,
+// canceled) is compensated instead: a refund at the gateway is enqueued.
+#include "common/config.hpp"
+#include "workers/runtime/worker_runtime.hpp"
+
+namespace checkout {
+
+JobHandler FinalizePayment(const QueuesConfig& cfg);
+
+}  // namespace checkout

@@ -1,0 +1,86 @@
+// checkout-scheduler: the periodic jobs (order expiry, payment reconciler). Safe to run as several
+// copies: each job runs once per period fleet-wide (periodic.hpp).
+//
+//   checkout-scheduler           run until SIGTERM
+//   checkout-scheduler --once    run every job now, once, and exit (operators, tests)
+//
+// Environment, besides DATABASE_URL, AMQP_URL (for queues.yaml's routing), TOSS_API_BASE and
+// TOSS_SECRET_KEY: ORDER_EXPIRY_AFTER (default 30m), PAYMENT_RECONCILE_AFTER (default 10m),
+// SCHEDULER_PERIOD (default 30s): durations such as 500ms, 10s, 5m.
+#include <signal.h>
+
+#include <atomic>
+#include <cstring>
+#include <iostream>
+#include <thread>
+
+#include "common/log.hpp"
+#include "common/process.hpp"
+#include "workers/scheduler/order_expiry.hpp"
+#include "workers/scheduler/periodic.hpp"
+#include "workers/scheduler/reconciler.hpp"
+
+namespace {
+
+checkout::Millis DurationSetting(const char* name, const char* fallback) {
+    const char* v = std::getenv(name);
+    return checkout::ParseDuration(v && *v ? v : fallback, name);
+}
+
+std::atomic<bool> g_stop{false};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace checkout;
+    const bool once = argc > 1 && std::strcmp(argv[1], "--once") == 0;
+    sigset_t signals = BlockTerminationSignals();
+    InitLogging("scheduler");
+    Environment env;
+    QueuesConfig cfg;
+    if (!LoadServiceConfig({.database = true, .amqp = false, .jwt = false, .gateway = true}, env, cfg)) return 2;
+    Millis expiry_after, reconcile_after, period;
+    try {
+        expiry_after = DurationSetting("ORDER_EXPIRY_AFTER", "30m");
+        reconcile_after = DurationSetting("PAYMENT_RECONCILE_AFTER", "10m");
+        period = DurationSetting("SCHEDULER_PERIOD", "30s");
+    } catch (const ConfigError& e) {
+        std::cerr << "configuration error: " << e.what() << "\n";
+        return 2;
+    }
+    TossClient toss({env.toss_api_base, env.toss_secret_key, std::chrono::milliseconds(3000), env.gateway_timeout},
+                    std::make_shared<CircuitBreaker>(5, std::chrono::seconds(10)));
+    std::thread([&] {
+        int sig = 0;
+        sigwait(&signals, &sig);
+        g_stop = true;
+    }).detach();
+
+    std::unique_ptr<PgConnection> conn;
+    spdlog::info("expiring orders after {}ms, reconciling payments after {}ms, every {}ms", expiry_after.count(),
+                 reconcile_after.count(), period.count());
+    while (!g_stop) {
+        try {
+            if (!conn || !conn->healthy()) conn = std::make_unique<PgConnection>(env.database_url);
+            const Millis claim = once ? Millis(0) : period;
+            if (ClaimPeriod(*conn, "order_expiry", claim)) {
+                const auto n = ExpireUnpaidOrders(*conn, expiry_after);
+                if (n > 0 || once) spdlog::info("order expiry: {} orders expired", n);
+            }
+            if (ClaimPeriod(*conn, "payment_reconciler", claim)) {
+                const auto c = ReconcilePayments(*conn, cfg, toss, reconcile_after);
+                if (c.looked_up > 0 || once)
+                    spdlog::info("reconciler: {} looked up, {} approved, {} failed, {} left", c.looked_up, c.approved,
+                                 c.failed, c.left);
+            }
+        } catch (const std::exception& e) {
+            spdlog::error("periodic run failed: {}", e.what());
+            conn.reset();
+            if (once) return 1;
+        }
+        if (once) return 0;
+        for (int i = 0; i < 10 && !g_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    spdlog::info("stopped");
+    return 0;
+}

@@ -1,0 +1,40 @@
+#include "workers/scheduler/reconciler.hpp"
+
+#include "common/log.hpp"
+#include "common/payments/payment_transitions.hpp"
+
+namespace checkout {
+
+ReconcileCounts ReconcilePayments(PgConnection& conn, const QueuesConfig& cfg, TossClient& toss, Millis after) {
+    ReconcileCounts counts;
+    auto stuck = conn.exec(
+        "SELECT id, payment_key FROM payments WHERE status = 'in_progress' AND NOT approved "
+        "AND updated_at < now() - make_interval(secs => $1::float8 / 1000) ORDER BY updated_at LIMIT 200",
+        {static_cast<long long>(after.count())});
+    for (int i = 0; i < stuck.rows(); ++i) {
+        const std::string payment_id = stuck.str(i, 0), payment_key = stuck.str(i, 1);
+        ++counts.looked_up;
+        const auto r = toss.PaymentByKey(payment_key);  // no transaction open
+        auto paid = r.kind == GatewayResult::Kind::kOk ? ParseTossPayment(r.body) : std::nullopt;
+        PgTransaction tx(conn);
+        if (paid && paid->status == "DONE") {
+            RecordApproval(tx, cfg, payment_id, *paid);
+            ++counts.approved;
+        } else if (paid && (paid->status == "ABORTED" || paid->status == "EXPIRED" || paid->status == "CANCELED")) {
+            RecordRejection(tx, payment_id, paid->failure_code.empty() ? paid->status : paid->failure_code, paid->failure_message);
+            ++counts.failed;
+        } else if (r.kind == GatewayResult::Kind::kRejected && r.code == "NOT_FOUND_PAYMENT") {
+            // The confirm never reached the gateway, so nobody was charged: the buyer may pay again.
+            // Should a confirm still be on its way, its approval is refunded (RecordApproval).
+            RecordRejection(tx, payment_id, "NOT_CONFIRMED", "the gateway has no record of this payment's confirm");
+            ++counts.failed;
+        } else {
+            ++counts.left;
+            spdlog::info("payment={} left for the next run: {} {}", payment_id, KindName(r.kind), paid ? paid->status : r.code);
+        }
+        tx.commit();
+    }
+    return counts;
+}
+
+}  // namespace checkout
