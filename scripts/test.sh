@@ -10,11 +10,11 @@ cd "$root"
 scripts/install_deps.sh
 
 echo "== build (release) =="
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCHECKOUT_TEST_HOOKS=ON >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=ON -DCHECKOUT_TEST_HOOKS=ON >/dev/null
 cmake --build build -j2
 if [ -z "${TEST_QUICK:-}" ]; then
     echo "== build (address + undefined behaviour sanitizers) =="
-    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCHECKOUT_SANITIZE=ON >/dev/null
+    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=ON -DCHECKOUT_SANITIZE=ON >/dev/null
     cmake --build build-asan -j2
 fi
 

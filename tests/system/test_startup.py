@@ -27,6 +27,17 @@ def test_each_binary_names_the_bad_setting_and_exits():
         ("worker-order-heavy", {"QUEUES_FILE": bad_yaml}, "queues.order_heavy.prefetch"),
         ("outbox-relay", {"QUEUES_FILE": "/nonexistent/queues.yaml"}, "QUEUES_FILE"),
         ("dead-letter-keeper", {"DATABASE_URL": "mysql://nope"}, "DATABASE_URL"),
+        ("worker-external-api", {}, "TOSS_API_BASE"),
+        ("worker-external-api", {"TOSS_API_BASE": "ftp://gateway", "TOSS_SECRET_KEY": "test_sk_x"}, "TOSS_API_BASE"),
+        ("worker-external-api", {"TOSS_API_BASE": "http://127.0.0.1:1"}, "TOSS_SECRET_KEY"),
+        ("worker-external-api", {"TOSS_API_BASE": "http://127.0.0.1:1", "TOSS_SECRET_KEY": "test_sk_x",
+                                 "TOSS_TIMEOUT_MS": "soon"}, "TOSS_TIMEOUT_MS"),
+        ("worker-external-api", {"TOSS_API_BASE": "http://127.0.0.1:1", "TOSS_SECRET_KEY": "test_sk_x"},
+         "DATA_PLATFORM_URL"),
+        ("worker-payment-confirm", {"DATABASE_URL": None}, "DATABASE_URL"),
+        ("worker-points", {"QUEUES_FILE": bad_yaml}, "queues.order_heavy.prefetch"),
+        ("checkout-scheduler", {"TOSS_API_BASE": "http://127.0.0.1:1", "TOSS_SECRET_KEY": "test_sk_x",
+                                "ORDER_EXPIRY_AFTER": "tomorrow"}, "ORDER_EXPIRY_AFTER"),
     ]
     for binary, env, setting in cases:
         r = run(binary, **env)
