@@ -3,6 +3,9 @@
 //
 //   checkout-bench flash [--buyers 1000] [--stock 500] [--poll-ms 250]
 //   checkout-bench open  [--rate 500] [--seconds 20] [--products 200]
+//   checkout-bench checkout [--buyers 1000] [--stock 1000] [--poll-ms 100] [--gateway http://127.0.0.1:18090]
+//       full checkout: order, poll, payment confirm, poll; the gateway sandbox's latency is set to
+//       300 +- 100 ms (--latency-ms, --jitter-ms) and its counters read back
 //   common: [--base http://127.0.0.1:8080]; JWT_SECRET must be set (tokens are minted in-process).
 #include <curl/curl.h>
 #include <sys/resource.h>
@@ -271,6 +274,158 @@ int Flash(const std::string& base, const std::string& secret, int buyers, long l
     return ok ? 0 : 1;
 }
 
+// One GET or POST on a fresh loop (setup and read-outs, not measured).
+std::string Fetch(const std::string& url, const std::string& body = "", const std::string& token = "") {
+    Loop l;
+    std::string out;
+    auto c = std::make_unique<Call>();
+    c->url = url;
+    c->body = body;
+    c->token = token;
+    c->done = [&](Call& c) { out = c.response; };
+    l.Start(std::move(c));
+    l.Run();
+    return out;
+}
+
+int Checkout(const std::string& base, const std::string& gateway, const std::string& secret, int buyers, long long stock,
+             double poll, int latency_ms, int jitter_ms) {
+    const auto exp = std::time(nullptr) + 7200;
+    const std::string admin = checkout::MintJwt(secret, "bench-admin", "admin", exp);
+    const long long product = CreateProducts(base, admin, 1, stock).front();
+    const std::string run = std::to_string(std::time(nullptr));
+    std::vector<std::string> tokens;
+    for (int i = 0; i < buyers; ++i) tokens.push_back(checkout::MintJwt(secret, "buyer-" + run + "-" + std::to_string(i), "", exp));
+    Fetch(gateway + "/sandbox/reset", "{}");
+    Fetch(gateway + "/sandbox/config", "{\"latency_ms\":" + std::to_string(latency_ms) + ",\"jitter_ms\":" + std::to_string(jitter_ms) + "}");
+
+    Loop loop;
+    std::mt19937 rng(42);
+    std::uniform_real_distribution<double> unit(0, 1);
+    std::vector<double> order_202, pay_202, pay_done, finished;
+    std::vector<std::string> paid_keys;
+    int errors = 0, out_of_stock = 0, pay_failed = 0;
+    auto key_of = [&](int b) { return "bench_pk_" + run + "_" + std::to_string(b); };
+
+    std::function<void(int, std::string, double)> poll_payment = [&](int b, std::string url, double accepted_at) {
+        auto c = std::make_unique<Call>();
+        c->url = base + url;
+        c->token = tokens[b];
+        c->done = [&, b, url, accepted_at](Call& c) {
+            if (c.status >= 500) ++errors;
+            rapidjson::Document d;
+            d.Parse(c.response.c_str());
+            const std::string st = c.status == 200 && d.IsObject() ? d["status"].GetString() : "";
+            if (st != "done" && st != "failed") {
+                loop.At(Now() + poll, [&, b, url, accepted_at] { poll_payment(b, url, accepted_at); });
+                return;
+            }
+            if (st == "failed") ++pay_failed;
+            else paid_keys.push_back(key_of(b));
+            pay_done.push_back(Now() - accepted_at);
+            finished.push_back(Now());
+        };
+        loop.Start(std::move(c));
+    };
+    auto pay = [&](int b, const std::string& order_number) {
+        auto c = std::make_unique<Call>();
+        c->url = base + "/api/v1/payments/confirm";
+        c->token = tokens[b];
+        c->body = R"({"paymentKey":")" + key_of(b) + R"(","orderId":")" + order_number + R"(","amount":1000})";
+        c->done = [&, b](Call& c) {
+            if (c.status >= 500) ++errors;
+            if (c.status != 202) {
+                std::fprintf(stderr, "payment not accepted: %ld %s\n", c.status, c.response.c_str());
+                return;
+            }
+            const double now = Now();
+            pay_202.push_back(now - c.started);
+            rapidjson::Document d;
+            d.Parse(c.response.c_str());
+            std::string url = d["status_url"].GetString();
+            loop.At(now + poll * unit(rng), [&, b, url, now] { poll_payment(b, url, now); });
+        };
+        loop.Start(std::move(c));
+    };
+    std::function<void(int, std::string, std::string)> poll_order = [&](int b, std::string url, std::string number) {
+        auto c = std::make_unique<Call>();
+        c->url = base + url;
+        c->token = tokens[b];
+        c->done = [&, b, url, number](Call& c) {
+            if (c.status >= 500) ++errors;
+            rapidjson::Document d;
+            d.Parse(c.response.c_str());
+            const std::string st = c.status == 200 && d.IsObject() ? d["status"].GetString() : "pending";
+            if (st == "pending") {
+                loop.At(Now() + poll, [&, b, url, number] { poll_order(b, url, number); });
+                return;
+            }
+            if (st == "confirmed") pay(b, number);
+            else {
+                ++out_of_stock;
+                finished.push_back(Now());
+            }
+        };
+        loop.Start(std::move(c));
+    };
+    const double cpu0 = CpuSeconds();
+    const double t0 = Now();
+    for (int b = 0; b < buyers; ++b) {
+        auto c = std::make_unique<Call>();
+        c->url = base + "/api/v1/orders";
+        c->token = tokens[b];
+        c->body = OrderBody(product);
+        c->done = [&, b](Call& c) {
+            if (c.status >= 500) ++errors;
+            if (c.status != 202) {
+                std::fprintf(stderr, "order not accepted: %ld %s\n", c.status, c.response.c_str());
+                return;
+            }
+            order_202.push_back(Now() - c.started);
+            rapidjson::Document d;
+            d.Parse(c.response.c_str());
+            std::string url = d["status_url"].GetString(), number = d["order_number"].GetString();
+            loop.At(Now() + poll * unit(rng), [&, b, url, number] { poll_order(b, url, number); });
+        };
+        loop.Start(std::move(c));
+    }
+    loop.Run();
+    const double cpu = CpuSeconds() - cpu0;
+    const double all_done = finished.empty() ? NAN : *std::max_element(finished.begin(), finished.end()) - t0;
+
+    rapidjson::Document stats;
+    const std::string stats_json = Fetch(gateway + "/sandbox/stats");
+    stats.Parse(stats_json.c_str());
+    int single = 0, multiple = 0, stray = 0;
+    std::map<std::string, int> paid_set;
+    for (const auto& k : paid_keys) paid_set[k] = 1;
+    for (auto it = stats["approvals"].MemberBegin(); it != stats["approvals"].MemberEnd(); ++it) {
+        const int n = it->value.GetInt();
+        if (n > 1) ++multiple;
+        else if (paid_set.count(it->name.GetString())) ++single;
+        else ++stray;
+    }
+    Fetch(gateway + "/sandbox/config", R"({"latency_ms":0,"jitter_ms":0})");
+
+    std::printf("== checkout: %d buyers at once, stock %lld, gateway latency %d +- %d ms ==\n", buyers, stock, latency_ms, jitter_ms);
+    std::printf("checkouts completed:    %zu paid, %d sold out, %d payments failed\n", paid_keys.size(), out_of_stock, pay_failed);
+    std::printf("all done after:         %.2f s from the first request (every order settled, every payment final)\n", all_done);
+    std::printf("throughput:             %.0f checkouts/s\n", paid_keys.size() / all_done);
+    std::printf("order 202 latency:      p50 %.1f ms  p99 %.1f ms\n", Pct(order_202, 50) * 1e3, Pct(order_202, 99) * 1e3);
+    std::printf("payment 202 latency:    p50 %.1f ms  p99 %.1f ms\n", Pct(pay_202, 50) * 1e3, Pct(pay_202, 99) * 1e3);
+    std::printf("payment 202 -> done:    p50 %.1f ms  p99 %.1f ms (client-observed, polling every %.0f ms)\n",
+                Pct(pay_done, 50) * 1e3, Pct(pay_done, 99) * 1e3, poll * 1e3);
+    std::printf("gateway calls in flight at peak: %d (as counted by the sandbox)\n", stats["max_in_flight"].GetInt());
+    std::printf("approvals:              %d paid orders approved once, %d approved more than once, %d approved but not paid\n",
+                single, multiple, stray);
+    std::printf("5xx responses:          %d\n", errors);
+    std::printf("load generator CPU:     %.2f s over %.2f s wall\n", cpu, Now() - t0);
+    const bool ok = multiple == 0 && stray == 0 && single == static_cast<int>(paid_keys.size()) && errors == 0 &&
+                    static_cast<long long>(paid_keys.size()) == std::min<long long>(stock, buyers);
+    std::printf("invariants:             %s\n", ok ? "OK (one approval per paid order, every unit of stock paid, no 5xx)" : "VIOLATED");
+    return ok ? 0 : 1;
+}
+
 int Open(const std::string& base, const std::string& secret, int rate, int seconds, int products) {
     const auto exp = std::time(nullptr) + 7200;
     const std::string admin = checkout::MintJwt(secret, "bench-admin", "admin", exp);
@@ -315,8 +470,8 @@ int Open(const std::string& base, const std::string& secret, int rate, int secon
 int main(int argc, char** argv) {
     const std::string mode = argc > 1 ? argv[1] : "";
     const char* secret = std::getenv("JWT_SECRET");
-    if ((mode != "flash" && mode != "open") || !secret) {
-        std::fprintf(stderr, "usage: JWT_SECRET=... checkout-bench flash|open [options]; see bench/flash_sale.sh\n");
+    if ((mode != "flash" && mode != "open" && mode != "checkout") || !secret) {
+        std::fprintf(stderr, "usage: JWT_SECRET=... checkout-bench flash|open|checkout [options]; see bench/*.sh\n");
         return 2;
     }
     // A thousand simultaneous buyers need a thousand sockets.
@@ -326,6 +481,11 @@ int main(int argc, char** argv) {
     setrlimit(RLIMIT_NOFILE, &lim);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const std::string base = Arg(argc, argv, "--base", "http://127.0.0.1:8080");
+    if (mode == "checkout")
+        return Checkout(base, Arg(argc, argv, "--gateway", "http://127.0.0.1:18090"), secret,
+                        std::stoi(Arg(argc, argv, "--buyers", "1000")), std::stoll(Arg(argc, argv, "--stock", "1000")),
+                        std::stod(Arg(argc, argv, "--poll-ms", "100")) / 1000.0,
+                        std::stoi(Arg(argc, argv, "--latency-ms", "300")), std::stoi(Arg(argc, argv, "--jitter-ms", "100")));
     if (mode == "flash")
         return Flash(base, secret, std::stoi(Arg(argc, argv, "--buyers", "1000")), std::stoll(Arg(argc, argv, "--stock", "500")),
                      std::stod(Arg(argc, argv, "--poll-ms", "250")) / 1000.0);
