@@ -3,7 +3,7 @@
 //
 //   checkout-bench flash [--buyers 1000] [--stock 500] [--poll-ms 250]
 //   checkout-bench open  [--rate 500] [--seconds 20] [--products 200]
-//   checkout-bench checkout [--buyers 1000] [--stock 1000] [--poll-ms 100] [--gateway http://127.0.0.1:18090]
+//   checkout-bench checkout [--buyers 1000] [--stock 1000] [--poll-ms 250] [--gateway http://127.0.0.1:18090]
 //       full checkout: order, poll, payment confirm, poll; the gateway sandbox's latency is set to
 //       300 +- 100 ms (--latency-ms, --jitter-ms) and its counters read back
 //   common: [--base http://127.0.0.1:8080]; JWT_SECRET must be set (tokens are minted in-process).
@@ -484,7 +484,7 @@ int main(int argc, char** argv) {
     if (mode == "checkout")
         return Checkout(base, Arg(argc, argv, "--gateway", "http://127.0.0.1:18090"), secret,
                         std::stoi(Arg(argc, argv, "--buyers", "1000")), std::stoll(Arg(argc, argv, "--stock", "1000")),
-                        std::stod(Arg(argc, argv, "--poll-ms", "100")) / 1000.0,
+                        std::stod(Arg(argc, argv, "--poll-ms", "250")) / 1000.0,
                         std::stoi(Arg(argc, argv, "--latency-ms", "300")), std::stoi(Arg(argc, argv, "--jitter-ms", "100")));
     if (mode == "flash")
         return Flash(base, secret, std::stoi(Arg(argc, argv, "--buyers", "1000")), std::stoll(Arg(argc, argv, "--stock", "500")),
