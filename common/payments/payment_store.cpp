@@ -74,24 +74,27 @@ PaymentReply ConfirmPayment(PgConnection& conn, const QueuesConfig& cfg, long lo
             return {prior->status, prior->body, id, true};
         }
     // The order row lock serializes concurrent confirms of one order: the first creates the
-    // payment, the others find it.
-    auto o = tx.exec("SELECT id, user_id, status, final_amount FROM orders WHERE order_number = $1 FOR UPDATE",
-                     {req.order_number});
+    // payment, the others find it. One round trip reads the order, its live payment, and whether the
+    // paymentKey was used elsewhere.
+    auto o = tx.exec(
+        "SELECT o.id, o.user_id, o.status, o.final_amount, l.id, l.payment_key, l.status, l.job_id, "
+        "       EXISTS (SELECT 1 FROM payments WHERE payment_key = $2) "
+        "FROM orders o LEFT JOIN payments l ON l.order_id = o.id AND l.status <> 'failed' "
+        "WHERE o.order_number = $1 FOR UPDATE OF o",
+        {req.order_number, req.payment_key});
     if (o.rows() == 0 || o.integer(0, 1) != user_id) throw AppError(ErrorCode::kNotFound, "No such order.");
     const std::string order_id = o.str(0, 0);
     if (req.amount != o.integer(0, 3))
         throw AppError(ErrorCode::kAmountMismatch, "The amount does not match the order's amount.",
                        "order " + req.order_number + " is " + o.str(0, 3) + ", confirm said " + std::to_string(req.amount));
-    auto live = tx.exec("SELECT id, payment_key, status, job_id FROM payments WHERE order_id = $1 AND status <> 'failed'",
-                        {order_id});
-    if (live.rows() > 0) {
-        if (live.get(0, 1) != req.payment_key)
+    if (!o.is_null(0, 4)) {
+        if (o.get(0, 5) != req.payment_key)
             throw AppError(ErrorCode::kPaymentConflict, "This order already has a payment in progress or done.");
-        return {202, AcceptedJson(live.str(0, 0), ClientStatus(live.str(0, 2)), live.str(0, 3)), live.str(0, 0), true};
+        return {202, AcceptedJson(o.str(0, 4), ClientStatus(o.str(0, 6)), o.str(0, 7)), o.str(0, 4), true};
     }
     if (o.get(0, 2) != "confirmed")
         throw AppError(ErrorCode::kOrderNotPayable, "The order cannot be paid: it is " + o.str(0, 2) + ".");
-    if (tx.exec("SELECT 1 FROM payments WHERE payment_key = $1", {req.payment_key}).rows() > 0)
+    if (o.boolean(0, 8))
         throw AppError(ErrorCode::kPaymentConflict, "This paymentKey was already used; start a new payment.");
 
     const std::string payment_id = NewUuid();

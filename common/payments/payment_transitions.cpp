@@ -27,23 +27,26 @@ void LogPayment(PgTransaction& tx, const std::string& payment_id, const std::str
 }
 
 void RecordApproval(PgTransaction& tx, const QueuesConfig& cfg, const std::string& payment_id, const TossPayment& gateway) {
-    auto p = tx.exec("SELECT status, approved, amount FROM payments WHERE id = $1 FOR UPDATE", {payment_id});
-    if (p.rows() == 0 || p.boolean(0, 1)) return;
-    const std::string status = p.str(0, 0);
-    tx.exec("UPDATE payments SET approved = true, method = $2, approved_at = $3, gateway_secret = $4, updated_at = now() "
-            "WHERE id = $1",
-            {payment_id, gateway.method, gateway.approved_at, gateway.secret});
     JsonWriter detail;
     detail.StartObject().Key("gateway_status").String(gateway.status).Key("total_amount").Int(gateway.total_amount).EndObject();
-    LogPayment(tx, payment_id, "approved", detail.str());
-    if (status == "in_progress" && gateway.total_amount == p.integer(0, 2)) {
+    // Lock, record and log in one round trip; no row when it was recorded before.
+    auto p = tx.exec(
+        "WITH p AS (SELECT id, status, amount FROM payments WHERE id = $1 AND NOT approved FOR UPDATE), "
+        "u AS (UPDATE payments SET approved = true, method = $2, approved_at = $3, gateway_secret = $4, updated_at = now() "
+        "      FROM p WHERE payments.id = p.id), "
+        "l AS (INSERT INTO payment_log (payment_id, event, detail) SELECT id, 'approved', $5::jsonb FROM p) "
+        "SELECT status, amount FROM p",
+        {payment_id, gateway.method, gateway.approved_at, gateway.secret, detail.str()});
+    if (p.rows() == 0) return;
+    const std::string status = p.str(0, 0);
+    if (status == "in_progress" && gateway.total_amount == p.integer(0, 1)) {
         InsertJob(tx, cfg, NewUuid(), kFinalizePaymentJob, PaymentJobPayload(payment_id));
         return;
     }
     // Money was taken for a payment we can no longer honour (given up, or an amount we never
     // asked for): give it back rather than keep it without an order.
     spdlog::warn("payment={} approved while {} (amount {} vs {}): refunding", payment_id, status, gateway.total_amount,
-                 p.integer(0, 2));
+                 p.integer(0, 1));
     RequestRefund(tx, cfg, payment_id, "approved after the payment was given up");
 }
 

@@ -1,5 +1,7 @@
 #include "workers/runtime/job_executor.hpp"
 
+#include "workers/runtime/external_executor.hpp"
+
 #include <chrono>
 
 #include "common/error.hpp"
@@ -34,57 +36,17 @@ Failure Classify(const std::exception_ptr& ep) {
 
 }  // namespace
 
+ExternalRegistry InTransaction(const HandlerRegistry& handlers) {
+    ExternalRegistry out;
+    for (const auto& [type, handler] : handlers)
+        out[type] = ExternalHandler{[h = handler](PgTransaction& tx, const Job& job) { return Step::Done(h(tx, job)); }, nullptr};
+    return out;
+}
+
 ExecutionResult ExecuteJob(PgConnection& conn, const QueueConfig& queue, const HandlerRegistry& handlers,
                            const std::string& body) {
-    auto job = ParseEnvelope(body);
-    if (!job) return {Settlement::kDeadLetter, "", "malformed message"};
-    ExecutionResult result{Settlement::kAck, job->id, ""};
-
-    auto handler = handlers.find(job->type);
-    if (handler == handlers.end()) {
-        PgTransaction tx(conn);
-        MarkFinished(tx, job->id, JobState::kDead, "NO_HANDLER: queue " + queue.name + " has no handler for " + job->type, 0);
-        tx.commit();
-        return {Settlement::kDeadLetter, job->id, "no handler for " + job->type};
-    }
-
-    // The attempt is counted in the handler's own transaction: one round trip, and the row lock it
-    // takes makes a concurrent duplicate delivery wait, then find the job finished.
-    std::optional<int> attempts;
-    std::exception_ptr failure;
-    try {
-        PgTransaction tx(conn);
-        attempts = StartAttempt(tx, job->id);
-        if (!attempts) {
-            result.summary = "duplicate delivery of a finished job";
-            return result;
-        }
-        const auto started = std::chrono::steady_clock::now();
-        Outcome outcome = handler->second(tx, *job);
-        const long long run_ms =
-            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-        if (outcome.succeeded) {
-            MarkFinishedAndCommit(tx, job->id, JobState::kSucceeded, std::nullopt, *attempts, run_ms);
-            result.summary = "succeeded";
-        } else {
-            MarkFinishedAndCommit(tx, job->id, JobState::kFailed, outcome.code + ": " + outcome.message, *attempts, run_ms);
-            result.summary = "failed: " + outcome.code;
-        }
-        return result;
-    } catch (...) {
-        failure = std::current_exception();
-    }
-    if (!attempts) {
-        // Not even the attempt could be recorded: the database is unreachable or the row is locked
-        // past the statement timeout. Hand the message back.
-        try {
-            std::rethrow_exception(failure);
-        } catch (const std::exception& e) {
-            return {Settlement::kRequeue, job->id, std::string("cannot start the job, delivering again: ") + e.what()};
-        }
-    }
-
-    return SettleFailure(conn, queue, *job, *attempts, failure);
+    // A transactional handler is an external one whose first step always ends the job.
+    return *BeginExternalJob(conn, queue, InTransaction(handlers), body).settled;
 }
 
 ExecutionResult SettleFailure(PgConnection& conn, const QueueConfig& queue, const Job& job, int attempts,

@@ -21,6 +21,10 @@ struct ExecutionResult {
     std::string summary;  // for the log line
 };
 
+// Transactional handlers as external ones whose first step is the whole job (one code path runs both).
+ExternalRegistry InTransaction(const HandlerRegistry& handlers);
+
+// Runs a job with a transactional handler to its settlement (BeginExternalJob on InTransaction).
 ExecutionResult ExecuteJob(PgConnection& conn, const QueueConfig& queue, const HandlerRegistry& handlers,
                            const std::string& body);
 

@@ -132,10 +132,10 @@ struct Slot {
     int backend_pid = 0;
 };
 
-// What a worker process runs: transactional handlers, or external ones with their HTTP engine.
+// What a worker process runs; `http` only for queues whose jobs call out.
 struct Handlers {
-    const HandlerRegistry* in_transaction = nullptr;
-    const ExternalRegistry* external = nullptr;
+    const ExternalRegistry* steps = nullptr;
+    bool calls_out = false;
     HttpMulti* http = nullptr;
 };
 
@@ -160,13 +160,11 @@ void HandlerThread(const std::string& db_url, const QueueConfig& queue, const Ha
                 slot->backend_pid = conn->backend_pid();
             }
             std::optional<ExecutionResult> r;
-            if (handlers.in_transaction) {
-                r = ExecuteJob(*conn, queue, *handlers.in_transaction, item->body);
-            } else {
+            {
                 auto progress = item->continuation
-                                    ? ContinueExternalJob(*conn, queue, *handlers.external,
+                                    ? ContinueExternalJob(*conn, queue, *handlers.steps,
                                                           std::move(item->continuation->pending), item->continuation->response)
-                                    : BeginExternalJob(*conn, queue, *handlers.external, item->body);
+                                    : BeginExternalJob(*conn, queue, *handlers.steps, item->body);
                 if (progress.pending) {
                     // The call goes out with no transaction open; its answer comes back as work.
                     auto waiting = std::make_shared<Continuation>();
@@ -287,7 +285,7 @@ int RunWorkerWith(const std::string& queue_name, const std::vector<std::string>&
     Dispatcher dispatcher;
     // After the dispatcher, so it is destroyed first: its callbacks push into the dispatcher.
     std::unique_ptr<HttpMulti> http;
-    if (handlers.external) {
+    if (handlers.calls_out) {
         http = std::make_unique<HttpMulti>(queue.max_in_flight > 0 ? queue.max_in_flight : queue.prefetch);
         handlers.http = http.get();
     }
@@ -403,13 +401,14 @@ int RunWorkerWith(const std::string& queue_name, const std::vector<std::string>&
 int RunWorker(const std::string& queue_name, const HandlerRegistry& handlers) {
     std::vector<std::string> types;
     for (const auto& [type, _] : handlers) types.push_back(type);
-    return RunWorkerWith(queue_name, types, Handlers{&handlers, nullptr, nullptr});
+    const ExternalRegistry steps = InTransaction(handlers);
+    return RunWorkerWith(queue_name, types, Handlers{&steps, false, nullptr});
 }
 
 int RunExternalWorker(const std::string& queue_name, const ExternalRegistry& handlers) {
     std::vector<std::string> types;
     for (const auto& [type, _] : handlers) types.push_back(type);
-    return RunWorkerWith(queue_name, types, Handlers{nullptr, &handlers, nullptr});
+    return RunWorkerWith(queue_name, types, Handlers{&handlers, true, nullptr});
 }
 
 }  // namespace checkout
