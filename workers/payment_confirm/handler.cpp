@@ -23,13 +23,6 @@ JobHandler FinalizePayment(const QueuesConfig& cfg) {
             RequestRefund(tx, cfg, payment_id, "order " + order_status + " before the payment completed");
             return Outcome::Succeeded();
         }
-        tx.exec(
-            "WITH p AS (UPDATE payments SET status = 'done', updated_at = now() WHERE id = $1), "
-            "o AS (UPDATE orders SET status = 'paid', updated_at = now() WHERE id = $2), "
-            "s AS (UPDATE products pr SET sold_count = pr.sold_count + i.quantity FROM order_items i "
-            "      WHERE i.order_id = $2 AND pr.id = i.product_id) "
-            "INSERT INTO payment_log (payment_id, event) VALUES ($1, 'paid')",
-            {payment_id, order_id});
         JsonWriter points;
         points.StartObject().Key("order_id").String(order_id).Key("user_id").Int(user_id).Key("amount").Int(amount).EndObject();
         InsertJob(tx, cfg, NewUuid(), kEarnPointsJob, points.str());
@@ -37,6 +30,15 @@ JobHandler FinalizePayment(const QueuesConfig& cfg) {
         event.StartObject().Key("type").String("payment.done").Key("payment_id").String(payment_id);
         event.Key("order_id").String(order_id).Key("order_number").String(o.get(0, 1)).Key("amount").Int(amount).EndObject();
         InsertJob(tx, cfg, NewUuid(), kAnalyticsJob, event.str());
+        // Last, because it locks the product row, which every payment of that product needs: the
+        // lock is then held only until the commit that follows at once.
+        tx.exec(
+            "WITH p AS (UPDATE payments SET status = 'done', updated_at = now() WHERE id = $1), "
+            "o AS (UPDATE orders SET status = 'paid', updated_at = now() WHERE id = $2), "
+            "s AS (UPDATE products pr SET sold_count = pr.sold_count + i.quantity FROM order_items i "
+            "      WHERE i.order_id = $2 AND pr.id = i.product_id) "
+            "INSERT INTO payment_log (payment_id, event) VALUES ($1, 'paid')",
+            {payment_id, order_id});
         return Outcome::Succeeded();
     };
 }
