@@ -166,4 +166,13 @@ std::optional<std::string> Header(const Rest::Request& req, const std::string& n
     return std::nullopt;
 }
 
+std::optional<IdempotencyKey> IdempotencyKeyHeader(const Rest::Request& req, const std::string& canonical_body) {
+    auto key = Header(req, "Idempotency-Key");
+    if (!key) return std::nullopt;
+    if (key->empty() || key->size() > 300)
+        throw AppError(ErrorCode::kValidationFailed, "The Idempotency-Key header is invalid.",
+                       std::vector<FieldError>{{"Idempotency-Key", "must be 1 to 300 characters"}});
+    return IdempotencyKey{*key, Fingerprint(canonical_body)};
+}
+
 }  // namespace checkout::api

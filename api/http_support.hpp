@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/idempotency.hpp"
 
 namespace checkout::api {
 
@@ -41,5 +42,8 @@ long long PathId(const Pistache::Rest::Request& req, const char* name);
 std::string PathParam(const Pistache::Rest::Request& req, const char* name);
 int QueryInt(const Pistache::Rest::Request& req, const char* name, int fallback, int lo, int hi);
 std::optional<std::string> Header(const Pistache::Rest::Request& req, const std::string& name);
+// The request's Idempotency-Key (1 to 300 characters, else 422), fingerprinted with the request's
+// canonical body; nullopt when the header is absent.
+std::optional<IdempotencyKey> IdempotencyKeyHeader(const Pistache::Rest::Request& req, const std::string& canonical_body);
 
 }  // namespace checkout::api

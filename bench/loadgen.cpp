@@ -177,6 +177,31 @@ std::vector<long long> CreateProducts(const std::string& base, const std::string
     return ids;
 }
 
+// Every buyer posts one order for `product` at once; each 202's latency goes to `latency` and its
+// body to `accepted(buyer, body)`.
+void PostOrders(Loop& loop, const std::string& base, const std::vector<std::string>& tokens, long long product,
+                int& errors, std::vector<double>& latency,
+                std::function<void(int, const rapidjson::Document&)> accepted) {
+    for (int b = 0; b < static_cast<int>(tokens.size()); ++b) {
+        auto c = std::make_unique<Call>();
+        c->url = base + "/api/v1/orders";
+        c->token = tokens[b];
+        c->body = OrderBody(product);
+        c->done = [&errors, &latency, accepted, b](Call& c) {
+            if (c.status >= 500) ++errors;
+            if (c.status != 202) {
+                std::fprintf(stderr, "order not accepted: %ld %s\n", c.status, c.response.c_str());
+                return;
+            }
+            latency.push_back(Now() - c.started);
+            rapidjson::Document d;
+            d.Parse(c.response.c_str());
+            accepted(b, d);
+        };
+        loop.Start(std::move(c));
+    }
+}
+
 int Flash(const std::string& base, const std::string& secret, int buyers, long long stock, double poll) {
     const auto exp = std::time(nullptr) + 7200;
     const std::string admin = checkout::MintJwt(secret, "bench-admin", "admin", exp);
@@ -219,25 +244,10 @@ int Flash(const std::string& base, const std::string& secret, int buyers, long l
     };
     const double cpu0 = CpuSeconds();
     const double t0 = Now();
-    for (int b = 0; b < buyers; ++b) {
-        auto c = std::make_unique<Call>();
-        c->url = base + "/api/v1/orders";
-        c->token = tokens[b];
-        c->body = OrderBody(product);
-        c->done = [&, b](Call& c) {
-            if (c.status >= 500) ++errors;
-            if (c.status != 202) {
-                std::fprintf(stderr, "order not accepted: %ld %s\n", c.status, c.response.c_str());
-                return;
-            }
-            accept.push_back(Now() - c.started);
-            rapidjson::Document d;
-            d.Parse(c.response.c_str());
-            std::string url = d["status_url"].GetString();
-            loop.At(Now() + poll * unit(rng), [&, b, url] { poll_status(b, url); });
-        };
-        loop.Start(std::move(c));
-    }
+    PostOrders(loop, base, tokens, product, errors, accept, [&](int b, const rapidjson::Document& d) {
+        std::string url = d["status_url"].GetString();
+        loop.At(Now() + poll * unit(rng), [&, b, url] { poll_status(b, url); });
+    });
     loop.Run();
     const double cpu = CpuSeconds() - cpu0;
 
@@ -370,25 +380,10 @@ int Checkout(const std::string& base, const std::string& gateway, const std::str
     };
     const double cpu0 = CpuSeconds();
     const double t0 = Now();
-    for (int b = 0; b < buyers; ++b) {
-        auto c = std::make_unique<Call>();
-        c->url = base + "/api/v1/orders";
-        c->token = tokens[b];
-        c->body = OrderBody(product);
-        c->done = [&, b](Call& c) {
-            if (c.status >= 500) ++errors;
-            if (c.status != 202) {
-                std::fprintf(stderr, "order not accepted: %ld %s\n", c.status, c.response.c_str());
-                return;
-            }
-            order_202.push_back(Now() - c.started);
-            rapidjson::Document d;
-            d.Parse(c.response.c_str());
-            std::string url = d["status_url"].GetString(), number = d["order_number"].GetString();
-            loop.At(Now() + poll * unit(rng), [&, b, url, number] { poll_order(b, url, number); });
-        };
-        loop.Start(std::move(c));
-    }
+    PostOrders(loop, base, tokens, product, errors, order_202, [&](int b, const rapidjson::Document& d) {
+        std::string url = d["status_url"].GetString(), number = d["order_number"].GetString();
+        loop.At(Now() + poll * unit(rng), [&, b, url, number] { poll_order(b, url, number); });
+    });
     loop.Run();
     const double cpu = CpuSeconds() - cpu0;
     const double all_done = finished.empty() ? NAN : *std::max_element(finished.begin(), finished.end()) - t0;

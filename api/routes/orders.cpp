@@ -12,13 +12,7 @@ void RegisterOrderRoutes(Rest::Router& r, App& app) {
     Rest::Routes::Post(r, "/api/v1/orders", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                            auto caller = Authenticate(req, app);
                            auto order = ParseOrderRequest(req.body());
-                           std::optional<IdempotencyKey> idem;
-                           if (auto key = Header(req, "Idempotency-Key")) {
-                               if (key->empty() || key->size() > 300)
-                                   throw AppError(ErrorCode::kValidationFailed, "The Idempotency-Key header is invalid.",
-                                                  std::vector<FieldError>{{"Idempotency-Key", "must be 1 to 300 characters"}});
-                               idem = IdempotencyKey{*key, Fingerprint(CanonicalJson(order))};
-                           }
+                           const auto idem = IdempotencyKeyHeader(req, CanonicalJson(order));
                            auto conn = app.pool.acquire();
                            auto placed = PlaceOrder(*conn, app.queues, caller.user_id, order, idem);
                            Reply reply{placed.status, placed.body, {}};

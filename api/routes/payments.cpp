@@ -36,13 +36,7 @@ void RegisterPaymentRoutes(Rest::Router& r, App& app) {
     Rest::Routes::Post(r, "/api/v1/payments/confirm", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                            auto caller = Authenticate(req, app);
                            auto confirm = ParseConfirmRequest(req.body());
-                           std::optional<IdempotencyKey> idem;
-                           if (auto key = Header(req, "Idempotency-Key")) {
-                               if (key->empty() || key->size() > 300)
-                                   throw AppError(ErrorCode::kValidationFailed, "The Idempotency-Key header is invalid.",
-                                                  std::vector<FieldError>{{"Idempotency-Key", "must be 1 to 300 characters"}});
-                               idem = IdempotencyKey{*key, Fingerprint(CanonicalJson(confirm))};
-                           }
+                           const auto idem = IdempotencyKeyHeader(req, CanonicalJson(confirm));
                            auto conn = app.pool.acquire();
                            return Accepted(ConfirmPayment(*conn, app.queues, caller.user_id, confirm, idem));
                        }));
