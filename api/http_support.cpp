@@ -5,6 +5,8 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <map>
+#include <set>
 
 #include "api/executor.hpp"
 #include "api/http_metrics.hpp"
@@ -85,6 +87,16 @@ void Send(const Rest::Request& req, Http::ResponseWriter& response, int status, 
 
 namespace {
 
+// A body is read as JSON only when the client says it is JSON: a browser may send text/plain (or a
+// form) across sites without a preflight, and such a request must not act as the user's.
+bool SentAsJson(const Rest::Request& req) {
+    auto ct = req.headers().tryGet<Http::Header::ContentType>();
+    if (!ct) return false;
+    const auto& mime = ct->mime();
+    return mime.top() == Http::Mime::Type::Application &&
+           (mime.sub() == Http::Mime::Subtype::Json || mime.suffix() == Http::Mime::Suffix::Json);
+}
+
 void RunGuarded(const Handler& h, const Rest::Request& req, Http::ResponseWriter& response) {
     RequestContext ctx{NextRequestId()};
     const auto started = std::chrono::steady_clock::now();
@@ -98,6 +110,8 @@ void RunGuarded(const Handler& h, const Rest::Request& req, Http::ResponseWriter
         if (req.body().size() > kMaxBodyBytes)
             throw AppError(ErrorCode::kPayloadTooLarge,
                            "The request body is larger than " + std::to_string(kMaxBodyBytes) + " bytes.");
+        if (!req.body().empty() && !SentAsJson(req))
+            throw AppError(ErrorCode::kUnsupportedMediaType, "Send the request body as application/json.");
         Reply r = h(req, ctx);
         status = r.status;
         Send(req, response, r.status, r.body, r.content_type.c_str(), r.headers, ctx.request_id);
@@ -136,6 +150,35 @@ Rest::Route::Handler Guard(Executor& executor, Handler h) {
         }
         return Rest::Route::Result::Ok;
     };
+}
+
+namespace {
+
+std::map<std::string, std::set<Http::Method>>& KnownRoutes() {
+    static std::map<std::string, std::set<Http::Method>> routes;
+    return routes;
+}
+
+}  // namespace
+
+void AddRoute(Rest::Router& r, Http::Method method, const std::string& path, Rest::Route::Handler handler) {
+    KnownRoutes()[path].insert(method);
+    r.addRoute(method, path, std::move(handler));
+}
+
+void RegisterMethodNotAllowed(Rest::Router& r, Executor& executor) {
+    const Http::Method methods[] = {Http::Method::Get, Http::Method::Post, Http::Method::Put, Http::Method::Patch,
+                                    Http::Method::Delete};
+    for (const auto& [path, allowed] : KnownRoutes()) {
+        std::string allow;
+        for (auto m : allowed) allow += (allow.empty() ? "" : ", ") + std::string(Http::methodString(m));
+        for (auto m : methods) {
+            if (allowed.count(m)) continue;
+            r.addRoute(m, path, Guard(executor, [allow](const Rest::Request&, RequestContext&) -> Reply {
+                           throw AppError(ErrorCode::kMethodNotAllowed, "This endpoint answers " + allow + " only.");
+                       }));
+        }
+    }
 }
 
 long long PathId(const Rest::Request& req, const char* name) {

@@ -32,6 +32,12 @@ struct RequestContext {
 using Handler = std::function<Reply(const Pistache::Rest::Request&, RequestContext&)>;
 
 class Executor;
+// AddRoute registers a route and remembers its path, so that RegisterMethodNotAllowed can answer every other
+// method on that path with a problem+json 405 (Pistache's own 405 is text/plain).
+void AddRoute(Pistache::Rest::Router& r, Pistache::Http::Method method, const std::string& path,
+           Pistache::Rest::Route::Handler handler);
+// After every AddRoute: GET, POST, PUT, PATCH and DELETE on a known path that has no handler for them.
+void RegisterMethodNotAllowed(Pistache::Rest::Router& r, Executor& executor);
 // Wraps a handler: runs it on `executor` (503 at once when its queue is full), maps errors to
 // problem+json, logs with a request id.
 Pistache::Rest::Route::Handler Guard(Executor& executor, Handler h);

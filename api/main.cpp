@@ -63,17 +63,18 @@ int main() {
     api::RegisterJobRoutes(router, *app);
     api::RegisterOpsRoutes(router, *app);
     api::RegisterMetricsRoutes(router, *app);
+    api::RegisterMethodNotAllowed(router, app->executor);
     Rest::Routes::NotFound(router, api::Guard(app->executor, [](const Rest::Request&, api::RequestContext&) -> api::Reply {
                                throw AppError(ErrorCode::kRouteNotFound, "No such endpoint.");
                            }));
 
     Http::Endpoint endpoint(Address(Ipv4::any(), Port(static_cast<uint16_t>(app->env.api_port))));
-    // Pistache's own limit answers text/plain 413; keep it well above ours so that clients get
-    // problem+json for anything up to 1 MiB.
+    // Pistache's own limit answers text/plain 413 (it cuts the request before any handler runs); keep
+    // it far above ours (64 KiB) so that clients get problem+json for anything up to 16 MiB.
     // Reactor threads only parse and dispatch (handlers run on app->executor), so two suffice.
     endpoint.init(Http::Endpoint::options()
                       .threads(2)
-                      .maxRequestSize(1 << 20)
+                      .maxRequestSize(16 << 20)
                       .flags(Tcp::Options::ReuseAddr));
     endpoint.setHandler(router.handler());
     try {

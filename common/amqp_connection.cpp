@@ -73,15 +73,22 @@ long FieldAsLong(const amqp_field_value_t& v) {
 
 }  // namespace
 
-AmqpConnection::AmqpConnection(const std::string& url, int heartbeat_seconds,
+AmqpConnection::AmqpConnection(const AmqpAddress& address, int heartbeat_seconds,
                                std::chrono::milliseconds connect_timeout) {
-    std::vector<char> buf(url.begin(), url.end());
-    buf.push_back('\0');
-    amqp_connection_info info;
-    amqp_default_connection_info(&info);
-    if (amqp_parse_url(buf.data(), &info) != AMQP_STATUS_OK) throw AmqpError("AMQP_URL cannot be parsed");
-
     conn_ = amqp_new_connection();
+    if (!conn_) throw AmqpError("cannot allocate an AMQP connection");
+    try {
+        Open(address, heartbeat_seconds, connect_timeout);
+    } catch (...) {
+        // The destructor does not run for a constructor that throws: free the state and socket here,
+        // or every failed connect (reconnect loops, /ready during an outage) leaks both.
+        amqp_destroy_connection(conn_);
+        conn_ = nullptr;
+        throw;
+    }
+}
+
+void AmqpConnection::Open(const AmqpAddress& address, int heartbeat_seconds, std::chrono::milliseconds connect_timeout) {
     amqp_socket_t* socket = amqp_tcp_socket_new(conn_);
     if (!socket) Fail("cannot create socket");
     timeval tv = ToTimeval(connect_timeout);
@@ -89,7 +96,7 @@ AmqpConnection::AmqpConnection(const std::string& url, int heartbeat_seconds,
     // RPCs (declare, close, ...) on a dead peer would otherwise wait forever.
     timeval rpc_tv{5, 0};
     amqp_set_rpc_timeout(conn_, &rpc_tv);
-    int rc = amqp_socket_open_noblock(socket, info.host, info.port, &tv);
+    int rc = amqp_socket_open_noblock(socket, address.host.c_str(), address.port, &tv);
     if (rc != AMQP_STATUS_OK) Fail(std::string("cannot connect to RabbitMQ: ") + amqp_error_string2(rc));
 
     // Without consumer_cancel_notify a deleted queue would leave a consumer silently idle.
@@ -105,8 +112,8 @@ AmqpConnection::AmqpConnection(const std::string& url, int heartbeat_seconds,
     props[1].value.kind = AMQP_FIELD_KIND_UTF8;
     props[1].value.value.bytes = amqp_cstring_bytes("checkout-fleet");
     amqp_table_t properties{2, props};
-    auto reply = amqp_login_with_properties(conn_, info.vhost, 0, 131072, heartbeat_seconds, &properties,
-                                            AMQP_SASL_METHOD_PLAIN, info.user, info.password);
+    auto reply = amqp_login_with_properties(conn_, address.vhost.c_str(), 0, 131072, heartbeat_seconds, &properties,
+                                            AMQP_SASL_METHOD_PLAIN, address.user.c_str(), address.password.c_str());
     if (reply.reply_type != AMQP_RESPONSE_NORMAL) Fail("login failed: " + DescribeReply(reply));
     amqp_channel_open(conn_, 1);
     CheckRpc("channel.open");
@@ -166,7 +173,7 @@ void AmqpConnection::DeclareTopology(const QueuesConfig& cfg) {
         args.push_back(Utf8Entry("x-queue-type", q.type));
         args.push_back(Utf8Entry("x-dead-letter-exchange", cfg.dead_letter_exchange));
         args.push_back(Utf8Entry("x-dead-letter-routing-key", q.routing_key));
-        if (q.type == "quorum") args.push_back(IntEntry("x-delivery-limit", q.delivery_limit));
+        if (q.type == "quorum") args.push_back(IntEntry("x-delivery-limit", q.broker_delivery_limit()));
         DeclareQueue(q.name, args);
         amqp_queue_bind(conn_, 1, Bytes(q.name), Bytes(cfg.exchange), Bytes(q.routing_key), amqp_empty_table);
         CheckRpc(("queue.bind " + q.name).c_str());

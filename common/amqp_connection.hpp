@@ -45,7 +45,7 @@ struct QueueStats {
 
 class AmqpConnection {
 public:
-    AmqpConnection(const std::string& url, int heartbeat_seconds = 10,
+    AmqpConnection(const AmqpAddress& address, int heartbeat_seconds = 10,
                    std::chrono::milliseconds connect_timeout = std::chrono::milliseconds(3000));
     ~AmqpConnection();
     AmqpConnection(const AmqpConnection&) = delete;
@@ -77,6 +77,7 @@ public:
     void Reject(std::uint64_t tag, bool requeue);
 
 private:
+    void Open(const AmqpAddress& address, int heartbeat_seconds, std::chrono::milliseconds connect_timeout);
     void CheckRpc(const char* what);
     // Declares a durable queue; false when it already exists with other arguments (logged).
     bool DeclareQueue(const std::string& name, std::vector<amqp_table_entry_t_>& args);

@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "common/log.hpp"
+
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
@@ -180,6 +182,85 @@ std::optional<std::string> ProcessEnv(const char* name) {
 }
 
 namespace {
+
+int HexDigit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+std::string PercentDecode(std::string_view s, const char* part) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '%') {
+            out.push_back(s[i]);
+            continue;
+        }
+        const int hi = i + 2 < s.size() ? HexDigit(s[i + 1]) : -1, lo = i + 2 < s.size() ? HexDigit(s[i + 2]) : -1;
+        if (hi < 0 || lo < 0)
+            throw ConfigError("AMQP_URL", std::string("has a bad %-escape in its ") + part);
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+    }
+    return out;
+}
+
+}  // namespace
+
+AmqpAddress ParseAmqpUrl(const std::string& url) {
+    const std::string_view scheme = "amqp://";
+    if (url.rfind(scheme, 0) != 0) throw ConfigError("AMQP_URL", "must start with amqp:// (amqp://user:pass@host:port/vhost)");
+    std::string_view rest(url);
+    rest.remove_prefix(scheme.size());
+    AmqpAddress a;
+    // The authority ends at the first '/'; what follows (without that '/') is the vhost.
+    const auto slash = rest.find('/');
+    std::string_view authority = rest.substr(0, slash);
+    std::optional<std::string_view> path;
+    if (slash != std::string_view::npos) path = rest.substr(slash + 1);
+    if (authority.find_first_of("?#") != std::string_view::npos || (path && path->find_first_of("?#") != std::string_view::npos))
+        throw ConfigError("AMQP_URL", "must not have a query or fragment");
+    if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+        const auto userinfo = authority.substr(0, at);
+        authority.remove_prefix(at + 1);
+        const auto colon = userinfo.find(':');
+        a.user = PercentDecode(userinfo.substr(0, colon), "user");
+        a.password = colon == std::string_view::npos ? "" : PercentDecode(userinfo.substr(colon + 1), "password");
+        if (a.user.empty()) throw ConfigError("AMQP_URL", "has an empty user name");
+    }
+    std::string_view host = authority;
+    if (const auto colon = authority.rfind(':'); colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
+        host = authority.substr(0, colon);
+        const auto port = authority.substr(colon + 1);
+        static const std::regex kPort("^[0-9]{1,5}$");
+        const std::string port_s(port);
+        if (!std::regex_match(port_s, kPort) || std::stoi(port_s) < 1 || std::stoi(port_s) > 65535)
+            throw ConfigError("AMQP_URL", "has a bad port '" + port_s + "' (1 to 65535)");
+        a.port = std::stoi(port_s);
+    }
+    static const std::regex kHost("^[A-Za-z0-9.\\-]{1,253}$");
+    const std::string host_s(host);
+    if (!std::regex_match(host_s, kHost)) throw ConfigError("AMQP_URL", "has a bad host '" + host_s + "'");
+    a.host = host_s;
+    // amqp://host and amqp://host/ mean the default vhost; so do amqp://host// and amqp://host/%2f.
+    if (path && !path->empty()) {
+        a.vhost = PercentDecode(*path, "vhost");
+        if (a.vhost.empty()) a.vhost = "/";
+    }
+    return a;
+}
+
+namespace {
+
+Millis EnvDuration(EnvLookup lookup, const char* name, Millis fallback) {
+    auto v = lookup(name);
+    if (!v || v->empty()) return fallback;
+    const Millis d = ParseDuration(*v, name);
+    if (d.count() <= 0) throw ConfigError(name, "must be longer than 0");
+    return d;
+}
+
 int EnvInt(EnvLookup lookup, const char* name, int fallback, int lo, int hi) {
     auto v = lookup(name);
     if (!v) return fallback;
@@ -204,7 +285,7 @@ Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup) {
     if (needs.amqp) {
         auto v = lookup("AMQP_URL");
         if (!v || v->empty()) throw ConfigError("AMQP_URL", "is not set (amqp://user:pass@host:port/vhost)");
-        if (v->rfind("amqp://", 0) != 0) throw ConfigError("AMQP_URL", "must start with amqp://");
+        env.amqp = ParseAmqpUrl(*v);
         env.amqp_url = *v;
     }
     if (needs.jwt) {
@@ -217,6 +298,18 @@ Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup) {
     env.api_threads = EnvInt(lookup, "API_THREADS", 16, 1, 256);
     env.db_pool_size = EnvInt(lookup, "DB_POOL_SIZE", 16, 1, 500);
     if (auto v = lookup("QUEUES_FILE"); v && !v->empty()) env.queues_file = *v;
+    if (auto v = lookup("LOG_LEVEL"); v && !v->empty()) {
+        static const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "warning", "error", "critical", "off"};
+        if (!kLevels.count(*v)) throw ConfigError("LOG_LEVEL", "must be one of debug, info, warn, error; got '" + *v + "'");
+        env.log_level = *v == "warning" ? "warn" : *v;
+    }
+    if (lookup("WORKER_DRAIN_TIMEOUT_MS"))
+        env.drain_timeout = Millis(EnvInt(lookup, "WORKER_DRAIN_TIMEOUT_MS", 0, 0, 3600 * 1000));
+    if (needs.scheduler) {
+        env.order_expiry_after = EnvDuration(lookup, "ORDER_EXPIRY_AFTER", env.order_expiry_after);
+        env.payment_reconcile_after = EnvDuration(lookup, "PAYMENT_RECONCILE_AFTER", env.payment_reconcile_after);
+        env.scheduler_period = EnvDuration(lookup, "SCHEDULER_PERIOD", env.scheduler_period);
+    }
     if (needs.gateway) {
         auto base = lookup("TOSS_API_BASE");
         if (!base || base->empty()) throw ConfigError("TOSS_API_BASE", "is not set (https://api.tosspayments.com, or the sandbox)");
@@ -244,6 +337,7 @@ bool LoadServiceConfig(EnvNeeds needs, Environment& env, QueuesConfig& queues) {
     try {
         env = LoadEnvironment(needs);
         queues = LoadQueuesYaml(env.queues_file);
+        ApplyLogLevel(env.log_level);
         return true;
     } catch (const ConfigError& e) {
         std::cerr << "configuration error: " << e.what() << "\n";

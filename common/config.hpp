@@ -30,12 +30,20 @@ struct QueueConfig {
     int max_retries = 5;
     BackoffPolicy backoff;
     Millis time_limit{30000};
-    int delivery_limit = 5;  // deliveries without an outcome before RabbitMQ dead-letters (poison)
+    // Runs started after a crash that never reached an outcome before the job is dead (poison),
+    // counted by the workers in PostgreSQL (jobs.crashes), only for the message that was running.
+    int delivery_limit = 5;
     std::string dead_letter_queue;
     int workers = 1;  // default worker processes (scripts/start_workers.sh)
     std::string binary;
     std::vector<std::string> job_types;
     int max_in_flight = 0;  // outgoing HTTP calls in flight per process (external-call queues); 0 = prefetch
+
+    // RabbitMQ's own delivery limit (x-delivery-limit), a backstop only: the broker raises the count
+    // of every unacked message a dying worker held, running or not, so at delivery_limit it would
+    // dead-letter innocent neighbours of a poison message (and the messages held through a database
+    // outage). The workers' own count above decides; this catches a crash before it is counted.
+    int broker_delivery_limit() const { return delivery_limit * 20 + 20; }
 };
 
 struct QueuesConfig {
@@ -59,9 +67,22 @@ Millis ParseDuration(const std::string& text, const std::string& setting);
 using EnvLookup = std::optional<std::string> (*)(const char* name);
 std::optional<std::string> ProcessEnv(const char* name);
 
+// AMQP_URL split into its parts (amqp://user:pass@host:port/vhost, percent-decoded). As in Celery and
+// the AMQP URI spec, `…//` and `…/%2f` both name the default vhost `/`; no path means `/` too.
+struct AmqpAddress {
+    std::string user = "guest";
+    std::string password = "guest";
+    std::string host = "localhost";
+    int port = 5672;
+    std::string vhost = "/";
+};
+// Throws ConfigError("AMQP_URL", …) for anything that is not such a URL.
+AmqpAddress ParseAmqpUrl(const std::string& url);
+
 struct Environment {
     std::string database_url;
     std::string amqp_url;
+    AmqpAddress amqp;  // amqp_url, parsed at start
     std::string jwt_secret;
     int api_port = 8080;
     std::string queues_file = "queues.yaml";
@@ -72,6 +93,12 @@ struct Environment {
     std::string toss_secret_key;  // TOSS_SECRET_KEY (never logged)
     Millis gateway_timeout{10000};  // TOSS_TIMEOUT_MS: total time allowed for one gateway call
     std::string data_platform_url;  // DATA_PLATFORM_URL
+    std::string log_level = "info";  // LOG_LEVEL: debug, info, warn, error
+    std::optional<Millis> drain_timeout;  // WORKER_DRAIN_TIMEOUT_MS (workers; default: the queue's time_limit)
+    // The scheduler's durations (ORDER_EXPIRY_AFTER, PAYMENT_RECONCILE_AFTER, SCHEDULER_PERIOD).
+    Millis order_expiry_after{30 * 60 * 1000};
+    Millis payment_reconcile_after{10 * 60 * 1000};
+    Millis scheduler_period{30 * 1000};
 };
 
 struct EnvNeeds {
@@ -80,6 +107,7 @@ struct EnvNeeds {
     bool jwt = false;
     bool gateway = false;        // TOSS_API_BASE, TOSS_SECRET_KEY
     bool data_platform = false;  // DATA_PLATFORM_URL
+    bool scheduler = false;      // ORDER_EXPIRY_AFTER, PAYMENT_RECONCILE_AFTER, SCHEDULER_PERIOD
 };
 
 Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup = ProcessEnv);

@@ -20,6 +20,7 @@ Row Describe(ErrorCode code) {
         case ErrorCode::kRouteNotFound: return {"ROUTE_NOT_FOUND", 404, D::kFinal};
         case ErrorCode::kMethodNotAllowed: return {"METHOD_NOT_ALLOWED", 405, D::kFinal};
         case ErrorCode::kPayloadTooLarge: return {"PAYLOAD_TOO_LARGE", 413, D::kFinal};
+        case ErrorCode::kUnsupportedMediaType: return {"UNSUPPORTED_MEDIA_TYPE", 415, D::kFinal};
         case ErrorCode::kUnknownProduct: return {"UNKNOWN_PRODUCT", 422, D::kFinal};
         case ErrorCode::kIdempotencyKeyReused: return {"IDEMPOTENCY_KEY_REUSED", 422, D::kFinal};
         case ErrorCode::kIdempotencyInFlight: return {"IDEMPOTENCY_IN_FLIGHT", 409, D::kRetry};

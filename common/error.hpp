@@ -19,6 +19,7 @@ enum class ErrorCode {
     kRouteNotFound,
     kMethodNotAllowed,
     kPayloadTooLarge,
+    kUnsupportedMediaType,  // a body that is not sent as application/json
     kUnknownProduct,
     kIdempotencyKeyReused,
     kIdempotencyInFlight,

@@ -2,17 +2,56 @@
 
 #include <rapidjson/error/en.h>
 
+#include <set>
+#include <string_view>
+
 #include "common/error.hpp"
 
 namespace checkout {
 
+namespace {
+
+// What the parser accepts but the system must not: a NUL inside a string (PostgreSQL refuses it in
+// text and jsonb, so it would surface as a 500), and a key twice in one object (parsers disagree on
+// which one wins, so a proxy and this service could read different orders from one body).
+void RejectAmbiguous(const rapidjson::Value& v, const std::string& path) {
+    auto field = [](const std::string& p) { return p.empty() ? std::string("(body)") : p; };
+    if (v.IsString()) {
+        if (std::string_view(v.GetString(), v.GetStringLength()).find('\0') != std::string_view::npos)
+            throw AppError(ErrorCode::kValidationFailed, "The request body holds a NUL character.",
+                           std::vector<FieldError>{{field(path), "must not contain the NUL character (\\u0000)"}});
+    } else if (v.IsArray()) {
+        for (rapidjson::SizeType i = 0; i < v.Size(); ++i) RejectAmbiguous(v[i], path + "[" + std::to_string(i) + "]");
+    } else if (v.IsObject()) {
+        std::set<std::string_view> seen;
+        for (const auto& m : v.GetObject()) {
+            const std::string_view key(m.name.GetString(), m.name.GetStringLength());
+            const std::string child = path.empty() ? std::string(key) : path + "." + std::string(key);
+            if (key.find('\0') != std::string_view::npos)
+                throw AppError(ErrorCode::kValidationFailed, "The request body holds a NUL character.",
+                               std::vector<FieldError>{{field(path), "keys must not contain the NUL character"}});
+            if (!seen.insert(key).second)
+                throw AppError(ErrorCode::kInvalidJson, "The request body has a duplicate key.",
+                               std::vector<FieldError>{{child, "appears more than once in its object"}});
+            RejectAmbiguous(m.value, child);
+        }
+    }
+}
+
+}  // namespace
+
 rapidjson::Document ParseJsonObject(std::string_view body, const std::string& what) {
     rapidjson::Document d;
-    d.Parse(body.data(), body.size());
+    // Invalid UTF-8 is refused here rather than at PostgreSQL (a 500).
+    d.Parse<rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
     if (d.HasParseError())
-        throw AppError(ErrorCode::kInvalidJson, "The request body is not valid JSON.",
+        throw AppError(ErrorCode::kInvalidJson,
+                       d.GetParseError() == rapidjson::kParseErrorStringInvalidEncoding
+                           ? "The request body is not valid UTF-8."
+                           : "The request body is not valid JSON.",
                        rapidjson::GetParseError_En(d.GetParseError()));
     if (!d.IsObject()) throw AppError(ErrorCode::kValidationFailed, what, {{"", "must be a JSON object"}});
+    RejectAmbiguous(d, "");
     return d;
 }
 

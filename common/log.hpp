@@ -6,5 +6,7 @@
 #include <string>
 
 namespace checkout {
+// Logs at info until the configuration is loaded (LOG_LEVEL is validated there, then applied).
 void InitLogging(const std::string& role);
+void ApplyLogLevel(const std::string& level);
 }  // namespace checkout

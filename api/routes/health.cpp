@@ -9,7 +9,7 @@ namespace checkout::api {
 using namespace Pistache;
 
 namespace {
-bool AmqpReachable(const std::string& url) {
+bool AmqpReachable(const AmqpAddress& url) {
     // Cached for a second: load balancers poll /ready often, and a broker connection is not free.
     static std::mutex mu;
     static std::chrono::steady_clock::time_point checked{};
@@ -29,10 +29,10 @@ bool AmqpReachable(const std::string& url) {
 }  // namespace
 
 void RegisterHealthRoutes(Rest::Router& r, App& app) {
-    Rest::Routes::Get(r, "/health", Guard(app.executor, [](const Rest::Request&, RequestContext&) {
+    AddRoute(r, Http::Method::Get, "/health", Guard(app.executor, [](const Rest::Request&, RequestContext&) {
                           return Reply{200, R"({"status":"ok"})", {}};
                       }));
-    Rest::Routes::Get(r, "/ready", Guard(app.executor, [&app](const Rest::Request&, RequestContext&) {
+    AddRoute(r, Http::Method::Get, "/ready", Guard(app.executor, [&app](const Rest::Request&, RequestContext&) {
                           bool db = false;
                           try {
                               auto conn = app.pool.acquire(std::chrono::milliseconds(500));
@@ -40,7 +40,7 @@ void RegisterHealthRoutes(Rest::Router& r, App& app) {
                               db = true;
                           } catch (const std::exception&) {
                           }
-                          const bool mq = AmqpReachable(app.env.amqp_url);
+                          const bool mq = AmqpReachable(app.env.amqp);
                           JsonWriter w;
                           w.StartObject();
                           w.Key("status").String(db && mq ? "ready" : "not_ready");

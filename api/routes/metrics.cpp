@@ -76,7 +76,7 @@ void QueueMetrics(const App& app, std::string& out) {
     MetricHeader(out, "checkout_queue_messages", "gauge", "Messages in each RabbitMQ queue (ready and unacked).");
     MetricHeader(out, "checkout_queue_consumers", "gauge", "Consumers of each RabbitMQ queue.");
     try {
-        AmqpConnection mq(app.env.amqp_url, 0, std::chrono::milliseconds(1000));
+        AmqpConnection mq(app.env.amqp, 0, std::chrono::milliseconds(1000));
         for (const auto& q : app.queues.queues) {
             for (const auto& name : {q.name, q.dead_letter_queue}) {
                 auto s = mq.Stats(name);
@@ -93,7 +93,7 @@ void QueueMetrics(const App& app, std::string& out) {
 }  // namespace
 
 void RegisterMetricsRoutes(Rest::Router& r, App& app) {
-    Rest::Routes::Get(r, "/metrics", Guard(app.executor, [&app](const Rest::Request&, RequestContext&) {
+    AddRoute(r, Http::Method::Get, "/metrics", Guard(app.executor, [&app](const Rest::Request&, RequestContext&) {
                           std::string out;
                           auto& http = GlobalHttpMetrics();
                           MetricHeader(out, "checkout_http_responses_total", "counter", "API responses by status class.");

@@ -20,7 +20,7 @@ void RequireQueue(const App& app, const std::string& queue) {
 }  // namespace
 
 void RegisterOpsRoutes(Rest::Router& r, App& app) {
-    Rest::Routes::Get(r, "/ops/dead-letters", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+    AddRoute(r, Http::Method::Get, "/ops/dead-letters", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                           AuthenticateAdmin(req, app);
                           const std::string queue = req.query().get("queue").value_or("");
                           if (!queue.empty()) RequireQueue(app, queue);
@@ -29,7 +29,7 @@ void RegisterOpsRoutes(Rest::Router& r, App& app) {
                           return Reply{200, DeadLettersJson(ListDeadLetters(*conn, queue, limit)), {}};
                       }));
     // {"queue": "order_heavy", "job_id": "..."} replays one job; {"queue": "...", "all": true} every dead job of the queue.
-    Rest::Routes::Post(r, "/ops/dead-letters/replay", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+    AddRoute(r, Http::Method::Post, "/ops/dead-letters/replay", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                            AuthenticateAdmin(req, app);
                            const auto d = ParseJsonObject(req.body(), "The replay request is invalid.");
                            std::vector<FieldError> errs;

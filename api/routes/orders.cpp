@@ -9,7 +9,7 @@ namespace checkout::api {
 using namespace Pistache;
 
 void RegisterOrderRoutes(Rest::Router& r, App& app) {
-    Rest::Routes::Post(r, "/api/v1/orders", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+    AddRoute(r, Http::Method::Post, "/api/v1/orders", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                            auto caller = Authenticate(req, app);
                            auto order = ParseOrderRequest(req.body());
                            const auto idem = IdempotencyKeyHeader(req, CanonicalJson(order));
@@ -21,14 +21,21 @@ void RegisterOrderRoutes(Rest::Router& r, App& app) {
                            if (placed.replayed) reply.headers.emplace_back("Idempotent-Replayed", "true");
                            return reply;
                        }));
-    Rest::Routes::Get(r, "/api/v1/orders/:id", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+    AddRoute(r, Http::Method::Get, "/api/v1/orders", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                 auto caller = Authenticate(req, app);
+                 const int page = QueryInt(req, "page", 1, 1, 1000000);
+                 const int size = QueryInt(req, "size", 20, 1, 100);
+                 auto conn = app.pool.acquire();
+                 return Reply{200, OrderPageJson(*conn, caller.user_id, page, size), {}};
+             }));
+    AddRoute(r, Http::Method::Get, "/api/v1/orders/:id", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                           auto caller = Authenticate(req, app);
                           auto conn = app.pool.acquire();
                           auto json = OrderJson(*conn, caller.user_id, PathParam(req, ":id"));
                           if (!json) throw AppError(ErrorCode::kNotFound, "No such order.");
                           return Reply{200, *json, {}};
                       }));
-    Rest::Routes::Get(r, "/api/v1/orders/:id/status", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+    AddRoute(r, Http::Method::Get, "/api/v1/orders/:id/status", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                           auto caller = Authenticate(req, app);
                           auto conn = app.pool.acquire();
                           auto json = OrderStatusJson(*conn, caller.user_id, PathParam(req, ":id"));

@@ -33,24 +33,24 @@ std::string CancelReason(const std::string& body) {
 }  // namespace
 
 void RegisterPaymentRoutes(Rest::Router& r, App& app) {
-    Rest::Routes::Post(r, "/api/v1/payments/confirm", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+    AddRoute(r, Http::Method::Post, "/api/v1/payments/confirm", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                            auto caller = Authenticate(req, app);
                            auto confirm = ParseConfirmRequest(req.body());
                            const auto idem = IdempotencyKeyHeader(req, CanonicalJson(confirm));
                            auto conn = app.pool.acquire();
                            return Accepted(ConfirmPayment(*conn, app.queues, caller.user_id, confirm, idem));
                        }));
-    Rest::Routes::Get(r, "/api/v1/payments/methods", Guard(app.executor, [](const Rest::Request&, RequestContext&) {
+    AddRoute(r, Http::Method::Get, "/api/v1/payments/methods", Guard(app.executor, [](const Rest::Request&, RequestContext&) {
                           return Reply{200, PaymentMethodsJson(), {}};
                       }));
-    Rest::Routes::Get(r, "/api/v1/payments/:id/status", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+    AddRoute(r, Http::Method::Get, "/api/v1/payments/:id/status", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                           auto caller = Authenticate(req, app);
                           auto conn = app.pool.acquire();
                           auto json = PaymentStatusJson(*conn, caller.user_id, PathParam(req, ":id"));
                           if (!json) throw AppError(ErrorCode::kNotFound, "No such payment.");
                           return Reply{200, *json, {}};
                       }));
-    Rest::Routes::Post(r, "/api/v1/payments/:id/cancel", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+    AddRoute(r, Http::Method::Post, "/api/v1/payments/:id/cancel", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                            auto caller = Authenticate(req, app);
                            const auto reason = CancelReason(req.body());
                            auto conn = app.pool.acquire();

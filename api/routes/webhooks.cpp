@@ -9,7 +9,7 @@ namespace checkout::api {
 using namespace Pistache;
 
 void RegisterWebhookRoutes(Rest::Router& r, App& app) {
-    Rest::Routes::Post(r, "/webhooks/toss", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+    AddRoute(r, Http::Method::Post, "/webhooks/toss", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                            auto conn = app.pool.acquire();
                            auto reply = ApplyTossWebhook(*conn, app.queues, req.body(),
                                                          Header(req, "tosspayments-webhook-transmission-id"));

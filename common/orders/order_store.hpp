@@ -29,6 +29,8 @@ PlacedOrder PlaceOrder(PgConnection& conn, const QueuesConfig& cfg, long long us
 std::string OrderStatusUrl(const std::string& order_id);
 // nullopt when the order does not exist or belongs to someone else (both answer 404).
 std::optional<std::string> OrderJson(PgConnection& conn, long long user_id, const std::string& order_id);
+// The caller's orders, newest first: {items, page, size, total}.
+std::string OrderPageJson(PgConnection& conn, long long user_id, int page, int size);
 std::optional<std::string> OrderStatusJson(PgConnection& conn, long long user_id, const std::string& order_id);
 
 }  // namespace checkout

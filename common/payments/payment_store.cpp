@@ -5,6 +5,7 @@
 #include "common/error.hpp"
 #include "common/job_store.hpp"
 #include "common/json.hpp"
+#include "common/orders/order_release.hpp"
 #include "common/payments/payment_transitions.hpp"
 #include "common/uuid.hpp"
 
@@ -79,7 +80,7 @@ PaymentReply ConfirmPayment(PgConnection& conn, const QueuesConfig& cfg, long lo
     auto o = tx.exec(
         "SELECT o.id, o.user_id, o.status, o.final_amount, l.id, l.payment_key, l.status, l.job_id, "
         "       EXISTS (SELECT 1 FROM payments WHERE payment_key = $2) "
-        "FROM orders o LEFT JOIN payments l ON l.order_id = o.id AND l.status <> 'failed' "
+        "FROM orders o LEFT JOIN payments l ON l.order_id = o.id AND l.status IN ('in_progress', 'done') "
         "WHERE o.order_number = $1 FOR UPDATE OF o",
         {req.order_number, req.payment_key});
     if (o.rows() == 0 || o.integer(0, 1) != user_id) throw AppError(ErrorCode::kNotFound, "No such order.");
@@ -136,8 +137,7 @@ PaymentReply CancelPayment(PgConnection& conn, const QueuesConfig& cfg, long lon
     if (status == "refunding" || status == "canceled")
         return {202, AcceptedJson(payment_id, status, p.opt(0, 2).value_or("")), payment_id, true};
     if (status != "done") throw AppError(ErrorCode::kPaymentConflict, "Only a completed payment can be canceled; this one is " + ClientStatus(status) + ".");
-    tx.exec("UPDATE orders SET status = 'canceled', updated_at = now() WHERE id = $1 AND status = 'paid'", {order_id});
-    ReturnStock(tx, order_id, true);
+    ReleaseOrder(tx, order_id, "paid", "canceled");
     RequestRefund(tx, cfg, payment_id, reason);
     const std::string job_id = refund_job();
     tx.commit();

@@ -4,6 +4,7 @@
 #include "common/job_store.hpp"
 #include "common/json.hpp"
 #include "common/log.hpp"
+#include "common/orders/order_release.hpp"
 #include "common/uuid.hpp"
 
 namespace checkout {
@@ -36,7 +37,9 @@ void RecordApproval(PgTransaction& tx, const QueuesConfig& cfg, const std::strin
         "      FROM p WHERE payments.id = p.id), "
         "l AS (INSERT INTO payment_log (payment_id, event, detail) SELECT id, 'approved', $5::jsonb FROM p) "
         "SELECT status, amount FROM p",
-        {payment_id, gateway.method, gateway.approved_at, gateway.secret, detail.str()});
+        {payment_id, gateway.method, gateway.approved_at,
+         // No secret means no webhook of this payment can be verified; '' would match a forged empty one.
+         gateway.secret.empty() ? PgParam(std::nullopt) : PgParam(gateway.secret), detail.str()});
     if (p.rows() == 0) return;
     const std::string status = p.str(0, 0);
     if (status == "in_progress" && gateway.total_amount == p.integer(0, 1)) {
@@ -80,12 +83,46 @@ void RecordRefund(PgTransaction& tx, const std::string& payment_id) {
     if (r.affected() > 0) LogPayment(tx, payment_id, "refunded");
 }
 
-void ReturnStock(PgTransaction& tx, const std::string& order_id, bool sold) {
-    tx.exec(sold ? "UPDATE products p SET stock = p.stock + i.quantity, sold_count = p.sold_count - i.quantity "
-                   "FROM order_items i WHERE i.order_id = $1 AND p.id = i.product_id"
-                 : "UPDATE products p SET stock = p.stock + i.quantity "
-                   "FROM order_items i WHERE i.order_id = $1 AND p.id = i.product_id",
-            {order_id});
+void RecordCancel(PgTransaction& tx, const std::string& payment_id) {
+    auto p = tx.exec("SELECT status, order_id FROM payments WHERE id = $1 FOR UPDATE", {payment_id});
+    if (p.rows() == 0) return;
+    const std::string status = p.str(0, 0), order_id = p.str(0, 1);
+    if (status == "refunding") {
+        RecordRefund(tx, payment_id);
+        return;
+    }
+    if (status != "done" && status != "in_progress") return;  // failed or canceled: nothing is held
+    tx.exec("UPDATE payments SET status = 'canceled', cancel_reason = coalesce(cancel_reason, 'canceled at the gateway'), "
+            "updated_at = now() WHERE id = $1",
+            {payment_id});
+    if (status == "done") ReleaseOrder(tx, order_id, "paid", "canceled");
+    LogPayment(tx, payment_id, "canceled_at_gateway", status == "done" ? "{\"was\":\"done\"}" : "{\"was\":\"in_progress\"}");
+}
+
+GatewayVerdict ApplyGatewayPayment(PgTransaction& tx, const QueuesConfig& cfg, const std::string& payment_id,
+                                   const TossPayment& gateway) {
+    auto p = tx.exec("SELECT payment_key FROM payments WHERE id = $1 FOR UPDATE", {payment_id});
+    if (p.rows() == 0) return GatewayVerdict::kOtherPayment;
+    if (p.get(0, 0) != gateway.payment_key) {
+        // A lookup by orderId finds the order's latest attempt, which may be another payment's.
+        spdlog::warn("payment={} gateway answered about paymentKey {} instead: ignored", payment_id,
+                     gateway.payment_key.substr(0, 12));
+        return GatewayVerdict::kOtherPayment;
+    }
+    if (gateway.status == "DONE") {
+        RecordApproval(tx, cfg, payment_id, gateway);
+        return GatewayVerdict::kApproved;
+    }
+    if (gateway.status == "ABORTED" || gateway.status == "EXPIRED") {
+        RecordRejection(tx, payment_id, gateway.failure_code.empty() ? gateway.status : gateway.failure_code,
+                        gateway.failure_message);
+        return GatewayVerdict::kRejected;
+    }
+    if (gateway.status == "CANCELED" || gateway.status == "PARTIAL_CANCELED") {
+        RecordCancel(tx, payment_id);
+        return GatewayVerdict::kCanceled;
+    }
+    return GatewayVerdict::kNotFinal;
 }
 
 }  // namespace checkout

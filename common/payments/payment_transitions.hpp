@@ -16,11 +16,33 @@ inline constexpr const char* kFinalizePaymentJob = "payment.finalize";
 inline constexpr const char* kCancelPaymentJob = "payment.cancel";
 inline constexpr const char* kEarnPointsJob = "points.earn";
 inline constexpr const char* kAnalyticsJob = "analytics.send";
+// The failure code of a payment the reconciler gave up on: the gateway had no record of its confirm.
+inline constexpr const char* kNotConfirmedCode = "NOT_CONFIRMED";
 
 // {"payment_id": id}: the payload of the payment jobs.
 std::string PaymentJobPayload(const std::string& payment_id);
 // The payment id of such a payload; throws a final AppError (kValidationFailed) when it has none.
 std::string PaymentIdFromPayload(const std::string& payload_json);
+
+// What the gateway says about one of our payments (its Payment object, from a confirm's answer, a
+// lookup or a verified webhook), applied to that payment: the one function the external-api worker,
+// the reconciler and the webhook all use. An answer about another paymentKey (another attempt at the
+// same order) is refused, never applied to this payment.
+enum class GatewayVerdict {
+    kApproved,        // DONE: recorded (finalize enqueued, or a refund if we had given up on it)
+    kRejected,        // ABORTED / EXPIRED: the payment failed
+    kCanceled,        // CANCELED / PARTIAL_CANCELED at the gateway: recorded, the order released if it was paid
+    kNotFinal,        // READY, IN_PROGRESS, WAITING_FOR_DEPOSIT: ask again later
+    kOtherPayment,    // the answer is about another paymentKey, or the payment is unknown: nothing changed
+};
+GatewayVerdict ApplyGatewayPayment(PgTransaction& tx, const QueuesConfig& cfg, const std::string& payment_id,
+                                   const TossPayment& gateway);
+
+// The gateway canceled the payment (a refund we asked for, or one made outside the shop, e.g. its
+// dashboard). `done`: the sale is undone (order canceled, stock and points back); `refunding`: our
+// refund finished; `in_progress` (approved, not yet finalized, or never approved): the payment ends
+// canceled and finalize, finding it so, does nothing, so the order stays unpaid.
+void RecordCancel(PgTransaction& tx, const std::string& payment_id);
 
 // The gateway approved `gateway` (status DONE). First report: the approval is recorded (secret,
 // method) and payment.finalize enqueued. If the payment had meanwhile been given up (failed by the
@@ -38,9 +60,6 @@ void RequestRefund(PgTransaction& tx, const QueuesConfig& cfg, const std::string
 
 // The gateway confirmed the refund: `refunding` -> `canceled`.
 void RecordRefund(PgTransaction& tx, const std::string& payment_id);
-
-// Returns an order's units to stock; `sold` also takes them off sold_count (the order was paid).
-void ReturnStock(PgTransaction& tx, const std::string& order_id, bool sold);
 
 void LogPayment(PgTransaction& tx, const std::string& payment_id, const std::string& event, const std::string& detail_json = "null");
 

@@ -51,12 +51,18 @@ WebhookReply ApplyTossWebhook(PgConnection& conn, const QueuesConfig& cfg, std::
         last_tx = it->value.GetString();
 
     PgTransaction tx(conn);
-    auto p = tx.exec("SELECT id, status, gateway_secret, order_id FROM payments WHERE payment_key = $1 FOR UPDATE",
+    auto p = tx.exec("SELECT id, status, gateway_secret, order_id, approved FROM payments WHERE payment_key = $1 FOR UPDATE",
                      {payment->payment_key});
     if (p.rows() == 0) throw AppError(ErrorCode::kWebhookRejected, "The webhook could not be verified.", "unknown paymentKey " + payment->payment_key);
-    if (p.is_null(0, 2))
+    if (p.is_null(0, 2)) {
+        // The secret arrives with the approval: until then the event cannot be checked, so the
+        // gateway is asked to send it again. An approved payment without one can never be checked.
+        if (p.boolean(0, 4))
+            throw AppError(ErrorCode::kWebhookRejected, "The webhook could not be verified.",
+                           "payment " + payment->payment_key + " was approved without a secret");
         throw AppError(ErrorCode::kUnavailable, "The payment is not ready to be checked yet; send the event again later.");
-    if (!SameSecret(p.get(0, 2), payment->secret))
+    }
+    if (payment->secret.empty() || !SameSecret(p.get(0, 2), payment->secret))
         throw AppError(ErrorCode::kWebhookRejected, "The webhook could not be verified.", "secret mismatch for " + payment->payment_key);
 
     // The same state change of the same payment, however often and under whatever transmission id
@@ -67,28 +73,11 @@ WebhookReply ApplyTossWebhook(PgConnection& conn, const QueuesConfig& cfg, std::
                          {dedup, "PAYMENT_STATUS_CHANGED", payment->payment_key});
     if (fresh.affected() == 0) return Answer("duplicate");
 
-    const std::string id = p.str(0, 0), status = p.str(0, 1), order_id = p.str(0, 3);
+    const std::string id = p.str(0, 0);
     JsonWriter detail;
     detail.StartObject().Key("gateway_status").String(payment->status).Key("transmission_id").OptString(transmission_id).EndObject();
     LogPayment(tx, id, "webhook", detail.str());
-    if (payment->status == "DONE") {
-        RecordApproval(tx, cfg, id, *payment);
-    } else if (payment->status == "CANCELED") {
-        if (status == "done") {
-            // Refunded outside the shop (the gateway's dashboard): the sale is undone here too.
-            tx.exec("UPDATE payments SET status = 'canceled', cancel_reason = 'canceled at the gateway', updated_at = now() "
-                    "WHERE id = $1",
-                    {id});
-            tx.exec("UPDATE orders SET status = 'canceled', updated_at = now() WHERE id = $1 AND status = 'paid'", {order_id});
-            ReturnStock(tx, order_id, true);
-            LogPayment(tx, id, "refunded");
-        } else {
-            RecordRefund(tx, id);
-        }
-    } else if (payment->status == "ABORTED" || payment->status == "EXPIRED") {
-        RecordRejection(tx, id, payment->failure_code.empty() ? payment->status : payment->failure_code,
-                        payment->failure_message);
-    }
+    ApplyGatewayPayment(tx, cfg, id, *payment);
     tx.commit();
     return Answer("applied");
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Keeps one worker process running (started by scripts/start_workers.sh, one per worker):
 #   - restarts it a second after it dies (crash, SIGKILL, out of memory);
+#   - does not restart it when it exits 2, which every binary does on a bad setting: restarting
+#     cannot fix the configuration, so it says so in the log and exits 2 itself;
 #   - on SIGTERM/SIGINT forwards the signal, waits while the worker drains and exits, then exits 0.
 # usage: supervise.sh BINARY LOGFILE CHILD_PID_FILE
 bin="$1" log="$2" childfile="$3"
@@ -19,6 +21,11 @@ while :; do
         kill -0 "$child" 2>/dev/null || break
     done
     [ "$stopping" = 1 ] && break
+    if [ "$rc" = 2 ]; then
+        echo "$(date -u +%Y-%m-%dT%H:%M:%S) supervisor: $(basename "$bin") exited with status 2 (a configuration error, above); not restarting it" >> "$log"
+        rm -f "$childfile"
+        exit 2
+    fi
     echo "$(date -u +%Y-%m-%dT%H:%M:%S) supervisor: $(basename "$bin") exited with status $rc; restarting in 1 s" >> "$log"
     sleep 1
     [ "$stopping" = 1 ] && break

@@ -36,7 +36,7 @@ int main() {
     while (!g_stop) {
         try {
             PgConnection db(env.database_url);
-            AmqpConnection mq(env.amqp_url);
+            AmqpConnection mq(env.amqp);
             mq.DeclareTopology(cfg);
             for (const auto& q : cfg.queues) mq.Consume(q.dead_letter_queue, 50);
             spdlog::info("watching {} dead-letter queues", cfg.queues.size());

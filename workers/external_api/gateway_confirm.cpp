@@ -9,7 +9,7 @@ namespace checkout {
 namespace {
 
 struct PaymentToConfirm {
-    std::string payment_id, status, payment_key, order_number;
+    std::string payment_id, status, payment_key, order_number, failure_code;
     long long amount = 0;
     bool approved = false;
     std::string last_error;  // of the job's previous attempt
@@ -20,7 +20,7 @@ std::optional<PaymentToConfirm> Load(PgTransaction& tx, const Job& job) {
     p.payment_id = PaymentIdFromPayload(job.payload_json);
     auto r = tx.exec(
         "SELECT p.status, p.approved, p.payment_key, p.amount, o.order_number, "
-        "       (SELECT coalesce(last_error, '') FROM jobs WHERE id = $2) "
+        "       (SELECT coalesce(last_error, '') FROM jobs WHERE id = $2), coalesce(p.failure_code, '') "
         "FROM payments p JOIN orders o ON o.id = p.order_id WHERE p.id = $1",
         {p.payment_id, job.id});
     if (r.rows() == 0) return std::nullopt;
@@ -30,6 +30,7 @@ std::optional<PaymentToConfirm> Load(PgTransaction& tx, const Job& job) {
     p.amount = r.integer(0, 3);
     p.order_number = r.str(0, 4);
     p.last_error = r.str(0, 5);
+    p.failure_code = r.str(0, 6);
     return p;
 }
 
@@ -53,13 +54,17 @@ ExternalHandler ConfirmAtGateway(std::shared_ptr<const ExternalApiContext> ctx) 
     h.begin = [ctx](PgTransaction& tx, const Job& job) -> Step {
         auto p = Load(tx, job);
         if (!p) return Step::Done(Outcome::Failed("NOT_FOUND", "no such payment"));
+        // Given up by the reconciler while a confirm of ours may still have reached the gateway: never
+        // confirm again, but look, so that an approval we no longer want is refunded.
+        const bool given_up = p->status == "failed" && p->failure_code == kNotConfirmedCode;
         // Settled meanwhile by the reconciler or a webhook: nothing to ask the gateway.
-        if (p->status != "in_progress" || p->approved) return Step::Done(Outcome::Succeeded());
+        if (!given_up && (p->status != "in_progress" || p->approved)) return Step::Done(Outcome::Succeeded());
         if (!ctx->toss->Allow())
             throw AppError(ErrorCode::kGatewayRetryable, "The gateway is failing; calls are paused.", "circuit open");
-        // The previous attempt got no answer: the confirm may have been approved. Ask first.
-        if (p->last_error.rfind("GATEWAY_TIMEOUT", 0) == 0)
-            return Step::Call(ctx->toss->PaymentByOrderIdCall(p->order_number));
+        // The previous attempt got no answer: the confirm may have been approved. Ask first, by this
+        // payment's own key (a lookup by orderId may find another attempt at the same order).
+        if (given_up || p->last_error.rfind("GATEWAY_TIMEOUT", 0) == 0)
+            return Step::Call(ctx->toss->PaymentByKeyCall(p->payment_key));
         return ConfirmCall(*ctx, *p);
     };
     h.on_response = [ctx](PgTransaction& tx, const Job& job, const HttpCall& call, const HttpResponse& response) -> Step {
@@ -71,29 +76,32 @@ ExternalHandler ConfirmAtGateway(std::shared_ptr<const ExternalApiContext> ctx) 
                 auto paid = ParseTossPayment(r.body);
                 if (!paid)
                     throw AppError(ErrorCode::kGatewayRetryable, "The gateway's answer was unreadable.", r.body.substr(0, 200));
-                if (paid->status == "DONE") {
-                    RecordApproval(tx, ctx->queues, payment_id, *paid);
-                    return Step::Done(Outcome::Succeeded());
-                }
-                if (paid->status == "ABORTED" || paid->status == "EXPIRED" || paid->status == "CANCELED") {
-                    const std::string code = paid->failure_code.empty() ? paid->status : paid->failure_code;
-                    RecordRejection(tx, payment_id, code, paid->failure_message);
-                    return Step::Done(Outcome::Failed(code, paid->failure_message));
+                switch (ApplyGatewayPayment(tx, ctx->queues, payment_id, *paid)) {
+                    case GatewayVerdict::kApproved: return Step::Done(Outcome::Succeeded());
+                    case GatewayVerdict::kRejected:
+                    case GatewayVerdict::kCanceled: {
+                        const std::string code = paid->failure_code.empty() ? paid->status : paid->failure_code;
+                        return Step::Done(Outcome::Failed(code, paid->failure_message));
+                    }
+                    case GatewayVerdict::kOtherPayment:
+                        throw AppError(ErrorCode::kGatewayRetryable, "The gateway answered about another payment.",
+                                       "paymentKey " + paid->payment_key.substr(0, 12));
+                    case GatewayVerdict::kNotFinal: break;
                 }
                 throw AppError(ErrorCode::kGatewayRetryable, "The payment is not final at the gateway yet.",
                                "status " + paid->status);
             }
             case GatewayResult::Kind::kRejected: {
                 if (lookup && r.code == "NOT_FOUND_PAYMENT") {
-                    // The timed-out confirm never reached the gateway: confirm now.
+                    // The timed-out confirm never reached the gateway: confirm now (unless given up).
                     auto p = Load(tx, job);
-                    if (!p || p->status != "in_progress") return Step::Done(Outcome::Succeeded());
+                    if (!p || p->status != "in_progress" || p->approved) return Step::Done(Outcome::Succeeded());
                     return ConfirmCall(*ctx, *p);
                 }
                 if (!lookup && r.code == "ALREADY_PROCESSED_PAYMENT") {
                     auto p = Load(tx, job);
                     if (!p) return Step::Done(Outcome::Failed("NOT_FOUND", "no such payment"));
-                    return Step::Call(ctx->toss->PaymentByOrderIdCall(p->order_number));
+                    return Step::Call(ctx->toss->PaymentByKeyCall(p->payment_key));
                 }
                 RecordRejection(tx, payment_id, r.code, r.message);
                 return Step::Done(Outcome::Failed(r.code, r.message));

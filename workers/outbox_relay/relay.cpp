@@ -24,7 +24,7 @@ long long PublishDue(PgConnection& db, std::unique_ptr<AmqpConnection>& mq, cons
                             {kBatch});
         if (rows.rows() == 0) break;
         if (!mq || mq->broken()) {
-            mq = std::make_unique<AmqpConnection>(env.amqp_url);
+            mq = std::make_unique<AmqpConnection>(env.amqp);
             mq->DeclareTopology(cfg);
             spdlog::info("connected to RabbitMQ");
         }

@@ -15,6 +15,10 @@ Outcome EarnPoints(PgTransaction& tx, const Job& job) {
     if (!d.IsObject() || !d.HasMember("order_id") || !d["order_id"].IsString() || !IsUuid(d["order_id"].GetString()) ||
         !d.HasMember("user_id") || !d["user_id"].IsInt64() || !d.HasMember("amount") || !d["amount"].IsInt64())
         throw AppError(ErrorCode::kValidationFailed, "payload needs order_id, user_id, amount", "payload: " + job.payload_json);
+    // Only a paid order earns. FOR SHARE waits for a release in progress (a refund takes earned points
+    // back under the same row lock), so an order canceled before or while this runs earns nothing.
+    auto order = tx.exec("SELECT status FROM orders WHERE id = $1 FOR SHARE", {std::string(d["order_id"].GetString())});
+    if (order.rows() == 0 || order.get(0, 0) != "paid") return Outcome::Succeeded();
     tx.exec(
         "WITH e AS (INSERT INTO point_ledger (user_id, order_id, kind, amount) VALUES ($1, $2, 'earn', $3) "
         "           ON CONFLICT (order_id, kind) DO NOTHING RETURNING amount) "

@@ -82,6 +82,27 @@ ExecutionResult RecordFailure(PgConnection& conn, const QueueConfig& queue, cons
     }
 }
 
+std::optional<ExecutionResult> CountRedeliveredRun(PgConnection& conn, const QueueConfig& queue, const std::string& body) {
+    auto job = ParseEnvelope(body);
+    if (!job) return std::nullopt;
+    PgTransaction tx(conn);
+    auto r = tx.exec(
+        "UPDATE jobs SET crashes = crashes + 1 WHERE id = $1 AND state IN ('queued', 'running', 'retrying') "
+        "RETURNING crashes, attempts",
+        {job->id});
+    if (r.rows() == 0) return std::nullopt;
+    const long long crashes = r.integer(0, 0);
+    if (crashes <= queue.delivery_limit) {
+        tx.commit();
+        return std::nullopt;
+    }
+    const std::string error = "POISON: started " + std::to_string(crashes - 1) +
+                              " times after its worker died, and never reached an outcome";
+    MarkFinished(tx, job->id, JobState::kDead, error, static_cast<int>(r.integer(0, 1)));
+    tx.commit();
+    return ExecutionResult{Settlement::kDeadLetter, job->id, "dead: " + error};
+}
+
 ExecutionResult AbandonJob(PgConnection& conn, const QueueConfig& queue, const std::string& body) {
     auto job = ParseEnvelope(body);
     if (!job) return {Settlement::kDeadLetter, "", "malformed message"};

@@ -2,6 +2,7 @@
 // Runs one delivered message against PostgreSQL under the contract of worker_runtime.hpp and says
 // what to do with the message. Knows nothing of AMQP, so it is tested with a real database alone.
 #include <exception>
+#include <optional>
 #include <string>
 
 #include "common/config.hpp"
@@ -37,6 +38,13 @@ ExecutionResult RecordFailure(PgConnection& conn, const QueueConfig& queue, cons
 // a transient PgError as retryable, a lost connection as in doubt (delivered again).
 ExecutionResult SettleFailure(PgConnection& conn, const QueueConfig& queue, const Job& job, int attempts,
                               const std::exception_ptr& failure);
+
+// For a message delivered again after its worker died or lost its broker connection (it may be the
+// poison that killed it): counts this run in jobs.crashes, in a commit of its own before the handler
+// starts, so that the count survives the next crash. Once a job has started delivery_limit such runs
+// without reaching an outcome, it is dead and its message goes to the dead-letter queue; otherwise
+// nullopt, and the job runs as usual. A malformed, unknown or finished job is left to the usual path.
+std::optional<ExecutionResult> CountRedeliveredRun(PgConnection& conn, const QueueConfig& queue, const std::string& body);
 
 // For a handler abandoned past its queue's time limit (its database backend already terminated):
 // counts the attempt and records it as a retryable TIME_LIMIT_EXCEEDED failure.

@@ -21,6 +21,8 @@
 #include "common/process.hpp"
 #include "workers/runtime/external_executor.hpp"
 #include "workers/runtime/job_executor.hpp"
+#include "workers/runtime/run_gate.hpp"
+#include "common/retry_policy.hpp"
 
 namespace checkout {
 
@@ -39,6 +41,7 @@ struct WorkItem {
     std::uint64_t tag;
     std::string body;
     std::shared_ptr<Continuation> continuation;  // set when this is an answer, not a new delivery
+    bool suspect = false;  // delivered again after a worker died: runs alone (run_gate.hpp)
 };
 
 struct Settled {
@@ -120,6 +123,9 @@ private:
 
 std::atomic<bool> g_stop{false};
 
+// How long a handler thread waits before running a held job again (the database did not answer).
+const BackoffPolicy kHoldBackoff{Millis(250), 2.0, Millis(5000), 0.2};
+
 // What one handler thread is doing, shared with the watchdog. A job is settled exactly once: by
 // its thread when it finishes, or by the watchdog when it abandons it past the time limit
 // (whichever moves `state` away from kRunning first).
@@ -139,13 +145,19 @@ struct Handlers {
     HttpMulti* http = nullptr;
 };
 
-void HandlerThread(const std::string& db_url, const QueueConfig& queue, const Handlers& handlers,
-                   Dispatcher& dispatcher, std::shared_ptr<Slot> slot) {
-    std::unique_ptr<PgConnection> conn;
-    while (auto item = dispatcher.Pop()) {
-        Settlement settlement = Settlement::kRequeue;
-        std::string summary, job_id;
-        const auto started = Clock::now();
+// One try at a work item on this handler thread.
+struct Attempt {
+    enum class Kind { kSettled, kCalledOut, kAbandoned } kind = Kind::kSettled;
+    Settlement settlement = Settlement::kRequeue;
+    std::string summary, job_id;
+};
+
+Attempt RunItem(const std::string& db_url, const QueueConfig& queue, const Handlers& handlers, Dispatcher& dispatcher,
+                RunGate& gate, const std::shared_ptr<Slot>& slot, std::unique_ptr<PgConnection>& conn, WorkItem& item) {
+    Attempt a;
+    const auto started = Clock::now();
+    {
+        RunGate::Hold hold(gate, slot.get(), item.suspect);
         try {
             if (!conn || !conn->healthy()) {
                 conn = std::make_unique<PgConnection>(db_url);
@@ -155,56 +167,79 @@ void HandlerThread(const std::string& db_url, const QueueConfig& queue, const Ha
             {
                 std::lock_guard lock(slot->mu);
                 slot->state = Slot::State::kRunning;
-                slot->item = *item;
+                slot->item = item;
                 slot->started = started;
                 slot->backend_pid = conn->backend_pid();
             }
-            std::optional<ExecutionResult> r;
-            {
-                auto progress = item->continuation
-                                    ? ContinueExternalJob(*conn, queue, *handlers.steps,
-                                                          std::move(item->continuation->pending), item->continuation->response)
-                                    : BeginExternalJob(*conn, queue, *handlers.steps, item->body);
-                if (progress.pending) {
-                    // The call goes out with no transaction open; its answer comes back as work.
-                    auto waiting = std::make_shared<Continuation>();
-                    waiting->pending = std::move(*progress.pending);
-                    WorkItem next{item->generation, item->tag, std::move(item->body), waiting};
-                    handlers.http->Submit(waiting->pending.call, [&dispatcher, next](HttpResponse response) mutable {
-                        next.continuation->response = std::move(response);
-                        dispatcher.Push(std::move(next));
-                    });
-                    std::lock_guard lock(slot->mu);
-                    if (slot->state == Slot::State::kAbandoned) return;
-                    slot->state = Slot::State::kIdle;
-                    continue;
-                }
-                r = std::move(progress.settled);
+            ExternalProgress progress;
+            if (item.continuation) {
+                progress = ContinueExternalJob(*conn, queue, *handlers.steps, std::move(item.continuation->pending),
+                                               item.continuation->response);
+            } else {
+                if (item.suspect) progress.settled = CountRedeliveredRun(*conn, queue, item.body);
+                if (!progress.settled) progress = BeginExternalJob(*conn, queue, *handlers.steps, item.body);
             }
-            settlement = r->settlement;
-            summary = r->summary;
-            job_id = r->job_id;
+            if (progress.pending) {
+                // The call goes out with no transaction open; its answer comes back as work.
+                auto waiting = std::make_shared<Continuation>();
+                waiting->pending = std::move(*progress.pending);
+                WorkItem next{item.generation, item.tag, std::move(item.body), waiting, item.suspect};
+                handlers.http->Submit(waiting->pending.call, [&dispatcher, next](HttpResponse response) mutable {
+                    next.continuation->response = std::move(response);
+                    dispatcher.Push(std::move(next));
+                });
+                a.kind = Attempt::Kind::kCalledOut;
+            } else {
+                a.settlement = progress.settled->settlement;
+                a.summary = progress.settled->summary;
+                a.job_id = progress.settled->job_id;
+            }
         } catch (const std::exception& e) {
-            // The database is unreachable: hand the message back after a pause rather than spin.
-            summary = std::string("cannot run a job: ") + e.what();
+            a.summary = std::string("cannot run a job: ") + e.what();
             conn.reset();
-            std::this_thread::sleep_for(std::chrono::seconds(1));
         }
-        {
-            std::lock_guard lock(slot->mu);
-            if (slot->state == Slot::State::kAbandoned) {
-                // The watchdog settled this job and started a replacement thread: leave.
-                spdlog::warn("job={} came back after its time limit; its result is discarded", job_id);
-                return;
+    }
+    std::lock_guard lock(slot->mu);
+    if (slot->state == Slot::State::kAbandoned) {
+        // The watchdog settled this job and started a replacement thread.
+        if (a.kind == Attempt::Kind::kSettled)
+            spdlog::warn("job={} came back after its time limit; its result is discarded", a.job_id);
+        a.kind = Attempt::Kind::kAbandoned;
+        return a;
+    }
+    slot->state = Slot::State::kIdle;
+    return a;
+}
+
+// Runs work items until the dispatcher closes. A job that cannot be settled now (PostgreSQL does not
+// answer, or a commit is in doubt) is held and run again here once the database answers, rather than
+// handed back: every return to RabbitMQ counts as a delivery, and an outage of the database is not
+// the job's fault. While its threads hold messages, a worker takes no more than its prefetch.
+void HandlerThread(const std::string& db_url, const QueueConfig& queue, const Handlers& handlers,
+                   Dispatcher& dispatcher, RunGate& gate, std::shared_ptr<Slot> slot) {
+    std::unique_ptr<PgConnection> conn;
+    while (auto item = dispatcher.Pop()) {
+        const auto started = Clock::now();
+        for (int held = 0;; ++held) {
+            auto a = RunItem(db_url, queue, handlers, dispatcher, gate, slot, conn, *item);
+            if (a.kind == Attempt::Kind::kAbandoned) return;
+            if (a.kind == Attempt::Kind::kCalledOut) break;
+            if (a.settlement == Settlement::kRequeue && !g_stop) {
+                const Millis pause = NextDelay(kHoldBackoff, held + 1);
+                if (held % 10 == 0)
+                    spdlog::warn("job={} held, not handed back ({}); trying again in {}ms", a.job_id, a.summary, pause.count());
+                for (auto until = Clock::now() + pause; Clock::now() < until && !g_stop;)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                continue;
             }
-            slot->state = Slot::State::kIdle;
+            const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+            if (a.settlement == Settlement::kAck && a.summary == "succeeded")
+                spdlog::debug("job={} {} in {}ms", a.job_id, a.summary, ms);
+            else
+                spdlog::info("job={} {} ({}ms)", a.job_id, a.summary, ms);
+            dispatcher.Settle({item->generation, item->tag, a.settlement});
+            break;
         }
-        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
-        if (settlement == Settlement::kAck && summary == "succeeded")
-            spdlog::debug("job={} {} in {}ms", job_id, summary, ms);
-        else
-            spdlog::info("job={} {} ({}ms)", job_id, summary, ms);
-        dispatcher.Settle({item->generation, item->tag, settlement});
     }
 }
 
@@ -215,7 +250,7 @@ class Watchdog {
 public:
     Watchdog(const std::string& db_url, const QueueConfig& queue) : db_url_(db_url), queue_(queue) {}
 
-    void Check(std::vector<std::shared_ptr<Slot>>& slots, Dispatcher& dispatcher,
+    void Check(std::vector<std::shared_ptr<Slot>>& slots, Dispatcher& dispatcher, RunGate& gate,
                const std::function<void(std::shared_ptr<Slot>)>& replace) {
         const auto now = Clock::now();
         for (auto& slot : slots) {
@@ -240,6 +275,8 @@ public:
                 db_.reset();
             }
             dispatcher.Settle({item.generation, item.tag, settlement});
+            // The abandoned thread may never return to release its place in the gate.
+            gate.Release(slot.get());
             slot = std::make_shared<Slot>();
             replace(slot);
         }
@@ -251,8 +288,8 @@ private:
     std::unique_ptr<PgConnection> db_;
 };
 
-Millis DrainTimeout(const QueueConfig& queue) {
-    if (const char* v = std::getenv("WORKER_DRAIN_TIMEOUT_MS")) return Millis(std::atol(v));
+Millis DrainTimeout(const Environment& env, const QueueConfig& queue) {
+    if (env.drain_timeout) return *env.drain_timeout;
     return queue.time_limit;
 }
 
@@ -291,8 +328,10 @@ int RunWorkerWith(const std::string& queue_name, const std::vector<std::string>&
     }
     std::vector<std::thread> pool;
     std::vector<std::shared_ptr<Slot>> slots;
+    RunGate gate;
     auto start_thread = [&](std::shared_ptr<Slot> slot) {
-        pool.emplace_back(HandlerThread, env.database_url, std::cref(queue), handlers, std::ref(dispatcher), slot);
+        pool.emplace_back(HandlerThread, env.database_url, std::cref(queue), handlers, std::ref(dispatcher),
+                          std::ref(gate), slot);
     };
     for (int i = 0; i < queue.concurrency; ++i) {
         slots.push_back(std::make_shared<Slot>());
@@ -310,7 +349,7 @@ int RunWorkerWith(const std::string& queue_name, const std::vector<std::string>&
     spdlog::info("consuming {} with {} handler threads, prefetch {}", queue.name, queue.concurrency, queue.prefetch);
     while (true) {
         if (g_stop && !drain_until) {
-            drain_until = Clock::now() + DrainTimeout(queue);
+            drain_until = Clock::now() + DrainTimeout(env, queue);
             if (conn) {
                 try {
                     conn->CancelConsume();
@@ -335,7 +374,7 @@ int RunWorkerWith(const std::string& queue_name, const std::vector<std::string>&
             conn.reset();
             in_flight = 0;  // the broker requeues whatever the dead connection held
             try {
-                conn = std::make_unique<AmqpConnection>(env.amqp_url);
+                conn = std::make_unique<AmqpConnection>(env.amqp);
                 conn->DeclareTopology(cfg);
                 conn->Consume(queue.name, queue.prefetch);
                 ++generation;
@@ -349,7 +388,7 @@ int RunWorkerWith(const std::string& queue_name, const std::vector<std::string>&
                 continue;
             }
         }
-        watchdog.Check(slots, dispatcher, [&](std::shared_ptr<Slot> slot) {
+        watchdog.Check(slots, dispatcher, gate, [&](std::shared_ptr<Slot> slot) {
             ++abandoned_threads;
             start_thread(std::move(slot));
         });
@@ -371,7 +410,7 @@ int RunWorkerWith(const std::string& queue_name, const std::vector<std::string>&
                     continue;
                 }
                 ++in_flight;
-                dispatcher.Push({generation, d->tag, std::move(d->body), nullptr});
+                dispatcher.Push({generation, d->tag, std::move(d->body), nullptr, d->redelivered || d->delivery_count > 0});
                 if (!conn->HasBufferedData()) break;
             }
         } catch (const AmqpError& e) {

@@ -22,11 +22,6 @@
 
 namespace {
 
-checkout::Millis DurationSetting(const char* name, const char* fallback) {
-    const char* v = std::getenv(name);
-    return checkout::ParseDuration(v && *v ? v : fallback, name);
-}
-
 std::atomic<bool> g_stop{false};
 
 }  // namespace
@@ -38,16 +33,10 @@ int main(int argc, char** argv) {
     InitLogging("scheduler");
     Environment env;
     QueuesConfig cfg;
-    if (!LoadServiceConfig({.database = true, .amqp = false, .jwt = false, .gateway = true}, env, cfg)) return 2;
-    Millis expiry_after, reconcile_after, period;
-    try {
-        expiry_after = DurationSetting("ORDER_EXPIRY_AFTER", "30m");
-        reconcile_after = DurationSetting("PAYMENT_RECONCILE_AFTER", "10m");
-        period = DurationSetting("SCHEDULER_PERIOD", "30s");
-    } catch (const ConfigError& e) {
-        std::cerr << "configuration error: " << e.what() << "\n";
+    if (!LoadServiceConfig({.database = true, .amqp = false, .jwt = false, .gateway = true, .scheduler = true}, env, cfg))
         return 2;
-    }
+    const Millis expiry_after = env.order_expiry_after, reconcile_after = env.payment_reconcile_after,
+                 period = env.scheduler_period;
     TossClient toss({env.toss_api_base, env.toss_secret_key, std::chrono::milliseconds(3000), env.gateway_timeout},
                     std::make_shared<CircuitBreaker>(5, std::chrono::seconds(10)));
     std::thread([&] {

@@ -17,16 +17,15 @@ ReconcileCounts ReconcilePayments(PgConnection& conn, const QueuesConfig& cfg, T
         const auto r = toss.PaymentByKey(payment_key);  // no transaction open
         auto paid = r.kind == GatewayResult::Kind::kOk ? ParseTossPayment(r.body) : std::nullopt;
         PgTransaction tx(conn);
-        if (paid && paid->status == "DONE") {
-            RecordApproval(tx, cfg, payment_id, *paid);
+        const auto verdict = paid ? ApplyGatewayPayment(tx, cfg, payment_id, *paid) : GatewayVerdict::kNotFinal;
+        if (verdict == GatewayVerdict::kApproved) {
             ++counts.approved;
-        } else if (paid && (paid->status == "ABORTED" || paid->status == "EXPIRED" || paid->status == "CANCELED")) {
-            RecordRejection(tx, payment_id, paid->failure_code.empty() ? paid->status : paid->failure_code, paid->failure_message);
+        } else if (verdict == GatewayVerdict::kRejected || verdict == GatewayVerdict::kCanceled) {
             ++counts.failed;
         } else if (r.kind == GatewayResult::Kind::kRejected && r.code == "NOT_FOUND_PAYMENT") {
             // The confirm never reached the gateway, so nobody was charged: the buyer may pay again.
             // Should a confirm still be on its way, its approval is refunded (RecordApproval).
-            RecordRejection(tx, payment_id, "NOT_CONFIRMED", "the gateway has no record of this payment's confirm");
+            RecordRejection(tx, payment_id, kNotConfirmedCode, "the gateway has no record of this payment's confirm");
             ++counts.failed;
         } else {
             ++counts.left;
