@@ -11,8 +11,14 @@ Idempotency-Key recorded, so a retry under the same key runs for real), hang_ms 
 then sleep this long before answering: longer than the client's timeout means a timeout whose
 approval still happened), fail_next (answer the next N confirms with that 500, then approve),
 reject_next (answer the next N confirms with reject_code, default REJECT_CARD_COMPANY 403, as an
-executed request: its answer is stored under the Idempotency-Key like the gateway does).
-Read-outs: GET /sandbox/stats, GET /data-platform/events. Reset: POST /sandbox/reset.
+executed request: its answer is stored under the Idempotency-Key like the gateway does),
+approve_after_ms (a confirm waits this long before the gateway executes it: a lookup meanwhile finds
+nothing, then the approval happens and is answered), omit_secret (approved payments carry no
+`secret`, as some methods' answers do not).
+Read-outs: GET /sandbox/stats, GET /sandbox/payments (every payment's paymentKey, orderId and status,
+to check per order what the gateway holds), GET /data-platform/events. Seeding: POST /sandbox/payments
+{paymentKey, orderId, amount, status} records a payment as another attempt at an order would have
+left it. Reset: POST /sandbox/reset.
 
 usage: toss_sandbox.py --port 18090 --secret-key test_sk_...
 """
@@ -72,7 +78,8 @@ class Sandbox:
 
     def reset(self):
         self.config = {"latency_ms": 0, "jitter_ms": 0, "fail_rate": 0.0, "hang_ms": 0, "fail_next": 0,
-                       "reject_next": 0, "reject_code": "REJECT_CARD_COMPANY"}
+                       "reject_next": 0, "reject_code": "REJECT_CARD_COMPANY", "approve_after_ms": 0,
+                       "omit_secret": False}
         self.cancels = {}        # paymentKey -> how many cancels were executed
         self.payments = {}       # paymentKey -> Payment object
         self.approvals = {}      # paymentKey -> how many times it was approved (must stay <= 1)
@@ -103,6 +110,12 @@ class Sandbox:
             await asyncio.sleep(ms / 1000)
 
     def payment(self, key, order_id, amount, status="DONE", method_type="NORMAL"):
+        p = self.payment_object(key, order_id, amount, status, method_type)
+        if self.config["omit_secret"]:
+            del p["secret"]
+        return p
+
+    def payment_object(self, key, order_id, amount, status, method_type):
         return {
             "mId": "tosspayments", "version": "2022-11-16", "paymentKey": key, "orderId": order_id,
             "orderName": "checkout order", "type": method_type, "status": status, "method": "카드",
@@ -165,6 +178,8 @@ class Sandbox:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             try:
+                if self.config["approve_after_ms"] > 0:
+                    await asyncio.sleep(self.config["approve_after_ms"] / 1000)
                 await self.delay()
                 test_code = request.headers.get("TossPayments-Test-Code")
                 if test_code:
@@ -282,6 +297,18 @@ class Sandbox:
         return web.json_response({"approvals": self.approvals, "cancels": self.cancels, "max_in_flight": self.max_in_flight,
                                   "in_flight": self.in_flight, "payments": len(self.payments)})
 
+    async def list_payments(self, request):
+        return web.json_response({"payments": [{"paymentKey": p["paymentKey"], "orderId": p["orderId"],
+                                                "status": p["status"]} for p in self.payments.values()]})
+
+    async def seed_payment(self, request):
+        body = await request.json()
+        p = self.payment_object(body["paymentKey"], body["orderId"], body["amount"], body["status"], "NORMAL")
+        if body["status"] != "DONE":
+            p.update(approvedAt=None, failure={"code": "PAY_PROCESS_ABORTED", "message": "seeded by a test"})
+        self.payments[body["paymentKey"]] = p
+        return web.json_response(p)
+
     async def set_config(self, request):
         body = await request.json()
         unknown = set(body) - set(self.config)
@@ -308,6 +335,8 @@ def app(secret_key):
         web.post("/data-platform/events", s.data_platform),
         web.get("/data-platform/events", s.data_platform_events),
         web.get("/sandbox/stats", s.stats),
+        web.get("/sandbox/payments", s.list_payments),
+        web.post("/sandbox/payments", s.seed_payment),
         web.post("/sandbox/config", s.set_config),
         web.post("/sandbox/reset", s.do_reset),
     ])

@@ -13,78 +13,9 @@ import uuid
 
 import pytest
 
-from conftest import (BIN, RUN_DIR, create_product, final_status, order_body, request, service_env, sql, token,
-                      wait_until)
-
-GATEWAY = os.environ["TOSS_API_BASE"]
-SECRET_KEY = os.environ["TOSS_SECRET_KEY"]
-
-
-def sandbox(method, path, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(GATEWAY + path, data=data, method=method)
-    req.add_header("Content-Type", "application/json")
-    req.add_header("Authorization", "Basic " + base64.b64encode((SECRET_KEY + ":").encode()).decode())
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read().decode())
-
-
-def knobs(**config):
-    return sandbox("POST", "/sandbox/config", config)
-
-
-@pytest.fixture(autouse=True)
-def calm_sandbox():
-    knobs(latency_ms=0, jitter_ms=0, fail_rate=0.0, hang_ms=0, fail_next=0, reject_next=0)
-    yield
-    knobs(latency_ms=0, jitter_ms=0, fail_rate=0.0, hang_ms=0, fail_next=0, reject_next=0)
-
-
-def approvals(key):
-    return sandbox("GET", "/sandbox/stats")["approvals"].get(key, 0)
-
-
-def cancels(key):
-    return sandbox("GET", "/sandbox/stats")["cancels"].get(key, 0)
-
-
-def stock(product_id):
-    return int(sql(f"SELECT stock FROM products WHERE id = {product_id}"))
-
-
-def confirmed_order(tok, product_id, quantity=1):
-    """Places an order and waits until the order-heavy worker confirmed it; returns the order."""
-    status, _, body = request("POST", "/api/v1/orders", order_body(product_id, quantity), tok=tok)
-    assert status == 202, body
-    assert final_status(body["order_id"], tok)["status"] == "confirmed"
-    status, _, order = request("GET", f"/api/v1/orders/{body['order_id']}", tok=tok)
-    assert status == 200, order
-    return order
-
-
-def confirm(tok, order, key=None, amount=None, headers=None):
-    body = {"paymentKey": key or "pk_" + uuid.uuid4().hex, "orderId": order["order_number"],
-            "amount": order["final_amount"] if amount is None else amount}
-    return request("POST", "/api/v1/payments/confirm", body, tok=tok, headers=headers)
-
-
-def payment_status(tok, payment_id):
-    status, _, body = request("GET", f"/api/v1/payments/{payment_id}/status", tok=tok)
-    assert status == 200, body
-    return body
-
-
-def wait_payment(tok, payment_id, states, timeout=30):
-    return wait_until(lambda: (lambda b: b if b["status"] in states else None)(payment_status(tok, payment_id)),
-                      timeout, f"payment {payment_id} to reach {states}")
-
-
-def scheduler_once(**env):
-    out = subprocess.run([os.path.join(BIN, "checkout-scheduler"), "--once"], env=dict(service_env(), **env),
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stdout + out.stderr
-    return out.stdout + out.stderr
-
+from conftest import BIN, RUN_DIR, create_product, final_status, order_body, request, service_env, sql, token, wait_until
+from shop import (approvals, cancels, confirm, confirmed_order, knobs, paid_order, payment_status, sandbox,
+                  scheduler_once, stock, wait_payment, webhook)
 
 def test_happy_path_pays_once_earns_points_once_and_tells_the_data_platform():
     tok = token("pay-" + uuid.uuid4().hex)
@@ -236,25 +167,33 @@ def test_rejected_card_fails_the_payment_and_the_buyer_can_pay_again():
     assert approvals(rejected_key) == 0 and approvals(new_key) == 1
 
 
-def test_finalize_after_the_order_expired_refunds_at_the_gateway():
+def test_expiry_does_not_take_an_order_whose_payment_is_at_the_gateway():
+    # Issue 9 item 11: a buyer who confirms at minute 29:59 was charged, then refunded, because expiry
+    # ignored the payment in flight. Now the order waits for its payment; a failed one lets it expire.
     tok = token("pay-" + uuid.uuid4().hex)
     product = create_product(stock=3, price=2000)
     order = confirmed_order(tok, product, quantity=2)
     assert stock(product) == 1
-    knobs(latency_ms=2500)  # the approval arrives after the order expired
+    knobs(latency_ms=2500)  # the confirm is at the gateway while the expiry runs
     key = "pk_" + uuid.uuid4().hex
     _, _, body = confirm(tok, order, key=key)
     assert sql(f"SELECT approved FROM payments WHERE id = '{body['payment_id']}'") == "f"
     scheduler_once(ORDER_EXPIRY_AFTER="1ms", PAYMENT_RECONCILE_AFTER="60m")
-    assert sql(f"SELECT status FROM orders WHERE id = '{order['id']}'") == "expired"
-    assert sql(f"SELECT approved FROM payments WHERE id = '{body['payment_id']}'") == "f", "expired too late"
-    assert stock(product) == 3  # the expiry returned the stock
+    assert sql(f"SELECT approved FROM payments WHERE id = '{body['payment_id']}'") == "f", "the expiry ran too late"
+    assert sql(f"SELECT status FROM orders WHERE id = '{order['id']}'") == "confirmed"
+    paid = wait_payment(tok, body["payment_id"], {"done", "canceled", "failed"}, timeout=30)
+    assert paid["status"] == "done" and paid["order_status"] == "paid"
+    assert approvals(key) == 1 and cancels(key) == 0
+    assert stock(product) == 1 and sql(f"SELECT sold_count FROM products WHERE id = {product}") == "2"
 
-    refunded = wait_payment(tok, body["payment_id"], {"canceled", "done"}, timeout=30)
-    assert refunded["status"] == "canceled" and refunded["is_paid"] is False
-    assert refunded["order_status"] == "expired"
-    assert approvals(key) == 1 and cancels(key) == 1
-    assert stock(product) == 3 and sql(f"SELECT sold_count FROM products WHERE id = {product}") == "0"
+    # A payment that fails leaves the order to expire on the next run, its stock back.
+    other = confirmed_order(tok, product, quantity=1)
+    knobs(latency_ms=0, reject_next=1)
+    _, _, rejected = confirm(tok, other)
+    assert wait_payment(tok, rejected["payment_id"], {"failed", "done"})["status"] == "failed"
+    scheduler_once(ORDER_EXPIRY_AFTER="1ms", PAYMENT_RECONCILE_AFTER="60m")
+    assert sql(f"SELECT status FROM orders WHERE id = '{other['id']}'") == "expired"
+    assert stock(product) == 1
 
 
 def test_reconciler_finishes_a_payment_whose_worker_was_killed():
@@ -304,21 +243,6 @@ def test_no_transaction_is_open_while_the_gateway_holds_confirms():
     assert idle_in_tx == [], idle_in_tx
     for a in accepted:
         assert wait_payment(tok, a["payment_id"], {"done", "failed"}, timeout=30)["status"] == "done"
-
-
-def webhook(payment, status, secret, transmission=None):
-    data = dict(payment, status=status, secret=secret)
-    return request("POST", "/webhooks/toss", {"eventType": "PAYMENT_STATUS_CHANGED",
-                                              "createdAt": "2026-11-21T00:00:00.000000", "data": data},
-                   headers={"tosspayments-webhook-transmission-id": transmission or "whtrans_" + uuid.uuid4().hex})
-
-
-def paid_order(tok, product, quantity=1):
-    order = confirmed_order(tok, product, quantity)
-    key = "pk_" + uuid.uuid4().hex
-    _, _, body = confirm(tok, order, key=key)
-    assert wait_payment(tok, body["payment_id"], {"done", "failed"})["status"] == "done"
-    return order, key, body["payment_id"]
 
 
 def test_webhook_applies_a_genuine_event_once_and_refuses_a_forged_one():

@@ -123,3 +123,74 @@ TEST_CASE("each missing or malformed environment variable is named") {
     g_env["DB_POOL_SIZE"] = "0";
     CHECK(EnvErrorSetting() == "DB_POOL_SIZE");
 }
+
+TEST_CASE("AMQP_URL: Celery's // and the spec's %2f both mean the default vhost /") {
+    auto a = ParseAmqpUrl("amqp://guest:guest@127.0.0.1:5672//");
+    CHECK(a.host == "127.0.0.1");
+    CHECK(a.port == 5672);
+    CHECK(a.user == "guest");
+    CHECK(a.password == "guest");
+    CHECK(a.vhost == "/");
+    CHECK(ParseAmqpUrl("amqp://guest:guest@127.0.0.1:5672/%2f").vhost == "/");
+    CHECK(ParseAmqpUrl("amqp://guest:guest@127.0.0.1:5672/%2F").vhost == "/");
+    CHECK(ParseAmqpUrl("amqp://guest:guest@127.0.0.1:5672/").vhost == "/");
+    CHECK(ParseAmqpUrl("amqp://guest:guest@127.0.0.1:5672").vhost == "/");
+    CHECK(ParseAmqpUrl("amqp://u:p@h/shop").vhost == "shop");
+    CHECK(ParseAmqpUrl("amqp://u:p@h/%2fshop").vhost == "/shop");
+    CHECK(ParseAmqpUrl("amqp://h").port == 5672);
+    auto e = ParseAmqpUrl("amqp://us%40r:p%3Ass@broker.internal:5673/v");
+    CHECK(e.user == "us@r");
+    CHECK(e.password == "p:ss");
+    CHECK(e.host == "broker.internal");
+    CHECK(e.port == 5673);
+}
+
+TEST_CASE("an AMQP_URL that cannot be parsed is a configuration error naming AMQP_URL") {
+    for (const char* bad : {"http://h/", "amqp://", "amqp://u:p@/v", "amqp://h:0/", "amqp://h:99999/", "amqp://h:5x/",
+                            "amqp://h/%zz", "amqp://h/%2", "amqp://h/v?x=1", "amqp://:p@h/", "amqp://ho st/"}) {
+        INFO(bad);
+        try {
+            ParseAmqpUrl(bad);
+            FAIL("accepted");
+        } catch (const ConfigError& err) {
+            CHECK(err.setting() == "AMQP_URL");
+        }
+    }
+}
+
+TEST_CASE("LOG_LEVEL, WORKER_DRAIN_TIMEOUT_MS and the scheduler's durations are validated at start") {
+    g_env = {{"DATABASE_URL", "postgresql://u@h/db"}, {"AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//"},
+             {"JWT_SECRET", std::string(40, 'k')}};
+    CHECK(EnvErrorSetting() == "<no error>");
+    auto base = g_env;
+    g_env["LOG_LEVEL"] = "verbose";
+    CHECK(EnvErrorSetting() == "LOG_LEVEL");
+    g_env["LOG_LEVEL"] = "debug";
+    CHECK(EnvErrorSetting() == "<no error>");
+    g_env = base;
+    g_env["WORKER_DRAIN_TIMEOUT_MS"] = "10s";
+    CHECK(EnvErrorSetting() == "WORKER_DRAIN_TIMEOUT_MS");
+    g_env["WORKER_DRAIN_TIMEOUT_MS"] = "1500";
+    CHECK(LoadEnvironment({}, FakeEnv).drain_timeout == Millis(1500));
+    g_env = base;
+    g_env["ORDER_EXPIRY_AFTER"] = "soon";
+    CHECK_NOTHROW(LoadEnvironment({}, FakeEnv));  // only the scheduler reads it
+    try {
+        LoadEnvironment({.scheduler = true}, FakeEnv);
+        FAIL("accepted");
+    } catch (const ConfigError& err) {
+        CHECK(err.setting() == "ORDER_EXPIRY_AFTER");
+    }
+    g_env["ORDER_EXPIRY_AFTER"] = "90s";
+    g_env["SCHEDULER_PERIOD"] = "500ms";
+    auto env = LoadEnvironment({.scheduler = true}, FakeEnv);
+    CHECK(env.order_expiry_after == Millis(90000));
+    CHECK(env.scheduler_period == Millis(500));
+    CHECK(env.payment_reconcile_after == Millis(600000));
+}
+
+TEST_CASE("RabbitMQ's own delivery limit is only a backstop far above the workers' poison count") {
+    QueueConfig q;
+    q.delivery_limit = 3;
+    CHECK(q.broker_delivery_limit() >= 10 * q.delivery_limit);
+}

@@ -173,7 +173,8 @@ Attempt RunItem(const std::string& db_url, const QueueConfig& queue, const Handl
             }
             ExternalProgress progress;
             if (item.continuation) {
-                progress = ContinueExternalJob(*conn, queue, *handlers.steps, std::move(item.continuation->pending),
+                // A copy: if this step must be run again (the database did not answer), it needs the call.
+                progress = ContinueExternalJob(*conn, queue, *handlers.steps, item.continuation->pending,
                                                item.continuation->response);
             } else {
                 if (item.suspect) progress.settled = CountRedeliveredRun(*conn, queue, item.body);
@@ -225,6 +226,7 @@ void HandlerThread(const std::string& db_url, const QueueConfig& queue, const Ha
             if (a.kind == Attempt::Kind::kAbandoned) return;
             if (a.kind == Attempt::Kind::kCalledOut) break;
             if (a.settlement == Settlement::kRequeue && !g_stop) {
+                conn.reset();  // whatever state the failed attempt left it in, the next one starts clean
                 const Millis pause = NextDelay(kHoldBackoff, held + 1);
                 if (held % 10 == 0)
                     spdlog::warn("job={} held, not handed back ({}); trying again in {}ms", a.job_id, a.summary, pause.count());
