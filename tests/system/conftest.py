@@ -12,7 +12,8 @@ import urllib.error
 import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BIN = os.path.join(ROOT, "build", "bin")
+# The binaries under test: the Release build, or (scripts/test.sh's second pass) the ASan/UBSan one.
+BIN = os.environ.get("CHECKOUT_BIN_DIR", os.path.join(ROOT, "build", "bin"))
 STATE = os.environ.get("TEST_STATE_DIR", os.path.join(ROOT, ".local", "test"))
 RUN_DIR = os.path.join(STATE, "run")
 API_PORT = int(os.environ.get("TEST_API_PORT", "18181"))
@@ -152,7 +153,8 @@ def request_or_none(method, path):
 
 
 def service_env():
-    return dict(os.environ, API_PORT=str(API_PORT), CHECKOUT_RUN_DIR=RUN_DIR, RUN_DIR=RUN_DIR, QUEUES_FILE=QUEUES_FILE)
+    return dict(os.environ, API_PORT=str(API_PORT), CHECKOUT_RUN_DIR=RUN_DIR, RUN_DIR=RUN_DIR, QUEUES_FILE=QUEUES_FILE,
+                BIN_DIR=BIN)
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """Crash safety and draining, by really killing and signalling processes."""
 import asyncio
+import concurrent.futures
 import os
 import random
 import signal
@@ -11,6 +12,7 @@ import aiohttp
 
 from conftest import (BASE, BIN, RUN_DIR, STATE, child_pids, create_product, order_body, rabbit, request,
                       service_env, sql, token, wait_until)
+from shop import assert_one_charge_per_paid_order, confirmed_order, knobs
 
 
 async def post_orders(products, tokens, count, concurrency, spread_seconds):
@@ -75,9 +77,40 @@ def test_sigterm_drains_a_loaded_worker_and_loses_nothing():
     assert_settled_exactly(accepted, products, 1000)
 
 
+async def post_confirms(orders, tok, spread_seconds):
+    """Confirms each order's payment over about `spread_seconds`; returns the payment ids that got a 202."""
+    accepted = []
+    start = time.monotonic()
+
+    async def one(i, order, session):
+        await asyncio.sleep(max(0.0, start + spread_seconds * i / len(orders) - time.monotonic()))
+        body = {"paymentKey": "pk_chaos_" + uuid.uuid4().hex, "orderId": order["order_number"],
+                "amount": order["final_amount"]}
+        try:
+            async with session.post(BASE + "/api/v1/payments/confirm", json=body,
+                                    headers={"Authorization": "Bearer " + tok},
+                                    timeout=aiohttp.ClientTimeout(total=10)) as r:
+                reply = await r.json(content_type=None)
+                if r.status == 202:
+                    accepted.append((order["id"], reply["payment_id"]))
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            pass
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, force_close=True)) as session:
+        await asyncio.gather(*(one(i, o, session) for i, o in enumerate(orders)))
+    return accepted
+
+
 def test_chaos_kills_restarts_and_still_every_accepted_order_settles_exactly_once(api):
     products = [create_product(stock=300) for _ in range(10)]
     tokens = [token(f"chaos-{i}-{uuid.uuid4().hex[:6]}") for i in range(50)]
+    # Payments in flight through the chaos too: 150 confirmed orders, paid during the run through a
+    # gateway that answers in 100-300 ms.
+    payer = token("chaos-payer-" + uuid.uuid4().hex)
+    pay_product = create_product(stock=150, price=1000)
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        payable = list(pool.map(lambda _: confirmed_order(payer, pay_product), range(150)))
+    knobs(latency_ms=200, jitter_ms=100)
     stop = time.monotonic() + 20
     events = []
 
@@ -117,23 +150,54 @@ def test_chaos_kills_restarts_and_still_every_accepted_order_settles_exactly_onc
             os.kill(pid, signal.SIGKILL)
             events.append("killed the relay")
 
+    async def kill_payment_side():
+        # Every other process of the fleet, each SIGKILLed (mid-payment) and restarted by its supervisor.
+        for delay, name in ((2, "payment_confirm"), (5, "points"), (7, "external_api"), (10, "dead_letters"),
+                            (13, "scheduler"), (15, "payment_confirm"), (16, "external_api")):
+            await asyncio.sleep(max(0.0, stop - 20 + delay - time.monotonic()))
+            for pid in child_pids(name):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    events.append(f"killed {name}")
+                except ProcessLookupError:
+                    pass
+
     async def chaos():
-        await asyncio.gather(kill_workers(), restart_rabbitmq(), restart_api(), kill_relay())
+        await asyncio.gather(kill_workers(), restart_rabbitmq(), restart_api(), kill_relay(), kill_payment_side())
 
     async def run():
-        results = await asyncio.gather(post_orders(products, tokens, 1000, 40, 18.0), chaos())
-        return results[0]
+        results = await asyncio.gather(post_orders(products, tokens, 1000, 40, 18.0), post_confirms(payable, payer, 17.0),
+                                       chaos())
+        return results[0], results[1]
 
-    accepted = asyncio.run(run())
-    report = (f"chaos run: {len(accepted)} of 1000 orders got 202; "
+    accepted, paying = asyncio.run(run())
+    knobs(latency_ms=0, jitter_ms=0)
+    killed_others = sorted({e[len("killed "):] for e in events if e.startswith("killed ") and not e.startswith(("killed worker", "killed the "))})
+    report = (f"chaos run: {len(accepted)} of 1000 orders and {len(paying)} of 150 payments got 202; "
               f"{sum(e.startswith('killed worker') for e in events)} order-heavy workers SIGKILLed, "
-              f"RabbitMQ restarted once, API SIGKILLed and restarted once, outbox relay SIGKILLed once")
+              f"RabbitMQ restarted once, API SIGKILLed and restarted once, outbox relay SIGKILLed once, also SIGKILLed: {', '.join(killed_others)}")
     assert "restarted RabbitMQ" in events and "restarted the API" in events and "killed the relay" in events
+    for name in ("payment_confirm", "points", "external_api", "dead_letters", "scheduler"):
+        assert f"killed {name}" in events, name
     assert sum(e.startswith("killed worker") for e in events) >= 10  # an attempt finds both mid-restart at times
     assert len(accepted) > 500
     settle_started = time.monotonic()
     assert_settled_exactly(accepted, products, 300)
+    assert len(paying) > 50
+    pids = "','".join(p for _, p in paying)
+    wait_until(lambda: sql(f"SELECT count(*) FROM payments WHERE id IN ('{pids}') AND status = 'in_progress'") == "0",
+               120, "every accepted payment to settle")
+    assert sql(f"SELECT count(*) FROM payments WHERE id IN ('{pids}') AND status <> 'done'") == "0"
+    paid = [o for o, _ in paying]
+    oids = "','".join(paid)
+    # Points once per paid order, whatever was killed under them.
+    wait_until(lambda: sql(f"SELECT count(*) FROM point_ledger WHERE kind = 'earn' AND order_id IN ('{oids}')") ==
+               str(len(paid)), 60, "points to be earned for every paid order")
+    assert sql(f"SELECT count(*) FROM jobs WHERE state = 'dead' AND (payload->>'payment_id' IN ('{pids}') "
+               f"OR payload->>'order_id' IN ('{oids}'))") == "0"
+    assert_one_charge_per_paid_order([o["id"] for o in payable])
     report += f"; all accepted orders final {time.monotonic() - settle_started:.1f} s after the load ended, " \
-              f"stock + confirmed == initial, no double decrement, no job stuck\n"
+              f"stock + confirmed == initial, no double decrement, no job stuck; every accepted payment done, " \
+              f"points earned once each, at most one charge per order, none dead\n"
     with open(os.path.join(STATE, "chaos-report.txt"), "w") as f:
         f.write(report)

@@ -9,7 +9,8 @@ from conftest import BIN, ROOT, STATE, wait_until
 
 def run(binary, **env):
     base = {"PATH": os.environ["PATH"], "DATABASE_URL": os.environ["DATABASE_URL"], "AMQP_URL": os.environ["AMQP_URL"],
-            "JWT_SECRET": "x" * 40, "QUEUES_FILE": os.path.join(ROOT, "queues.yaml"), "API_PORT": "18999"}
+            "JWT_SECRET": "x" * 40, "QUEUES_FILE": os.path.join(ROOT, "queues.yaml"), "API_PORT": "18999",
+            "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS")}
     base.update(env)
     return subprocess.run([os.path.join(BIN, binary)], env={k: v for k, v in base.items() if v is not None},
                           capture_output=True, text=True, timeout=20)
@@ -62,7 +63,8 @@ def test_the_celery_form_of_the_default_vhost_works_for_the_api_and_the_workers(
     url = f"amqp://guest:guest@127.0.0.1:{port}//"
     log = open(os.path.join(STATE, "celery-url-api.log"), "w+")
     base = {"PATH": os.environ["PATH"], "DATABASE_URL": os.environ["DATABASE_URL"], "AMQP_URL": url,
-            "JWT_SECRET": "x" * 40, "QUEUES_FILE": os.path.join(ROOT, "queues.yaml"), "API_PORT": "18998"}
+            "JWT_SECRET": "x" * 40, "QUEUES_FILE": os.path.join(ROOT, "queues.yaml"), "API_PORT": "18998",
+            "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "")}
     api = subprocess.Popen([os.path.join(BIN, "checkout-api")], env=base, stdout=log, stderr=log)
     worker_log = open(os.path.join(STATE, "celery-url-worker.log"), "w+")
     worker = subprocess.Popen([os.path.join(BIN, "worker-points")], env=base, stdout=worker_log, stderr=worker_log)

@@ -1,0 +1,49 @@
+// Request bodies: what RapidJSON accepts but the service must refuse before it reaches PostgreSQL.
+#include <catch2/catch.hpp>
+
+#include "common/error.hpp"
+#include "common/json.hpp"
+
+using namespace checkout;
+
+namespace {
+ErrorCode CodeOf(std::string_view body) {
+    try {
+        ParseJsonObject(body, "invalid");
+    } catch (const AppError& e) {
+        return e.code();
+    }
+    return ErrorCode::kInternal;  // "accepted", for the checks below
+}
+}  // namespace
+
+TEST_CASE("invalid UTF-8 is refused as invalid JSON") {
+    CHECK(CodeOf("{\"name\":\"\xff\xfe\"}") == ErrorCode::kInvalidJson);
+    CHECK(CodeOf("{\"name\":\"\xc3\x28\"}") == ErrorCode::kInvalidJson);
+    CHECK(CodeOf("{\"name\":\"\xed\xa0\x80\"}") == ErrorCode::kInvalidJson);  // a UTF-16 surrogate
+    CHECK(CodeOf("{\"name\":\"김\"}") == ErrorCode::kInternal);
+}
+
+TEST_CASE("a NUL character anywhere in a string or key is refused") {
+    CHECK(CodeOf(R"({"shipping":{"name":"Kim\u0000"}})") == ErrorCode::kValidationFailed);
+    CHECK(CodeOf(R"({"items":[{"note":"\u0000"}]})") == ErrorCode::kValidationFailed);
+    CHECK(CodeOf(R"({"a\u0000b":1})") == ErrorCode::kValidationFailed);
+    try {
+        ParseJsonObject(R"({"shipping":{"name":"Kim\u0000"}})", "invalid");
+    } catch (const AppError& e) {
+        REQUIRE(e.fields().size() == 1);
+        CHECK(e.fields()[0].field == "shipping.name");
+    }
+}
+
+TEST_CASE("a key twice in one object is refused, at any depth") {
+    CHECK(CodeOf(R"({"items":[{"quantity":1,"quantity":-1}]})") == ErrorCode::kInvalidJson);
+    CHECK(CodeOf(R"({"a":1,"a":1})") == ErrorCode::kInvalidJson);
+    CHECK(CodeOf(R"({"a":{"b":1},"c":{"b":1}})") == ErrorCode::kInternal);  // the same key in two objects is fine
+    try {
+        ParseJsonObject(R"({"items":[{"quantity":1,"quantity":-1}]})", "invalid");
+    } catch (const AppError& e) {
+        REQUIRE(e.fields().size() == 1);
+        CHECK(e.fields()[0].field == "items[0].quantity");
+    }
+}
