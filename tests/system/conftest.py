@@ -104,11 +104,13 @@ def queue_depth(name):
 
 
 # The production queues plus one for the fault-injection worker (built with CHECKOUT_TEST_HOOKS).
+# Like the production queues, it prefetches more messages than it has threads: a crash then returns
+# unstarted neighbours too (the poison tests).
 TEST_QUEUE = """
   test_hooks:
     routing_key: test.hooks
     type: quorum
-    prefetch: 4
+    prefetch: 16
     concurrency: 4
     max_retries: 2
     backoff: {initial: 300ms, multiplier: 2.0, cap: 5s, jitter: 0.1}

@@ -1,0 +1,78 @@
+// AmqpConnection frees its connection state and socket when its constructor fails (issue 9 item 12):
+// the reconnect loops and /ready during an outage construct one every few hundred milliseconds.
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "common/amqp_connection.hpp"
+
+using namespace checkout;
+
+namespace {
+
+long OpenFds() {
+    long n = 0;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+    return n;
+}
+
+// A TCP peer that accepts and hangs up at once: the socket opens, the AMQP handshake then fails.
+class HangUpServer {
+public:
+    HangUpServer() {
+        fd_ = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+        REQUIRE(listen(fd_, 64) == 0);
+        socklen_t len = sizeof(addr);
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+        port_ = ntohs(addr.sin_port);
+        thread_ = std::thread([this] {
+            while (!stop_) {
+                int c = accept(fd_, nullptr, nullptr);
+                if (c >= 0) close(c);
+            }
+        });
+    }
+    ~HangUpServer() {
+        stop_ = true;
+        shutdown(fd_, SHUT_RDWR);
+        close(fd_);
+        thread_.join();
+    }
+    int port() const { return port_; }
+
+private:
+    int fd_ = -1, port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("a failed AMQP connect leaks neither the socket nor the connection state") {
+    HangUpServer server;
+    AmqpAddress address;
+    address.host = "127.0.0.1";
+    address.port = server.port();
+    auto attempt = [&] {
+        try {
+            AmqpConnection c(address, 0, std::chrono::milliseconds(500));
+            FAIL("connected to a peer that hangs up");
+        } catch (const AmqpError&) {
+        }
+    };
+    attempt();  // the first one may open lazily what the library keeps
+    const long before = OpenFds();
+    for (int i = 0; i < 50; ++i) attempt();
+    CHECK(OpenFds() == before);
+}
