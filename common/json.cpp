@@ -18,18 +18,21 @@ void RejectAmbiguous(const rapidjson::Value& v, const std::string& path) {
     auto field = [](const std::string& p) { return p.empty() ? std::string("(body)") : p; };
     if (v.IsString()) {
         if (std::string_view(v.GetString(), v.GetStringLength()).find('\0') != std::string_view::npos)
-            throw AppError(ErrorCode::kValidationFailed, "The request body holds a NUL character.",
-                           std::vector<FieldError>{{field(path), "must not contain the NUL character (\\u0000)"}});
+            throw AppError(
+                ErrorCode::kValidationFailed, "The request body holds a NUL character.",
+                std::vector<FieldError>{{field(path), "must not contain the NUL character (\\u0000)"}});
     } else if (v.IsArray()) {
-        for (rapidjson::SizeType i = 0; i < v.Size(); ++i) RejectAmbiguous(v[i], path + "[" + std::to_string(i) + "]");
+        for (rapidjson::SizeType i = 0; i < v.Size(); ++i)
+            RejectAmbiguous(v[i], path + "[" + std::to_string(i) + "]");
     } else if (v.IsObject()) {
         std::set<std::string_view> seen;
         for (const auto& m : v.GetObject()) {
             const std::string_view key(m.name.GetString(), m.name.GetStringLength());
             const std::string child = path.empty() ? std::string(key) : path + "." + std::string(key);
             if (key.find('\0') != std::string_view::npos)
-                throw AppError(ErrorCode::kValidationFailed, "The request body holds a NUL character.",
-                               std::vector<FieldError>{{field(path), "keys must not contain the NUL character"}});
+                throw AppError(
+                    ErrorCode::kValidationFailed, "The request body holds a NUL character.",
+                    std::vector<FieldError>{{field(path), "keys must not contain the NUL character"}});
             if (!seen.insert(key).second)
                 throw AppError(ErrorCode::kInvalidJson, "The request body has a duplicate key.",
                                std::vector<FieldError>{{child, "appears more than once in its object"}});

@@ -1,6 +1,6 @@
 // AmqpConnection frees its connection state and socket when its constructor fails (issue 9 item 12):
 // the reconnect loops and /ready during an outage construct one every few hundred milliseconds.
-#include <catch2/catch.hpp>
+#include "common/amqp_connection.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -8,10 +8,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <thread>
-
-#include "common/amqp_connection.hpp"
 
 using namespace checkout;
 
@@ -25,7 +24,7 @@ long OpenFds() {
 
 // A TCP peer that accepts and hangs up at once: the socket opens, the AMQP handshake then fails.
 class HangUpServer {
-public:
+  public:
     HangUpServer() {
         fd_ = socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in addr{};
@@ -51,7 +50,7 @@ public:
     }
     int port() const { return port_; }
 
-private:
+  private:
     int fd_ = -1, port_ = 0;
     std::atomic<bool> stop_{false};
     std::thread thread_;

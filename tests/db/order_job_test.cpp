@@ -5,24 +5,16 @@
 
 #include "common/error.hpp"
 #include "common/job_store.hpp"
+#include "tests/db/support.hpp"
 #include "common/uuid.hpp"
 #include "workers/order_heavy/handler.hpp"
 #include "workers/runtime/job_executor.hpp"
 
 using namespace checkout;
+using checkout::testing::DbUrl;
+using checkout::testing::Queues;
 
 namespace {
-
-std::string DbUrl() {
-    const char* url = std::getenv("DATABASE_URL");
-    if (!url) FAIL("DATABASE_URL is not set: run through scripts/test.sh");
-    return url;
-}
-
-const QueuesConfig& Queues() {
-    static QueuesConfig cfg = LoadQueuesYaml(std::getenv("QUEUES_FILE") ? std::getenv("QUEUES_FILE") : "queues.yaml");
-    return cfg;
-}
 
 long long NewProduct(PgConnection& c, long long stock) {
     return c.exec("INSERT INTO products (name, price, stock) VALUES ('db-test', 1000, $1) RETURNING id", {stock}).integer(0, 0);

@@ -2,32 +2,23 @@
 // (late approvals, cancels before finalize, answers about another paymentKey), expiry next to a live
 // payment, points after a refund, and the workers' own poison count.
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 
 #include "common/job_store.hpp"
 #include "common/orders/order_release.hpp"
 #include "common/payments/payment_transitions.hpp"
 #include "common/uuid.hpp"
+#include "tests/db/support.hpp"
 #include "workers/payment_confirm/handler.hpp"
 #include "workers/points/handler.hpp"
 #include "workers/runtime/job_executor.hpp"
 #include "workers/scheduler/order_expiry.hpp"
 
 using namespace checkout;
+using checkout::testing::DbUrl;
+using checkout::testing::Queues;
 
 namespace {
-
-std::string DbUrl() {
-    const char* url = std::getenv("DATABASE_URL");
-    if (!url) FAIL("DATABASE_URL is not set: run through scripts/test.sh");
-    return url;
-}
-
-const QueuesConfig& Queues() {
-    static QueuesConfig cfg = LoadQueuesYaml(std::getenv("QUEUES_FILE") ? std::getenv("QUEUES_FILE") : "queues.yaml");
-    return cfg;
-}
 
 struct Fixture {
     PgConnection c{DbUrl()};
@@ -37,42 +28,53 @@ struct Fixture {
     // A `confirmed` order of 2 units (stock 10 -> 8), as the order-heavy worker leaves it.
     explicit Fixture(const std::string& status = "confirmed", const std::string& age = "0 s") {
         user = c.exec("INSERT INTO users (sub) VALUES ($1) RETURNING id", {NewUuid()}).integer(0, 0);
-        product = c.exec("INSERT INTO products (name, price, stock, sold_count) VALUES ('rules', 1000, 8, $1) RETURNING id",
-                         {status == "paid" ? 2LL : 0LL})
+        product = c.exec(
+                       "INSERT INTO products (name, price, stock, sold_count) VALUES ('rules', 1000, 8, $1) "
+                       "RETURNING id",
+                       {status == "paid" ? 2LL : 0LL})
                       .integer(0, 0);
         order_id = NewUuid();
         order_number = "R" + order_id.substr(0, 8);
         PgTransaction tx(c);
         auto job = InsertJob(tx, Queues(), NewUuid(), "order.process", "{\"order_id\":\"" + order_id + "\"}");
-        tx.exec("INSERT INTO orders (id, order_number, user_id, status, requested_items, shipping, total_amount, "
-                "final_amount, job_id, created_at) VALUES ($1, $2, $3, $4, '[]', '{}', 2000, 2000, $5, now() - $6::interval)",
-                {order_id, order_number, user, status, job.id, age});
-        tx.exec("INSERT INTO order_items (order_id, product_id, quantity, unit_price) VALUES ($1, $2, 2, 1000)",
-                {order_id, product});
+        tx.exec(
+            "INSERT INTO orders (id, order_number, user_id, status, requested_items, shipping, total_amount, "
+            "final_amount, job_id, created_at) VALUES ($1, $2, $3, $4, '[]', '{}', 2000, 2000, $5, now() - "
+            "$6::interval)",
+            {order_id, order_number, user, status, job.id, age});
+        tx.exec(
+            "INSERT INTO order_items (order_id, product_id, quantity, unit_price) VALUES ($1, $2, 2, 1000)",
+            {order_id, product});
         tx.commit();
     }
 
-    std::string Payment(const std::string& status, bool approved = false, const std::string& failure_code = "") {
+    std::string Payment(const std::string& status, bool approved = false,
+                        const std::string& failure_code = "") {
         const std::string id = NewUuid();
         PgTransaction tx(c);
         auto job = InsertJob(tx, Queues(), NewUuid(), kCallGatewayJob, PaymentJobPayload(id));
-        tx.exec("INSERT INTO payments (id, order_id, user_id, payment_key, amount, status, approved, job_id, failure_code) "
-                "VALUES ($1, $2, $3, $4, 2000, $5, $6, $7, nullif($8, ''))",
-                {id, order_id, user, "pk_" + id, status, approved, job.id, failure_code});
+        tx.exec(
+            "INSERT INTO payments (id, order_id, user_id, payment_key, amount, status, approved, job_id, "
+            "failure_code) "
+            "VALUES ($1, $2, $3, $4, 2000, $5, $6, $7, nullif($8, ''))",
+            {id, order_id, user, "pk_" + id, status, approved, job.id, failure_code});
         tx.commit();
         return id;
     }
 
     std::string One(const std::string& sql, const std::string& id) { return c.exec(sql, {id}).str(0, 0); }
     std::string OrderStatus() { return One("SELECT status FROM orders WHERE id = $1", order_id); }
-    std::string PaymentStatus(const std::string& p) { return One("SELECT status FROM payments WHERE id = $1", p); }
+    std::string PaymentStatus(const std::string& p) {
+        return One("SELECT status FROM payments WHERE id = $1", p);
+    }
     long long Stock() { return c.exec("SELECT stock FROM products WHERE id = $1", {product}).integer(0, 0); }
     long long Points() {
         auto r = c.exec("SELECT balance FROM user_points WHERE user_id = $1", {user});
         return r.rows() ? r.integer(0, 0) : 0;
     }
     long long LedgerSum() {
-        return c.exec("SELECT coalesce(sum(amount), 0) FROM point_ledger WHERE user_id = $1", {user}).integer(0, 0);
+        return c.exec("SELECT coalesce(sum(amount), 0) FROM point_ledger WHERE user_id = $1", {user})
+            .integer(0, 0);
     }
 };
 
@@ -90,7 +92,8 @@ Job EarnJob(const Fixture& f) {
     Job j;
     j.id = NewUuid();
     j.type = kEarnPointsJob;
-    j.payload_json = "{\"order_id\":\"" + f.order_id + "\",\"user_id\":" + std::to_string(f.user) + ",\"amount\":2000}";
+    j.payload_json =
+        "{\"order_id\":\"" + f.order_id + "\",\"user_id\":" + std::to_string(f.user) + ",\"amount\":2000}";
     return j;
 }
 
@@ -133,7 +136,9 @@ TEST_CASE("points.earn for an order canceled before it runs earns nothing") {
     CHECK(f.LedgerSum() == 0);
 }
 
-TEST_CASE("an approval arriving after the reconciler gave up is refunded, even while the buyer's next payment is live") {
+TEST_CASE(
+    "an approval arriving after the reconciler gave up is refunded, even while the buyer's next payment is "
+    "live") {
     Fixture f;
     const auto a = f.Payment("failed", false, kNotConfirmedCode);
     const auto b = f.Payment("in_progress");  // the buyer paid again
@@ -143,7 +148,8 @@ TEST_CASE("an approval arriving after the reconciler gave up is refunded, even w
         tx.commit();
     }
     CHECK(f.PaymentStatus(a) == "refunding");
-    CHECK(f.One("SELECT type FROM jobs WHERE id = (SELECT refund_job_id FROM payments WHERE id = $1)", a) == kCancelPaymentJob);
+    CHECK(f.One("SELECT type FROM jobs WHERE id = (SELECT refund_job_id FROM payments WHERE id = $1)", a) ==
+          kCancelPaymentJob);
     CHECK(f.PaymentStatus(b) == "in_progress");
 }
 

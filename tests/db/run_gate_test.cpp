@@ -1,13 +1,12 @@
 // The run gate of the worker runtime (workers/runtime/run_gate.hpp), with real threads: a suspect
 // (a message delivered again after a crash) never runs beside another job, and is not starved.
-#include <catch2/catch.hpp>
+#include "workers/runtime/run_gate.hpp"
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <thread>
 #include <vector>
-
-#include "workers/runtime/run_gate.hpp"
 
 using namespace checkout;
 using namespace std::chrono_literals;

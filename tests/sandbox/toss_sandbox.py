@@ -84,7 +84,9 @@ class Sandbox:
         self.payments = {}       # paymentKey -> Payment object
         self.approvals = {}      # paymentKey -> how many times it was approved (must stay <= 1)
         self.idempotency = {}    # (method, path, key) -> (status, body) or None while in flight
-        self.in_flight = 0
+        # A gauge of the confirms being executed now: a reset must not zero it under calls still in
+        # flight (they would drive it below zero when they finish).
+        self.in_flight = getattr(self, "in_flight", 0)
         self.max_in_flight = 0
         self.events = []         # what the data platform received
 

@@ -1,8 +1,9 @@
 // Request bodies: what RapidJSON accepts but the service must refuse before it reaches PostgreSQL.
+#include "common/json.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "common/error.hpp"
-#include "common/json.hpp"
 
 using namespace checkout;
 
@@ -39,7 +40,8 @@ TEST_CASE("a NUL character anywhere in a string or key is refused") {
 TEST_CASE("a key twice in one object is refused, at any depth") {
     CHECK(CodeOf(R"({"items":[{"quantity":1,"quantity":-1}]})") == ErrorCode::kInvalidJson);
     CHECK(CodeOf(R"({"a":1,"a":1})") == ErrorCode::kInvalidJson);
-    CHECK(CodeOf(R"({"a":{"b":1},"c":{"b":1}})") == ErrorCode::kInternal);  // the same key in two objects is fine
+    CHECK(CodeOf(R"({"a":{"b":1},"c":{"b":1}})") ==
+          ErrorCode::kInternal);  // the same key in two objects is fine
     try {
         ParseJsonObject(R"({"items":[{"quantity":1,"quantity":-1}]})", "invalid");
     } catch (const AppError& e) {

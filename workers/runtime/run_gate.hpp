@@ -15,7 +15,7 @@
 namespace checkout {
 
 class RunGate {
-public:
+  public:
     void Acquire(const void* holder, bool alone) {
         std::unique_lock lock(mu_);
         if (alone) {
@@ -31,26 +31,30 @@ public:
     void Release(const void* holder) {
         {
             std::lock_guard lock(mu_);
-            if (alone_holder_ == holder) alone_holder_ = nullptr;
-            else if (shared_.erase(holder) == 0) return;
+            if (alone_holder_ == holder)
+                alone_holder_ = nullptr;
+            else if (shared_.erase(holder) == 0)
+                return;
         }
         cv_.notify_all();
     }
 
     // Holds the gate for one run.
     class Hold {
-    public:
-        Hold(RunGate& gate, const void* holder, bool alone) : gate_(gate), holder_(holder) { gate_.Acquire(holder, alone); }
+      public:
+        Hold(RunGate& gate, const void* holder, bool alone) : gate_(gate), holder_(holder) {
+            gate_.Acquire(holder, alone);
+        }
         ~Hold() { gate_.Release(holder_); }
         Hold(const Hold&) = delete;
         Hold& operator=(const Hold&) = delete;
 
-    private:
+      private:
         RunGate& gate_;
         const void* holder_;
     };
 
-private:
+  private:
     std::mutex mu_;
     std::condition_variable cv_;
     std::set<const void*> shared_;

@@ -9,11 +9,13 @@ long long ExpireUnpaidOrders(PgConnection& conn, Millis after) {
     constexpr int kBatch = 200;
     while (true) {
         PgTransaction tx(conn);
-        // SKIP LOCKED: an order a worker or the API is busy with (a confirm starting) is left for the next run.
+        // SKIP LOCKED: an order a worker or the API is busy with (a confirm starting) is left for the next
+        // run.
         auto due = tx.exec(
             "SELECT id FROM orders WHERE status = 'confirmed' "
             "AND created_at < now() - make_interval(secs => $1::float8 / 1000) "
-            "AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = orders.id AND p.status = 'in_progress') "
+            "AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = orders.id AND p.status = "
+            "'in_progress') "
             "ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED",
             {static_cast<long long>(after.count()), kBatch});
         long long expired = 0;
@@ -22,7 +24,8 @@ long long ExpireUnpaidOrders(PgConnection& conn, Millis after) {
             // Read after the lock, so no confirm can start meanwhile: a buyer whose payment is at the
             // gateway is not expired under it (charged, then refunded). The reconciler settles a payment
             // that stays in progress; a failed one leaves the order to expire on a later run.
-            if (tx.exec("SELECT 1 FROM payments WHERE order_id = $1 AND status = 'in_progress'", {order_id}).rows() > 0)
+            if (tx.exec("SELECT 1 FROM payments WHERE order_id = $1 AND status = 'in_progress'", {order_id})
+                    .rows() > 0)
                 continue;
             if (ReleaseOrder(tx, order_id, "confirmed", "expired")) ++expired;
         }
