@@ -84,9 +84,9 @@ class Sandbox:
         self.payments = {}       # paymentKey -> Payment object
         self.approvals = {}      # paymentKey -> how many times it was approved (must stay <= 1)
         self.idempotency = {}    # (method, path, key) -> (status, body) or None while in flight
-        # A gauge of the confirms being executed now: a reset must not zero it under calls still in
-        # flight (they would drive it below zero when they finish).
-        self.in_flight = getattr(self, "in_flight", 0)
+        # The confirms being executed now, counted per reset: a call still in flight from before a reset
+        # leaves its own count when it finishes, neither inflating the new one nor driving it below zero.
+        self.flight = {"in": 0}
         self.max_in_flight = 0
         self.events = []         # what the data platform received
 
@@ -177,8 +177,9 @@ class Sandbox:
             return error("FAILED_INTERNAL_SYSTEM_PROCESSING", 500)
 
         async def run():
-            self.in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            flight = self.flight
+            flight["in"] += 1
+            self.max_in_flight = max(self.max_in_flight, flight["in"])
             try:
                 if self.config["approve_after_ms"] > 0:
                     await asyncio.sleep(self.config["approve_after_ms"] / 1000)
@@ -206,7 +207,7 @@ class Sandbox:
                 self.approvals[key] = self.approvals.get(key, 0) + 1
                 return web.json_response(payment)
             finally:
-                self.in_flight -= 1
+                flight["in"] -= 1
         return await self.idempotent(request, run)
 
     async def get_payment(self, request):
@@ -297,7 +298,7 @@ class Sandbox:
 
     async def stats(self, request):
         return web.json_response({"approvals": self.approvals, "cancels": self.cancels, "max_in_flight": self.max_in_flight,
-                                  "in_flight": self.in_flight, "payments": len(self.payments)})
+                                  "in_flight": self.flight["in"], "payments": len(self.payments)})
 
     async def list_payments(self, request):
         return web.json_response({"payments": [{"paymentKey": p["paymentKey"], "orderId": p["orderId"],
