@@ -8,7 +8,7 @@
 #include "tests/db/support.hpp"
 #include "common/uuid.hpp"
 #include "workers/order_heavy/handler.hpp"
-#include "workers/runtime/job_executor.hpp"
+#include "workers/runtime/executor.hpp"
 
 using namespace checkout;
 using checkout::testing::DbUrl;

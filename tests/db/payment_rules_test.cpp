@@ -11,7 +11,7 @@
 #include "tests/db/support.hpp"
 #include "workers/payment_confirm/handler.hpp"
 #include "workers/points/handler.hpp"
-#include "workers/runtime/job_executor.hpp"
+#include "workers/runtime/executor.hpp"
 #include "workers/scheduler/order_expiry.hpp"
 
 using namespace checkout;

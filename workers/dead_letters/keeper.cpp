@@ -12,6 +12,7 @@
 #include "common/dead_letters.hpp"
 #include "common/log.hpp"
 #include "common/process.hpp"
+#include "common/reconnect_backoff.hpp"
 #include "common/uuid.hpp"
 
 using namespace checkout;
@@ -32,7 +33,7 @@ int main() {
         g_stop = true;
     }).detach();
 
-    std::chrono::milliseconds backoff(250);
+    ReconnectBackoff backoff;
     while (!g_stop) {
         try {
             PgConnection db(env.database_url);
@@ -40,7 +41,7 @@ int main() {
             mq.DeclareTopology(cfg);
             for (const auto& q : cfg.queues) mq.Consume(q.dead_letter_queue, 50);
             spdlog::info("watching {} dead-letter queues", cfg.queues.size());
-            backoff = std::chrono::milliseconds(250);
+            backoff.Reset();
             while (!g_stop) {
                 auto d = mq.Next(std::chrono::milliseconds(500));
                 if (!d) continue;
@@ -57,9 +58,9 @@ int main() {
                 mq.Ack(d->tag);
             }
         } catch (const std::exception& e) {
-            spdlog::warn("{}; reconnecting in {}ms", e.what(), backoff.count());
-            std::this_thread::sleep_for(backoff);
-            backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+            const auto wait = backoff.Next();
+            spdlog::warn("{}; reconnecting in {}ms", e.what(), wait.count());
+            std::this_thread::sleep_for(wait);
         }
     }
     spdlog::info("stopped");

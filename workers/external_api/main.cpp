@@ -2,14 +2,16 @@
 #include "common/payments/payment_transitions.hpp"
 #include "workers/external_api/breaker_report.hpp"
 #include "workers/external_api/handlers.hpp"
+#include "workers/runtime/worker_process.hpp"
 
 int main() {
     using namespace checkout;
-    Environment env;
+    // First: signals blocked before the breaker report's thread exists, the configuration loaded once.
+    auto process = StartWorkerProcess("external_api", {.gateway = true, .data_platform = true});
+    if (!process) return 2;
+    const Environment& env = process->env;
     auto ctx = std::make_shared<ExternalApiContext>();
-    if (!LoadServiceConfig({.database = true, .amqp = true, .jwt = false, .gateway = true, .data_platform = true}, env,
-                           ctx->queues))
-        return 2;
+    ctx->queues = process->cfg;
     // Opens after 5 gateway failures in a row; one probe after 10 s.
     auto breaker = std::make_shared<CircuitBreaker>(5, std::chrono::seconds(10));
     ctx->toss = std::make_shared<TossClient>(
@@ -17,7 +19,7 @@ int main() {
         breaker);
     ctx->data_platform_url = env.data_platform_url;
     BreakerReport report(env.database_url, env.toss_api_base, breaker);
-    return RunExternalWorker("external_api", {{kCallGatewayJob, ConfirmAtGateway(ctx)},
-                                              {kCancelPaymentJob, RefundAtGateway(ctx)},
-                                              {kAnalyticsJob, SendAnalytics(ctx)}});
+    return RunExternalWorker(*process, {{kCallGatewayJob, ConfirmAtGateway(ctx)},
+                                        {kCancelPaymentJob, RefundAtGateway(ctx)},
+                                        {kAnalyticsJob, SendAnalytics(ctx)}});
 }

@@ -6,6 +6,7 @@
 #include "common/amqp_connection.hpp"
 #include "common/log.hpp"
 #include "common/pg_connection.hpp"
+#include "common/reconnect_backoff.hpp"
 
 namespace checkout {
 
@@ -52,7 +53,7 @@ long long PublishDue(PgConnection& db, std::unique_ptr<AmqpConnection>& mq, cons
 
 void RunRelay(const Environment& env, const QueuesConfig& cfg, const std::atomic<bool>& stop, RelayStats& stats) {
     std::unique_ptr<AmqpConnection> mq;
-    std::chrono::milliseconds backoff(250);
+    ReconnectBackoff backoff;
     while (!stop) {
         try {
             PgConnection db(env.database_url);
@@ -71,20 +72,20 @@ void RunRelay(const Environment& env, const QueuesConfig& cfg, const std::atomic
                 long long wait_ms = 0;
                 try {
                     wait_ms = PublishDue(db, mq, env, cfg, stats);
-                    backoff = std::chrono::milliseconds(250);
+                    backoff.Reset();
                 } catch (const AmqpError& e) {
                     // RabbitMQ is down: the rows stay in the outbox and are published once it is back.
-                    spdlog::warn("RabbitMQ unavailable ({}); retrying in {}ms", e.what(), backoff.count());
+                    const auto wait = backoff.Next();
+                    spdlog::warn("RabbitMQ unavailable ({}); retrying in {}ms", e.what(), wait.count());
                     mq.reset();
-                    wait_ms = backoff.count();
-                    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+                    wait_ms = wait.count();
                 }
                 if (wait_ms > 0) db.wait_for_notifications(std::chrono::milliseconds(wait_ms));
             }
         } catch (const PgError& e) {
-            spdlog::warn("PostgreSQL unavailable ({}); retrying in {}ms", e.what(), backoff.count());
-            std::this_thread::sleep_for(backoff);
-            backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+            const auto wait = backoff.Next();
+            spdlog::warn("PostgreSQL unavailable ({}); retrying in {}ms", e.what(), wait.count());
+            std::this_thread::sleep_for(wait);
         }
     }
 }

@@ -35,6 +35,7 @@
 #include "common/curl_easy.hpp"
 #include "common/job_store.hpp"
 #include "common/pg_connection.hpp"
+#include "workers/runtime/worker_process.hpp"
 
 namespace checkout {
 
@@ -66,8 +67,12 @@ struct ExternalHandler {
 };
 using ExternalRegistry = std::map<std::string, ExternalHandler>;
 
-// Runs the worker for `queue_name` until SIGTERM/SIGINT, then drains. Returns the exit code.
+// Runs the worker of the process's queue until SIGTERM/SIGINT, then drains. Returns the exit code
+// (2 when a handler's job type is not routed to that queue). StartWorkerProcess (worker_process.hpp)
+// comes first: it blocks the signals and loads the configuration, once.
+int RunWorker(WorkerProcess& process, const HandlerRegistry& handlers);
+int RunExternalWorker(WorkerProcess& process, const ExternalRegistry& handlers);
+// StartWorkerProcess(queue_name), then RunWorker: for binaries whose handlers need no configuration.
 int RunWorker(const std::string& queue_name, const HandlerRegistry& handlers);
-int RunExternalWorker(const std::string& queue_name, const ExternalRegistry& handlers);
 
 }  // namespace checkout

@@ -1,6 +1,10 @@
 #pragma once
 // Runs one delivered message against PostgreSQL under the contract of worker_runtime.hpp and says
-// what to do with the message. Knows nothing of AMQP, so it is tested with a real database alone.
+// what to do with the message. A job runs as steps (a transactional handler is a job of one step):
+// each step in its own short transaction, and an external job's HTTP call between two steps is left
+// to the caller, so that no transaction is open while it runs. Knows nothing of AMQP or of how the
+// call is made, so it is tested with a real database alone.
+#include <chrono>
 #include <exception>
 #include <optional>
 #include <string>
@@ -9,6 +13,7 @@
 #include "workers/runtime/worker_runtime.hpp"
 
 namespace checkout {
+
 
 enum class Settlement {
     kAck,         // outcome committed (or a duplicate of a finished job): remove the message
@@ -49,5 +54,25 @@ std::optional<ExecutionResult> CountRedeliveredRun(PgConnection& conn, const Que
 // For a handler abandoned past its queue's time limit (its database backend already terminated):
 // counts the attempt and records it as a retryable TIME_LIMIT_EXCEEDED failure.
 ExecutionResult AbandonJob(PgConnection& conn, const QueueConfig& queue, const std::string& body);
+
+
+// A job waiting for the answer to `call`.
+struct PendingCall {
+    Job job;
+    int attempts = 0;
+    HttpCall call;
+    std::chrono::steady_clock::time_point started;
+};
+
+// Either the message is settled, or a call must be made and its answer passed to ContinueExternalJob.
+struct ExternalProgress {
+    std::optional<ExecutionResult> settled;
+    std::optional<PendingCall> pending;
+};
+
+ExternalProgress BeginExternalJob(PgConnection& conn, const QueueConfig& queue, const ExternalRegistry& handlers,
+                                  const std::string& body);
+ExternalProgress ContinueExternalJob(PgConnection& conn, const QueueConfig& queue, const ExternalRegistry& handlers,
+                                     PendingCall pending, const HttpResponse& response);
 
 }  // namespace checkout

@@ -1,0 +1,143 @@
+#!/usr/bin/python3
+"""What an order costs, per accepted order: commits, WAL bytes, rows inserted/updated/deleted, statements,
+and CPU milliseconds of PostgreSQL, RabbitMQ, the API and each worker binary (issue 8). Run by
+bench/cost.sh around one load command:
+
+    cost.py --label NAME --api-pid PID --run-dir DIR --pgdata DIR -- COMMAND...
+
+It takes a snapshot, runs COMMAND, waits until everything the load started has settled (no order
+pending, no payment in progress, no job unfinished, the outbox empty), lets the statistics flush,
+takes a second snapshot and prints the differences divided by the orders accepted meanwhile.
+CPU is read from /proc/PID/stat (utime + stime; for PostgreSQL the postmaster's children, live ones
+plus those that exited); commits from pg_stat_database.xact_commit (read-only transactions count,
+as PostgreSQL counts them); WAL from pg_current_wal_lsn(); rows from pg_stat_user_tables; statements
+from pg_stat_statements."""
+import argparse
+import glob
+import os
+import subprocess
+import sys
+import time
+
+TICK_MS = 1000.0 / os.sysconf("SC_CLK_TCK")
+
+
+def sql(query):
+    return subprocess.run(["psql", os.environ["DATABASE_URL"], "-tAX", "-c", query], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def proc_stat(pid):
+    """(ppid, utime + stime, cutime + cstime) in ticks, or None if the process is gone."""
+    try:
+        text = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2:].split()
+    return int(fields[1]), int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+
+
+def all_pids():
+    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+
+
+def cmdline(pid):
+    try:
+        return open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def cpu_by_part(args):
+    """Milliseconds of CPU so far, by part of the system."""
+    parts = {}
+    postmaster = int(open(os.path.join(args.pgdata, "postmaster.pid")).readline())
+    pm = proc_stat(postmaster)
+    pg = pm[1] + pm[2]  # its own, and its children that exited (connections that closed)
+    rabbit = 0
+    for pid in all_pids():
+        st = proc_stat(pid)
+        if not st:
+            continue
+        if st[0] == postmaster:
+            pg += st[1]
+        elif "beam.smp" in cmdline(pid) and f"checkout-{os.environ['BENCH_AMQP_PORT']}" in cmdline(pid):
+            rabbit += st[1] + st[2]
+    parts["postgresql"] = pg * TICK_MS
+    parts["rabbitmq"] = rabbit * TICK_MS
+    api = proc_stat(args.api_pid)
+    parts["api"] = (api[1] if api else 0) * TICK_MS
+    for child in sorted(glob.glob(os.path.join(args.run_dir, "pids", "*.child"))):
+        name = os.path.basename(child)[:-len(".child")].rsplit("-", 1)[0]
+        try:
+            st = proc_stat(int(open(child).read().strip()))
+        except (OSError, ValueError):
+            st = None
+        parts[name] = parts.get(name, 0.0) + (st[1] if st else 0) * TICK_MS
+    return parts
+
+
+def snapshot(args):
+    row = sql("SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()), "
+              "pg_current_wal_lsn(), "
+              "(SELECT coalesce(sum(n_tup_ins), 0) || '|' || coalesce(sum(n_tup_upd), 0) || '|' || "
+              "        coalesce(sum(n_tup_del), 0) FROM pg_stat_user_tables), "
+              "(SELECT coalesce(sum(calls), 0) FROM pg_stat_statements), "
+              "(SELECT count(*) FROM orders), now()")
+    fields = row.split("|")
+    commits, lsn = int(fields[0]), fields[1]
+    inserted, updated, deleted = int(fields[2]), int(fields[3]), int(fields[4])
+    statements, orders, at = int(fields[5]), int(fields[6]), fields[7]
+    return {"commits": commits, "lsn": lsn, "inserted": inserted, "updated": updated, "deleted": deleted,
+            "statements": statements, "orders": orders, "at": at, "cpu": cpu_by_part(args)}
+
+
+def settled():
+    return sql("SELECT (SELECT count(*) FROM orders WHERE status = 'pending') + "
+               "(SELECT count(*) FROM payments WHERE status IN ('in_progress', 'refunding')) + "
+               "(SELECT count(*) FROM jobs WHERE state IN ('queued', 'running', 'retrying')) + "
+               "(SELECT count(*) FROM outbox)") == "0"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--label", required=True)
+    ap.add_argument("--api-pid", type=int, required=True)
+    ap.add_argument("--run-dir", required=True)
+    ap.add_argument("--pgdata", required=True)
+    ap.add_argument("command", nargs=argparse.REMAINDER)
+    args = ap.parse_args()
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+
+    before = snapshot(args)
+    started = time.monotonic()
+    subprocess.run(command, check=True)
+    deadline = time.monotonic() + 300
+    while not settled():
+        if time.monotonic() > deadline:
+            sys.exit("the load did not settle within 300 s")
+        time.sleep(0.2)
+    took = time.monotonic() - started
+    time.sleep(1.5)  # backends flush their statistics at most once a second
+    after = snapshot(args)
+
+    orders = after["orders"] - before["orders"]
+    if orders <= 0:
+        sys.exit("no order was accepted")
+    wal = int(sql(f"SELECT pg_wal_lsn_diff('{after['lsn']}', '{before['lsn']}')"))
+    per = lambda key: (after[key] - before[key]) / orders  # noqa: E731
+    print(f"\n== cost per accepted order: {args.label} ({orders} orders, settled in {took:.1f} s) ==")
+    print(f"  commits            {per('commits'):8.2f}")
+    print(f"  WAL bytes          {wal / orders:8.0f}")
+    print(f"  rows inserted      {per('inserted'):8.2f}")
+    print(f"  rows updated       {per('updated'):8.2f}")
+    print(f"  rows deleted       {per('deleted'):8.2f}")
+    print(f"  statements         {per('statements'):8.2f}")
+    print("  CPU ms:")
+    for part in sorted(after["cpu"], key=lambda p: (p not in ("postgresql", "rabbitmq", "api"), p)):
+        used = after["cpu"][part] - before["cpu"].get(part, 0.0)
+        print(f"    {part:20s} {used / orders:8.3f}")
+
+
+if __name__ == "__main__":
+    main()

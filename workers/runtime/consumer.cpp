@@ -1,0 +1,150 @@
+#include "workers/runtime/consumer.hpp"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "common/amqp_connection.hpp"
+#include "common/log.hpp"
+#include "common/reconnect_backoff.hpp"
+#include "workers/runtime/handler_thread.hpp"
+
+namespace checkout {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Millis DrainTimeout(const Environment& env, const QueueConfig& queue) {
+    if (env.drain_timeout) return *env.drain_timeout;
+    return queue.time_limit;
+}
+
+}  // namespace
+
+int Consume(WorkerProcess& process, const QueueConfig& queue, Handlers handlers) {
+    const Environment& env = process.env;
+    const QueuesConfig& cfg = process.cfg;
+    const std::atomic<bool>& stop = process.stop;
+    WatchSignals(process);
+
+    Dispatcher dispatcher;
+    // After the dispatcher, so it is destroyed first: its callbacks push into the dispatcher.
+    std::unique_ptr<HttpMulti> http;
+    if (handlers.calls_out) {
+        http = std::make_unique<HttpMulti>(queue.max_in_flight > 0 ? queue.max_in_flight : queue.prefetch);
+        handlers.http = http.get();
+    }
+    std::vector<std::thread> pool;
+    std::vector<std::shared_ptr<Slot>> slots;
+    RunGate gate;
+    auto start_thread = [&](std::shared_ptr<Slot> slot) {
+        pool.emplace_back(HandlerThread, env.database_url, std::cref(queue), handlers, std::ref(dispatcher),
+                          std::ref(gate), slot, std::cref(stop));
+    };
+    for (int i = 0; i < queue.concurrency; ++i) {
+        slots.push_back(std::make_shared<Slot>());
+        start_thread(slots.back());
+    }
+    Watchdog watchdog(env.database_url, queue);
+    std::size_t abandoned_threads = 0;
+
+    std::unique_ptr<AmqpConnection> conn;
+    std::uint64_t generation = 0;
+    std::size_t in_flight = 0;  // delivered on the current connection, not yet settled
+    ReconnectBackoff backoff;
+    std::optional<Clock::time_point> drain_until;
+
+    spdlog::info("consuming {} with {} handler threads, prefetch {}", queue.name, queue.concurrency, queue.prefetch);
+    while (true) {
+        if (stop && !drain_until) {
+            drain_until = Clock::now() + DrainTimeout(env, queue);
+            if (conn) {
+                try {
+                    conn->CancelConsume();
+                } catch (const AmqpError& e) {
+                    spdlog::warn("cancel failed: {}", e.what());
+                }
+            }
+        }
+        if (drain_until) {
+            for (auto& item : dispatcher.TakeUnstarted()) {
+                if (item.generation != generation) continue;
+                --in_flight;
+                try {
+                    if (conn) conn->Reject(item.tag, true);
+                } catch (const AmqpError&) {
+                }
+            }
+            if (in_flight == 0 || !conn || Clock::now() > *drain_until) break;
+        }
+        if (!conn || conn->broken()) {
+            if (drain_until) break;
+            conn.reset();
+            in_flight = 0;  // the broker requeues whatever the dead connection held
+            try {
+                conn = std::make_unique<AmqpConnection>(env.amqp);
+                conn->DeclareTopology(cfg);
+                conn->Consume(queue.name, queue.prefetch);
+                ++generation;
+                backoff.Reset();
+                spdlog::info("connected to RabbitMQ (generation {})", generation);
+            } catch (const AmqpError& e) {
+                conn.reset();
+                const auto wait = backoff.Next();
+                spdlog::warn("RabbitMQ unavailable ({}); retrying in {}ms", e.what(), wait.count());
+                std::this_thread::sleep_for(wait);
+                continue;
+            }
+        }
+        watchdog.Check(slots, dispatcher, gate, [&](std::shared_ptr<Slot> slot) {
+            ++abandoned_threads;
+            start_thread(std::move(slot));
+        });
+        try {
+            for (const auto& s : dispatcher.TakeSettled()) {
+                if (s.generation != generation) continue;  // that channel is gone; the broker redelivers
+                --in_flight;
+                if (s.settlement == Settlement::kAck) conn->Ack(s.tag);
+                else conn->Reject(s.tag, s.settlement == Settlement::kRequeue);
+            }
+            if (!conn->HasBufferedData()) {
+                pollfd fds[2] = {{conn->socket_fd(), POLLIN, 0}, {dispatcher.wake_fd(), POLLIN, 0}};
+                ::poll(fds, 2, 200);
+            }
+            // Also services heartbeats when nothing arrives.
+            while (auto d = conn->Next(Millis(0))) {
+                if (drain_until) {
+                    conn->Reject(d->tag, true);
+                    continue;
+                }
+                ++in_flight;
+                dispatcher.Push({generation, d->tag, std::move(d->body), nullptr, d->redelivered || d->delivery_count > 0});
+                if (!conn->HasBufferedData()) break;
+            }
+        } catch (const AmqpError& e) {
+            spdlog::warn("RabbitMQ connection lost: {}", e.what());
+        }
+    }
+
+    dispatcher.Close();
+    // Threads stuck in abandoned handlers may never return; never wait for them.
+    const bool finished = in_flight == 0 && abandoned_threads == 0;
+    if (finished) {
+        for (auto& t : pool) t.join();
+    } else {
+        // Jobs still running past the deadline are abandoned: their transactions roll back when the
+        // process exits and the broker redelivers their messages.
+        spdlog::warn("{} jobs still running at the drain deadline; their messages will be redelivered", in_flight);
+        for (auto& t : pool) t.detach();
+    }
+    conn.reset();
+    spdlog::info("stopped");
+    if (!finished) std::_Exit(0);
+    return 0;
+}
+
+}  // namespace checkout

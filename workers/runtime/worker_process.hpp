@@ -1,0 +1,30 @@
+#pragma once
+// Start-up of a worker process, in this order: SIGTERM and SIGINT blocked before any thread exists
+// (so that only the thread that waits for them sees them), logging, the configuration loaded once.
+// A binary that needs more threads of its own (the breaker report) starts them after this.
+#include <signal.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "common/config.hpp"
+
+namespace checkout {
+
+struct WorkerProcess {
+    std::string queue_name;
+    sigset_t signals;
+    Environment env;
+    QueuesConfig cfg;
+    std::atomic<bool> stop{false};  // set on SIGTERM/SIGINT: drain
+};
+
+// `needs` beyond the database and the broker (e.g. the gateway). nullptr after printing a
+// configuration error naming the setting; the caller exits 2.
+std::unique_ptr<WorkerProcess> StartWorkerProcess(const std::string& queue_name, EnvNeeds needs = {});
+
+// Starts the thread that turns SIGTERM/SIGINT into `stop` (once the worker is ready to drain).
+void WatchSignals(WorkerProcess& process);
+
+}  // namespace checkout
