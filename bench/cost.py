@@ -41,19 +41,13 @@ def all_pids():
     return [int(p) for p in os.listdir("/proc") if p.isdigit()]
 
 
-def cmdline(pid):
-    try:
-        return open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
 def cpu_by_part(args):
     """Milliseconds of CPU so far, by part of the system."""
     parts = {}
     postmaster = int(open(os.path.join(args.pgdata, "postmaster.pid")).readline())
     pm = proc_stat(postmaster)
     pg = pm[1] + pm[2]  # its own, and its children that exited (connections that closed)
+    beam = int(open(args.rabbit_pidfile).read().strip())
     rabbit = 0
     for pid in all_pids():
         st = proc_stat(pid)
@@ -61,7 +55,7 @@ def cpu_by_part(args):
             continue
         if st[0] == postmaster:
             pg += st[1]
-        elif "beam.smp" in cmdline(pid) and f"checkout-{os.environ['BENCH_AMQP_PORT']}" in cmdline(pid):
+        elif pid == beam or st[0] == beam:
             rabbit += st[1] + st[2]
     parts["postgresql"] = pg * TICK_MS
     parts["rabbitmq"] = rabbit * TICK_MS
@@ -105,10 +99,12 @@ def main():
     ap.add_argument("--api-pid", type=int, required=True)
     ap.add_argument("--run-dir", required=True)
     ap.add_argument("--pgdata", required=True)
+    ap.add_argument("--rabbit-pidfile", required=True)
     ap.add_argument("command", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
 
+    sql("SELECT pg_stat_statements_reset()")
     before = snapshot(args)
     started = time.monotonic()
     subprocess.run(command, check=True)
@@ -133,6 +129,11 @@ def main():
     print(f"  rows updated       {per('updated'):8.2f}")
     print(f"  rows deleted       {per('deleted'):8.2f}")
     print(f"  statements         {per('statements'):8.2f}")
+    print("  the most frequent statements (calls per order):")
+    top = sql("SELECT round(calls::numeric / " + str(orders) + ", 2) || '  ' || left(regexp_replace(query, '\\s+', ' ', 'g'), 90) "
+              "FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat%' ORDER BY calls DESC LIMIT 8")
+    for line in top.splitlines():
+        print("    " + line)
     print("  CPU ms:")
     for part in sorted(after["cpu"], key=lambda p: (p not in ("postgresql", "rabbitmq", "api"), p)):
         used = after["cpu"][part] - before["cpu"].get(part, 0.0)

@@ -2,7 +2,7 @@
 # What an order costs (issue 8): starts a private fleet of its own (PostgreSQL with pg_stat_statements,
 # RabbitMQ, the gateway sandbox, the API, the relay and the workers of every queue, on ports that
 # clash with neither run.sh nor test.sh), then measures per accepted order (bench/cost.py):
-#   1. sustained: an open loop of RATE orders/s (default 800) for SECONDS_ s (default 15) over 50
+#   1. sustained: an open loop of RATE orders/s (default 600) for SECONDS_ s (default 15) over 50
 #      products, every order waited for until settled;
 #   2. the flash checkout: 1,000 buyers at once for stock 500, each ordering, polling, paying through
 #      the sandbox at 300 +- 100 ms and polling every 250 ms.
@@ -44,10 +44,14 @@ api_pid=$!
 RUN_DIR="$state/run" CHECKOUT_RUN_DIR="$state/run" scripts/start_workers.sh >/dev/null
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$api_port/ready" >/dev/null 2>&1 && break; sleep 0.2; done
 
-cost() { /usr/bin/python3 bench/cost.py --api-pid "$api_pid" --run-dir "$state/run" --pgdata "$state/pgdata" "$@"; }
+cost() {
+    /usr/bin/python3 bench/cost.py --api-pid "$api_pid" --run-dir "$state/run" --pgdata "$state/pgdata" \
+        --rabbit-pidfile "$state/rabbitmq/rabbit.pid" "$@"
+}
 base="http://127.0.0.1:$api_port"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%Y-%m-%d)"
-cost --label "sustained, ${RATE:-800} orders/s for ${SECONDS_:-15} s" -- \
-    build/bin/checkout-bench open --base "$base" --rate "${RATE:-800}" --seconds "${SECONDS_:-15}" --products 50
+cost --label "sustained, ${RATE:-600} orders/s for ${SECONDS_:-15} s" -- \
+    build/bin/checkout-bench open --base "$base" --rate "${RATE:-600}" --seconds "${SECONDS_:-15}" --products 50
+[ -n "${SUSTAINED_ONLY:-}" ] && exit 0
 cost --label "flash checkout, 1,000 buyers, stock 500, gateway 300 +- 100 ms" -- \
     build/bin/checkout-bench checkout --base "$base" --gateway "$TOSS_API_BASE" --buyers 1000 --stock 500

@@ -143,6 +143,13 @@ std::optional<int> StartAttempt(PgTransaction& tx, const std::string& job_id) {
     return static_cast<int>(r.integer(0, 0));
 }
 
+std::optional<int> LockAttempt(PgTransaction& tx, const std::string& job_id) {
+    auto r = tx.exec("SELECT attempts + 1 FROM jobs WHERE id = $1 AND state IN ('queued', 'running', 'retrying') FOR UPDATE",
+                     {job_id});
+    if (r.rows() == 0) return std::nullopt;
+    return static_cast<int>(r.integer(0, 0));
+}
+
 namespace {
 const char* kFinishJob =
     "UPDATE jobs SET state = $2, last_error = COALESCE($3, last_error), next_attempt_at = NULL, "

@@ -56,6 +56,11 @@ std::string JobViewJson(const JobView& v);
 // Counts a new attempt and marks the job running; returns the attempt number. nullopt when the job
 // is already final (succeeded, failed, dead) or unknown: the delivery is a duplicate.
 std::optional<int> StartAttempt(PgTransaction& tx, const std::string& job_id);
+// The same for a job whose whole attempt is this one transaction (a transactional handler): locks
+// the row and returns the attempt number without writing it. Nobody could see `running` before its
+// commit anyway, and the commit writes the attempt with the final state (MarkFinished*), so the row
+// is written once per attempt instead of twice.
+std::optional<int> LockAttempt(PgTransaction& tx, const std::string& job_id);
 // `attempts` is the attempt that ended; it is written again because a failed attempt's own
 // transaction (where StartAttempt counted it) was rolled back.
 void MarkFinished(PgTransaction& tx, const std::string& job_id, JobState state, const std::optional<std::string>& error,

@@ -35,41 +35,21 @@ std::string ShippingJson(const Shipping& s) {
 
 namespace {
 
-// Reads prices, checks every product exists, and builds the stored items; returns the total.
-long long PriceItems(PgConnection& conn, const OrderRequest& req, std::string* items_json) {
-    auto products = conn.exec("SELECT id, price FROM products WHERE id = ANY($1::bigint[])", {IdArray(req.items)});
-    std::map<long long, long long> price;
-    for (int i = 0; i < products.rows(); ++i) price[products.integer(i, 0)] = products.integer(i, 1);
-    std::vector<FieldError> unknown;
-    long long total = 0;
-    JsonWriter items;
-    items.StartArray();
-    for (std::size_t i = 0; i < req.items.size(); ++i) {
-        const auto& l = req.items[i];
-        auto it = price.find(l.product_id);
-        if (it == price.end()) {
-            unknown.push_back({"items[" + std::to_string(i) + "].product_id", "no such product"});
-            continue;
-        }
-        total += it->second * l.quantity;
-        items.StartObject().Key("product_id").Int(l.product_id).Key("quantity").Int(l.quantity);
-        items.Key("unit_price").Int(it->second).EndObject();
-    }
-    items.EndArray();
-    if (!unknown.empty()) throw AppError(ErrorCode::kUnknownProduct, "The order names a product that does not exist.", unknown);
+std::string QuantityArray(const std::vector<OrderLine>& lines) {
+    std::string s = "{";
+    for (std::size_t i = 0; i < lines.size(); ++i) s += (i ? "," : "") + std::to_string(lines[i].quantity);
+    return s + "}";
+}
+
+// The order, its job and outbox row (and the idempotency record, if any) in one statement, priced in
+// that statement from the products table: one round trip and one commit per order. When a product is
+// unknown, nothing is inserted and the statement says which lines.
+PlacedOrder InsertOrder(PgConnection& conn, const QueuesConfig& cfg, long long user_id, const OrderRequest& req,
+                        const std::optional<IdempotencyKey>& idem) {
     // Points are not earned anywhere yet, so every balance is zero.
     if (req.use_points > 0)
         throw AppError(ErrorCode::kValidationFailed, "The order is invalid.",
                        std::vector<FieldError>{{"use_points", "exceeds your points balance (0)"}});
-    *items_json = items.str();
-    return total;
-}
-
-// The order, its job and outbox row (and the idempotency record, if any) in one statement.
-PlacedOrder InsertOrder(PgConnection& conn, const QueuesConfig& cfg, long long user_id, const OrderRequest& req,
-                        const std::optional<IdempotencyKey>& idem) {
-    std::string items;
-    const long long total = PriceItems(conn, req, &items);
     const std::string order_id = NewUuid();
     std::string hex = order_id;
     std::erase(hex, '-');
@@ -77,7 +57,6 @@ PlacedOrder InsertOrder(PgConnection& conn, const QueuesConfig& cfg, long long u
     JsonWriter payload;
     payload.StartObject().Key("order_id").String(order_id).EndObject();
     const Job job = NewJob(cfg, NewUuid(), kProcessOrderJob, payload.str());
-
     JsonWriter body;
     body.StartObject();
     body.Key("order_id").String(order_id).Key("order_number").String(order_number);
@@ -85,22 +64,45 @@ PlacedOrder InsertOrder(PgConnection& conn, const QueuesConfig& cfg, long long u
     body.Key("job_id").String(job.id);
     body.EndObject();
     PlacedOrder placed{202, body.str(), order_id, false};
-
-    auto params = JobInsertParams(cfg, job);
-    for (PgParam p : {PgParam(order_id), PgParam(order_number), PgParam(user_id), PgParam(items),
-                      PgParam(ShippingJson(req.shipping)), PgParam(req.memo), PgParam(total)})
-        params.push_back(std::move(p));
-    std::string sql = std::string("WITH ") + kInsertJobCtes +
-                      ", ord AS (INSERT INTO orders (id, order_number, user_id, status, requested_items, shipping, "
-                      "memo, total_amount, final_amount, job_id) "
-                      "VALUES ($7, $8, $9, 'pending', $10::jsonb, $11::jsonb, $12, $13, $13, $1))";
+    auto params = JobInsertParams(cfg, job);  // $1..$6
+    for (PgParam p : {PgParam(order_id), PgParam(order_number), PgParam(user_id), PgParam(IdArray(req.items)),
+                      PgParam(ShippingJson(req.shipping)), PgParam(req.memo), PgParam(QuantityArray(req.items))})
+        params.push_back(std::move(p));  // $7..$13
+    std::string sql =
+        "WITH line AS (SELECT * FROM unnest($10::bigint[], $13::int[]) WITH ORDINALITY AS l(product_id, quantity, n)), "
+        "priced AS (SELECT l.n, l.product_id, l.quantity, p.price FROM line l LEFT JOIN products p ON p.id = l.product_id), "
+        "sums AS (SELECT count(*) FILTER (WHERE price IS NULL) AS unknown, coalesce(sum(price * quantity), 0) AS total, "
+        "         jsonb_agg(jsonb_build_object('product_id', product_id, 'quantity', quantity, 'unit_price', price) "
+        "                   ORDER BY n) AS items, "
+        "         array_agg(n - 1 ORDER BY n) FILTER (WHERE price IS NULL) AS missing FROM priced), "
+        "j AS (INSERT INTO jobs (id, type, queue, state, payload) SELECT $1, $2, $3, 'queued', $4::jsonb "
+        "      FROM sums WHERE unknown = 0), "
+        "o AS (INSERT INTO outbox (job_id, routing_key, body) SELECT $1, $5, $6 FROM sums WHERE unknown = 0), "
+        "ord AS (INSERT INTO orders (id, order_number, user_id, status, requested_items, shipping, memo, "
+        "        total_amount, final_amount, job_id) "
+        "        SELECT $7, $8, $9, 'pending', items, $11::jsonb, $12, total, total, $1 FROM sums WHERE unknown = 0)";
     if (idem) {
         for (PgParam p : {PgParam(idem->key), PgParam(idem->request_hash), PgParam(placed.status), PgParam(placed.body)})
             params.push_back(std::move(p));
         sql += ", idem AS (INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, response_body) "
-               "VALUES ($9, $14, $15, $16, $17))";
+               "SELECT $9, $14, $15, $16, $17 FROM sums WHERE unknown = 0)";
     }
-    conn.exec(sql + " SELECT pg_notify('outbox', '')", params);
+    auto r = conn.exec(sql +
+                           " SELECT unknown, coalesce(missing::text, '{}'), "
+                           "CASE WHEN unknown = 0 THEN pg_notify('outbox', '') END FROM sums",
+                       params);
+    if (r.integer(0, 0) > 0) {
+        std::vector<FieldError> unknown;
+        const std::string list = r.str(0, 1);  // e.g. {0,2}
+        std::size_t i = 1;
+        while (i < list.size()) {
+            const std::size_t j = list.find_first_of(",}", i);
+            if (j == std::string::npos || j == i) break;
+            unknown.push_back({"items[" + list.substr(i, j - i) + "].product_id", "no such product"});
+            i = j + 1;
+        }
+        throw AppError(ErrorCode::kUnknownProduct, "The order names a product that does not exist.", unknown);
+    }
     return placed;
 }
 
@@ -108,7 +110,7 @@ PlacedOrder InsertOrder(PgConnection& conn, const QueuesConfig& cfg, long long u
 
 PlacedOrder PlaceOrder(PgConnection& conn, const QueuesConfig& cfg, long long user_id, const OrderRequest& req,
                        const std::optional<IdempotencyKey>& idem) {
-    // Without a key: two round trips (prices, then one autocommit statement), no explicit transaction.
+    // Without a key: one autocommit statement, no explicit transaction.
     if (!idem) return InsertOrder(conn, cfg, user_id, req, idem);
 
     PgTransaction tx(conn);

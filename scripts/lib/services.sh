@@ -106,8 +106,21 @@ rabbit_stop() {
     return 1
 }
 
+# Our servers listen on ports inside Linux's ephemeral range (32768-60999): a client connection of
+# an earlier run, lingering in TIME-WAIT on that local port, would make the server's bind fail. Ask the
+# kernel not to hand these ports out as ephemeral ones (root only; harmless where it is refused).
+reserve_ports() {
+    local f=/proc/sys/net/ipv4/ip_local_reserved_ports current
+    [ -w "$f" ] || return 0
+    current="$(cat "$f")"
+    local p
+    for p in "$@"; do current="${current:+$current,}$p"; done
+    echo "$current" > "$f" 2>/dev/null || true
+}
+
 services_start() {
     local dir="$1" pg_port="$2" amqp_port="$3"
+    reserve_ports "$pg_port" "$amqp_port" "$((amqp_port + 1))"
     if [ -z "${DATABASE_URL:-}" ]; then
         echo "starting PostgreSQL on 127.0.0.1:$pg_port (data in $dir/pgdata)"
         pg_start "$dir" "$pg_port" || return 1

@@ -108,8 +108,10 @@ def test_handler_past_its_time_limit_is_abandoned_and_retried_while_the_worker_s
     key = uuid.uuid4().hex
     slow = enqueue("test.sleep", {"key": key, "ms": 4000, "sleep_attempts": 1})
     # Its handler holds a transaction open while it sleeps.
+    # (the attempt's first statement locks the job row: StartAttempt's UPDATE, or LockAttempt's SELECT)
     wait_until(lambda: sql("SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' "
-                           "AND query LIKE 'UPDATE jobs SET state = ''running''%'") != "0", 10, "the slow job to start")
+                           "AND (query LIKE 'UPDATE jobs SET state = ''running''%' "
+                           "OR query LIKE 'SELECT attempts + 1 FROM jobs%')") != "0", 10, "the slow job to start")
     # The other threads keep serving while one handler is stuck.
     started = time.time()
     quick = [enqueue("test.flaky", {"key": uuid.uuid4().hex}) for _ in range(5)]

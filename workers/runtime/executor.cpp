@@ -161,7 +161,9 @@ ExternalProgress BeginExternalJob(PgConnection& conn, const QueueConfig& queue, 
     const auto started = Clock::now();
     try {
         PgTransaction tx(conn);
-        attempts = StartAttempt(tx, job->id);
+        // One step and done (a transactional handler): the attempt is written with the outcome.
+        const bool one_step = !handler->second.on_response;
+        attempts = one_step ? LockAttempt(tx, job->id) : StartAttempt(tx, job->id);
         if (!attempts)
             return {ExecutionResult{Settlement::kAck, job->id, "duplicate delivery of a finished job"}, std::nullopt};
         return Conclude(tx, *job, *attempts, handler->second.begin(tx, *job), started);
