@@ -119,7 +119,7 @@ TEST_QUEUE = """
     dead_letter_queue: test_hooks.dead
     workers: 1
     binary: worker-test-hooks
-    job_types: [test.noop, test.flaky, test.fail_final, test.sleep, test.crash]
+    job_types: [test.noop, test.flaky, test.fail_final, test.sleep, test.crash, test.effect_then_wait]
 """
 QUEUES_FILE = os.path.join(STATE, "queues.test.yaml")
 

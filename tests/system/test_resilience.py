@@ -10,8 +10,8 @@ import uuid
 
 import aiohttp
 
-from conftest import (BASE, BIN, RUN_DIR, STATE, child_pids, create_product, order_body, rabbit, request,
-                      service_env, sql, token, wait_until)
+from conftest import (BASE, BIN, RUN_DIR, STATE, child_pids, create_product, effects, enqueue, order_body, rabbit,
+                      request, service_env, sql, token, wait_job, wait_until)
 from shop import assert_one_charge_per_paid_order, confirmed_order, knobs
 
 
@@ -201,3 +201,16 @@ def test_chaos_kills_restarts_and_still_every_accepted_order_settles_exactly_onc
               f"points earned once each, at most one charge per order, none dead\n"
     with open(os.path.join(STATE, "chaos-report.txt"), "w") as f:
         f.write(report)
+
+
+def test_a_worker_killed_between_a_jobs_effect_and_its_commit_runs_it_again_with_one_effect():
+    key = uuid.uuid4().hex
+    job = enqueue("test.effect_then_wait", {"key": key, "ms": 1500})
+    # The effect is written, uncommitted, while the handler waits.
+    wait_until(lambda: sql("SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' "
+                           "AND query LIKE 'SELECT 1 FROM test_flags%'") != "0", 10, "the job to hold its effect")
+    for pid in child_pids("test_hooks"):
+        os.kill(pid, signal.SIGKILL)
+    sql(f"INSERT INTO test_flags (key) VALUES ('{key}')")  # the next run commits at once
+    assert wait_job(job, {"succeeded", "dead", "failed"}, 30)[0] == "succeeded"
+    assert effects(key) == 1

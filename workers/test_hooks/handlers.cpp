@@ -12,6 +12,8 @@
 //                                   sleeps (only on attempts <= sleep_attempts when given), then
 //                                   counts an effect (time limits)
 //   test.crash                      aborts the worker process (poison message)
+//   test.effect_then_wait {key, ms} counts an effect in its transaction, then waits up to ms for
+//                                   test_flags(key) before committing (a kill between effect and commit)
 #include <rapidjson/document.h>
 
 #include <cstdlib>
@@ -61,6 +63,17 @@ Outcome Sleep(PgTransaction& tx, const Job& job) {
     return Outcome::Succeeded();
 }
 
+Outcome EffectThenWait(PgTransaction& tx, const Job& job) {
+    auto d = Payload(job);
+    CountEffect(tx, Key(d));
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(d["ms"].GetInt());
+    // Read committed: each check sees the flag as soon as the test commits it.
+    while (std::chrono::steady_clock::now() < until &&
+           tx.exec("SELECT 1 FROM test_flags WHERE key = $1", {Key(d)}).rows() == 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return Outcome::Succeeded();
+}
+
 }  // namespace
 }  // namespace checkout
 
@@ -74,5 +87,6 @@ int main() {
          }},
         {"test.sleep", Sleep},
         {"test.crash", [](PgTransaction&, const Job&) -> Outcome { std::abort(); }},
+        {"test.effect_then_wait", EffectThenWait},
     });
 }
