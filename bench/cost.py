@@ -15,6 +15,7 @@ from pg_stat_statements."""
 import argparse
 import glob
 import os
+import re
 import subprocess
 import sys
 import time
@@ -93,6 +94,23 @@ def settled():
                "(SELECT count(*) FROM outbox)") == "0"
 
 
+def wal_breakdown(pgdata, start, end, orders):
+    """The largest WAL record types between two LSNs, in bytes per order."""
+    waldump = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_waldump"))
+    if not waldump:
+        return ["(pg_waldump not found)"]
+    out = subprocess.run([waldump[-1], "--stats=record", "-p", os.path.join(pgdata, "pg_wal"), "-s", start, "-e", end],
+                         capture_output=True, text=True).stdout
+    rows = []
+    for line in out.splitlines():
+        # Type  N (%)  Record size (%)  FPI size (%)  Combined size (%)
+        m = re.match(r"^(\S+)\s+(\d+)\s+\(\s*[\d.]+\)\s+(\d+)\s+\(\s*[\d.]+\)\s+(\d+)\s+\(\s*[\d.]+\)\s+(\d+)", line)
+        if m and m.group(1) != "Total":
+            rows.append((int(m.group(5)), m.group(1), int(m.group(2))))
+    rows.sort(reverse=True)
+    return [f"{name:28s} {size / orders:7.0f} B  {count / orders:5.2f} records" for size, name, count in rows[:10]]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--label", required=True)
@@ -133,6 +151,15 @@ def main():
     top = sql("SELECT round(calls::numeric / " + str(orders) + ", 2) || '  ' || left(regexp_replace(query, '\\s+', ' ', 'g'), 90) "
               "FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat%' ORDER BY calls DESC LIMIT 8")
     for line in top.splitlines():
+        print("    " + line)
+    print("  the costliest statements (PostgreSQL execution ms per order, planning included):")
+    top = sql("SELECT round(((total_exec_time + total_plan_time) / " + str(orders) + ")::numeric, 3) || '  ' || "
+              "left(regexp_replace(query, '\\s+', ' ', 'g'), 90) "
+              "FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat%' ORDER BY total_exec_time + total_plan_time DESC LIMIT 8")
+    for line in top.splitlines():
+        print("    " + line)
+    print("  WAL by record type (pg_waldump --stats=record; bytes per order, FPI included):")
+    for line in wal_breakdown(args.pgdata, before["lsn"], after["lsn"], orders):
         print("    " + line)
     print("  CPU ms:")
     for part in sorted(after["cpu"], key=lambda p: (p not in ("postgresql", "rabbitmq", "api"), p)):

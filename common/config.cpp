@@ -2,8 +2,6 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "common/log.hpp"
-
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
@@ -12,11 +10,14 @@
 #include <set>
 #include <sstream>
 
+#include "common/log.hpp"
+
 namespace checkout {
 
 namespace {
 
-void RejectUnknownKeys(const YAML::Node& node, const std::set<std::string>& allowed, const std::string& where) {
+void RejectUnknownKeys(const YAML::Node& node, const std::set<std::string>& allowed,
+                       const std::string& where) {
     for (const auto& kv : node) {
         auto key = kv.first.as<std::string>();
         if (!allowed.count(key)) throw ConfigError(where + "." + key, "unknown setting");
@@ -60,10 +61,11 @@ std::string Name(const YAML::Node& node, const std::string& setting) {
 QueueConfig ParseQueue(const std::string& name, const YAML::Node& node) {
     const std::string where = "queues." + name;
     if (!node.IsMap()) throw ConfigError(where, "must be a mapping");
-    RejectUnknownKeys(node,
-                      {"routing_key", "type", "prefetch", "concurrency", "max_retries", "backoff", "time_limit",
-                       "delivery_limit", "dead_letter_queue", "workers", "binary", "job_types", "max_in_flight"},
-                      where);
+    RejectUnknownKeys(
+        node,
+        {"routing_key", "type", "prefetch", "concurrency", "max_retries", "backoff", "time_limit",
+         "delivery_limit", "dead_letter_queue", "workers", "binary", "job_types", "max_in_flight"},
+        where);
     auto require = [&](const char* key) {
         if (!node[key]) throw ConfigError(where + "." + key, "is required");
         return node[key];
@@ -86,17 +88,22 @@ QueueConfig ParseQueue(const std::string& name, const YAML::Node& node) {
         if (!backoff[key]) throw ConfigError(where + ".backoff." + key, "is required");
         return backoff[key];
     };
-    q.backoff.initial = ParseDuration(Scalar<std::string>(breq("initial"), where + ".backoff.initial", "a duration"),
-                                      where + ".backoff.initial");
+    q.backoff.initial =
+        ParseDuration(Scalar<std::string>(breq("initial"), where + ".backoff.initial", "a duration"),
+                      where + ".backoff.initial");
     q.backoff.multiplier = DoubleIn(breq("multiplier"), where + ".backoff.multiplier", 1.0, 100.0);
-    q.backoff.cap =
-        ParseDuration(Scalar<std::string>(breq("cap"), where + ".backoff.cap", "a duration"), where + ".backoff.cap");
+    q.backoff.cap = ParseDuration(Scalar<std::string>(breq("cap"), where + ".backoff.cap", "a duration"),
+                                  where + ".backoff.cap");
     q.backoff.jitter = DoubleIn(breq("jitter"), where + ".backoff.jitter", 0.0, 1.0);
-    if (q.backoff.cap < q.backoff.initial) throw ConfigError(where + ".backoff.cap", "must not be below initial");
-    q.time_limit = ParseDuration(Scalar<std::string>(require("time_limit"), where + ".time_limit", "a duration"),
-                                 where + ".time_limit");
-    if (node["max_in_flight"]) q.max_in_flight = IntIn(node["max_in_flight"], where + ".max_in_flight", 1, 10000);
-    if (node["delivery_limit"]) q.delivery_limit = IntIn(node["delivery_limit"], where + ".delivery_limit", 1, 1000);
+    if (q.backoff.cap < q.backoff.initial)
+        throw ConfigError(where + ".backoff.cap", "must not be below initial");
+    q.time_limit =
+        ParseDuration(Scalar<std::string>(require("time_limit"), where + ".time_limit", "a duration"),
+                      where + ".time_limit");
+    if (node["max_in_flight"])
+        q.max_in_flight = IntIn(node["max_in_flight"], where + ".max_in_flight", 1, 10000);
+    if (node["delivery_limit"])
+        q.delivery_limit = IntIn(node["delivery_limit"], where + ".delivery_limit", 1, 1000);
     q.dead_letter_queue = Name(require("dead_letter_queue"), where + ".dead_letter_queue");
     q.workers = IntIn(require("workers"), where + ".workers", 0, 64);
     q.binary = Name(require("binary"), where + ".binary");
@@ -123,9 +130,14 @@ Millis ParseDuration(const std::string& text, const std::string& setting) {
     return Millis(n);
 }
 
-const QueueConfig& QueuesConfig::Queue(const std::string& name) const {
+const QueueConfig* QueuesConfig::FindQueue(const std::string& name) const {
     for (const auto& q : queues)
-        if (q.name == name) return q;
+        if (q.name == name) return &q;
+    return nullptr;
+}
+
+const QueueConfig& QueuesConfig::Queue(const std::string& name) const {
+    if (const auto* q = FindQueue(name)) return *q;
     throw ConfigError("queues." + name, "no such queue in queues.yaml");
 }
 
@@ -147,9 +159,11 @@ QueuesConfig ParseQueuesYaml(const std::string& yaml_text, const std::string& so
     RejectUnknownKeys(root, {"exchange", "dead_letter_exchange", "queues"}, source);
     QueuesConfig cfg;
     if (root["exchange"]) cfg.exchange = Name(root["exchange"], "exchange");
-    if (root["dead_letter_exchange"]) cfg.dead_letter_exchange = Name(root["dead_letter_exchange"], "dead_letter_exchange");
+    if (root["dead_letter_exchange"])
+        cfg.dead_letter_exchange = Name(root["dead_letter_exchange"], "dead_letter_exchange");
     const auto queues = root["queues"];
-    if (!queues || !queues.IsMap() || queues.size() == 0) throw ConfigError("queues", "must map queue names to settings");
+    if (!queues || !queues.IsMap() || queues.size() == 0)
+        throw ConfigError("queues", "must map queue names to settings");
     std::set<std::string> routing_keys, job_types, names;
     for (const auto& kv : queues) {
         const auto name = Name(kv.first, "queues");
@@ -158,7 +172,8 @@ QueuesConfig ParseQueuesYaml(const std::string& yaml_text, const std::string& so
             throw ConfigError("queues." + name + ".routing_key", "is used by another queue");
         for (const auto& t : q.job_types)
             if (!job_types.insert(t).second)
-                throw ConfigError("queues." + name + ".job_types", "job type '" + t + "' is run by another queue");
+                throw ConfigError("queues." + name + ".job_types",
+                                  "job type '" + t + "' is run by another queue");
         if (q.dead_letter_queue == name || !names.insert(q.dead_letter_queue).second)
             throw ConfigError("queues." + name + ".dead_letter_queue", "must be a queue of its own");
         names.insert(name);
@@ -197,9 +212,9 @@ std::string PercentDecode(std::string_view s, const char* part) {
             out.push_back(s[i]);
             continue;
         }
-        const int hi = i + 2 < s.size() ? HexDigit(s[i + 1]) : -1, lo = i + 2 < s.size() ? HexDigit(s[i + 2]) : -1;
-        if (hi < 0 || lo < 0)
-            throw ConfigError("AMQP_URL", std::string("has a bad %-escape in its ") + part);
+        const int hi = i + 2 < s.size() ? HexDigit(s[i + 1]) : -1,
+                  lo = i + 2 < s.size() ? HexDigit(s[i + 2]) : -1;
+        if (hi < 0 || lo < 0) throw ConfigError("AMQP_URL", std::string("has a bad %-escape in its ") + part);
         out.push_back(static_cast<char>(hi * 16 + lo));
         i += 2;
     }
@@ -210,7 +225,8 @@ std::string PercentDecode(std::string_view s, const char* part) {
 
 AmqpAddress ParseAmqpUrl(const std::string& url) {
     const std::string_view scheme = "amqp://";
-    if (url.rfind(scheme, 0) != 0) throw ConfigError("AMQP_URL", "must start with amqp:// (amqp://user:pass@host:port/vhost)");
+    if (url.rfind(scheme, 0) != 0)
+        throw ConfigError("AMQP_URL", "must start with amqp:// (amqp://user:pass@host:port/vhost)");
     std::string_view rest(url);
     rest.remove_prefix(scheme.size());
     AmqpAddress a;
@@ -219,18 +235,21 @@ AmqpAddress ParseAmqpUrl(const std::string& url) {
     std::string_view authority = rest.substr(0, slash);
     std::optional<std::string_view> path;
     if (slash != std::string_view::npos) path = rest.substr(slash + 1);
-    if (authority.find_first_of("?#") != std::string_view::npos || (path && path->find_first_of("?#") != std::string_view::npos))
+    if (authority.find_first_of("?#") != std::string_view::npos ||
+        (path && path->find_first_of("?#") != std::string_view::npos))
         throw ConfigError("AMQP_URL", "must not have a query or fragment");
     if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
         const auto userinfo = authority.substr(0, at);
         authority.remove_prefix(at + 1);
         const auto colon = userinfo.find(':');
         a.user = PercentDecode(userinfo.substr(0, colon), "user");
-        a.password = colon == std::string_view::npos ? "" : PercentDecode(userinfo.substr(colon + 1), "password");
+        a.password =
+            colon == std::string_view::npos ? "" : PercentDecode(userinfo.substr(colon + 1), "password");
         if (a.user.empty()) throw ConfigError("AMQP_URL", "has an empty user name");
     }
     std::string_view host = authority;
-    if (const auto colon = authority.rfind(':'); colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
+    if (const auto colon = authority.rfind(':');
+        colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
         host = authority.substr(0, colon);
         const auto port = authority.substr(colon + 1);
         static const std::regex kPort("^[0-9]{1,5}$");
@@ -277,7 +296,9 @@ Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup) {
     Environment env;
     if (needs.database) {
         auto v = lookup("DATABASE_URL");
-        if (!v || v->empty()) throw ConfigError("DATABASE_URL", "is not set (a libpq URI such as postgresql://user@host:5432/db)");
+        if (!v || v->empty())
+            throw ConfigError("DATABASE_URL",
+                              "is not set (a libpq URI such as postgresql://user@host:5432/db)");
         if (v->rfind("postgresql://", 0) != 0 && v->rfind("postgres://", 0) != 0)
             throw ConfigError("DATABASE_URL", "must be a libpq URI starting with postgresql://");
         env.database_url = *v;
@@ -299,33 +320,39 @@ Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup) {
     env.db_pool_size = EnvInt(lookup, "DB_POOL_SIZE", 16, 1, 500);
     if (auto v = lookup("QUEUES_FILE"); v && !v->empty()) env.queues_file = *v;
     if (auto v = lookup("LOG_LEVEL"); v && !v->empty()) {
-        static const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "warning", "error", "critical", "off"};
-        if (!kLevels.count(*v)) throw ConfigError("LOG_LEVEL", "must be one of debug, info, warn, error; got '" + *v + "'");
+        static const std::set<std::string> kLevels{"trace",   "debug", "info",     "warn",
+                                                   "warning", "error", "critical", "off"};
+        if (!kLevels.count(*v))
+            throw ConfigError("LOG_LEVEL", "must be one of debug, info, warn, error; got '" + *v + "'");
         env.log_level = *v == "warning" ? "warn" : *v;
     }
     if (lookup("WORKER_DRAIN_TIMEOUT_MS"))
         env.drain_timeout = Millis(EnvInt(lookup, "WORKER_DRAIN_TIMEOUT_MS", 0, 0, 3600 * 1000));
     if (needs.scheduler) {
         env.order_expiry_after = EnvDuration(lookup, "ORDER_EXPIRY_AFTER", env.order_expiry_after);
-        env.payment_reconcile_after = EnvDuration(lookup, "PAYMENT_RECONCILE_AFTER", env.payment_reconcile_after);
+        env.payment_reconcile_after =
+            EnvDuration(lookup, "PAYMENT_RECONCILE_AFTER", env.payment_reconcile_after);
         env.scheduler_period = EnvDuration(lookup, "SCHEDULER_PERIOD", env.scheduler_period);
     }
     if (needs.gateway) {
         auto base = lookup("TOSS_API_BASE");
-        if (!base || base->empty()) throw ConfigError("TOSS_API_BASE", "is not set (https://api.tosspayments.com, or the sandbox)");
+        if (!base || base->empty())
+            throw ConfigError("TOSS_API_BASE", "is not set (https://api.tosspayments.com, or the sandbox)");
         if (base->rfind("http://", 0) != 0 && base->rfind("https://", 0) != 0)
             throw ConfigError("TOSS_API_BASE", "must start with https:// (or http:// for a local sandbox)");
         env.toss_api_base = *base;
         while (!env.toss_api_base.empty() && env.toss_api_base.back() == '/') env.toss_api_base.pop_back();
         auto key = lookup("TOSS_SECRET_KEY");
-        if (!key || key->empty()) throw ConfigError("TOSS_SECRET_KEY", "is not set (test_sk_... or live_sk_...)");
+        if (!key || key->empty())
+            throw ConfigError("TOSS_SECRET_KEY", "is not set (test_sk_... or live_sk_...)");
         if (key->find(':') != std::string::npos) throw ConfigError("TOSS_SECRET_KEY", "must not contain ':'");
         env.toss_secret_key = *key;
         env.gateway_timeout = Millis(EnvInt(lookup, "TOSS_TIMEOUT_MS", 10000, 100, 600000));
     }
     if (needs.data_platform) {
         auto v = lookup("DATA_PLATFORM_URL");
-        if (!v || v->empty()) throw ConfigError("DATA_PLATFORM_URL", "is not set (where analytics events are POSTed)");
+        if (!v || v->empty())
+            throw ConfigError("DATA_PLATFORM_URL", "is not set (where analytics events are POSTed)");
         if (v->rfind("http://", 0) != 0 && v->rfind("https://", 0) != 0)
             throw ConfigError("DATA_PLATFORM_URL", "must start with http:// or https://");
         env.data_platform_url = *v;

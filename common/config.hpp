@@ -52,6 +52,7 @@ struct QueuesConfig {
     std::vector<QueueConfig> queues;
 
     const QueueConfig& Queue(const std::string& name) const;
+    const QueueConfig* FindQueue(const std::string& name) const;  // nullptr when there is none
     // The queue that runs a job type; throws ConfigError if none does.
     const QueueConfig& QueueForJobType(const std::string& job_type) const;
 };
@@ -89,12 +90,13 @@ struct Environment {
     int api_threads = 16;  // handler threads (Pistache reactor threads only do I/O)
     int db_pool_size = 16;
     // The payment gateway and the data platform (services that call out).
-    std::string toss_api_base;    // TOSS_API_BASE
-    std::string toss_secret_key;  // TOSS_SECRET_KEY (never logged)
-    Millis gateway_timeout{10000};  // TOSS_TIMEOUT_MS: total time allowed for one gateway call
-    std::string data_platform_url;  // DATA_PLATFORM_URL
+    std::string toss_api_base;       // TOSS_API_BASE
+    std::string toss_secret_key;     // TOSS_SECRET_KEY (never logged)
+    Millis gateway_timeout{10000};   // TOSS_TIMEOUT_MS: total time allowed for one gateway call
+    std::string data_platform_url;   // DATA_PLATFORM_URL
     std::string log_level = "info";  // LOG_LEVEL: debug, info, warn, error
-    std::optional<Millis> drain_timeout;  // WORKER_DRAIN_TIMEOUT_MS (workers; default: the queue's time_limit)
+    std::optional<Millis>
+        drain_timeout;  // WORKER_DRAIN_TIMEOUT_MS (workers; default: the queue's time_limit)
     // The scheduler's durations (ORDER_EXPIRY_AFTER, PAYMENT_RECONCILE_AFTER, SCHEDULER_PERIOD).
     Millis order_expiry_after{30 * 60 * 1000};
     Millis payment_reconcile_after{10 * 60 * 1000};

@@ -11,12 +11,18 @@ namespace checkout {
 
 std::string_view StateName(JobState s) {
     switch (s) {
-        case JobState::kQueued: return "queued";
-        case JobState::kRunning: return "running";
-        case JobState::kRetrying: return "retrying";
-        case JobState::kSucceeded: return "succeeded";
-        case JobState::kFailed: return "failed";
-        case JobState::kDead: return "dead";
+        case JobState::kQueued:
+            return "queued";
+        case JobState::kRunning:
+            return "running";
+        case JobState::kRetrying:
+            return "retrying";
+        case JobState::kSucceeded:
+            return "succeeded";
+        case JobState::kFailed:
+            return "failed";
+        case JobState::kDead:
+            return "dead";
     }
     return "queued";
 }
@@ -76,26 +82,27 @@ std::optional<Job> ParseEnvelope(const std::string& body) {
     return j;
 }
 
-Job NewJob(const QueuesConfig& cfg, const std::string& job_id, const std::string& type, const std::string& payload_json) {
+Job NewJob(const QueuesConfig& cfg, const std::string& job_id, const std::string& type,
+           const std::string& payload_json) {
     return Job{job_id, type, cfg.QueueForJobType(type).name, payload_json, 1, NowIso()};
 }
 
-std::vector<PgParam> JobInsertParams(const QueuesConfig& cfg, const Job& job) {
-    return {job.id, job.type, job.queue, job.payload_json, cfg.Queue(job.queue).routing_key, EnvelopeJson(job)};
+std::vector<PgParam> JobInsertParams(const Job& job) {
+    return {job.id, job.type, job.queue, job.payload_json};
 }
 
 Job InsertJob(PgTransaction& tx, const QueuesConfig& cfg, const std::string& job_id, const std::string& type,
               const std::string& payload_json) {
     Job job = NewJob(cfg, job_id, type, payload_json);
-    tx.exec(std::string("WITH ") + kInsertJobCtes + " SELECT pg_notify('outbox', '')", JobInsertParams(cfg, job));
+    tx.exec(std::string("WITH ") + kInsertJobCtes + " SELECT pg_notify('outbox', '')", JobInsertParams(job));
     return job;
 }
 
 std::string JobColumns(const std::string& a) {
     const std::string iso = " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
     return a + ".id, " + a + ".type, " + a + ".queue, " + a + ".state, " + a + ".attempts, to_char(" + a +
-           ".next_attempt_at" + iso + ", " + a + ".last_error, to_char(" + a + ".created_at" + iso + ", to_char(" + a +
-           ".finished_at" + iso;
+           ".next_attempt_at" + iso + ", " + a + ".last_error, to_char(" + a + ".created_at" + iso +
+           ", to_char(" + a + ".finished_at" + iso;
 }
 
 JobView JobViewFromRow(const PgResult& r, int row, int c) {
@@ -136,16 +143,18 @@ std::string JobViewJson(const JobView& v) {
 
 std::optional<int> StartAttempt(PgTransaction& tx, const std::string& job_id) {
     auto r = tx.exec(
-        "UPDATE jobs SET state = 'running', attempts = attempts + 1, next_attempt_at = NULL, updated_at = now() "
+        "UPDATE jobs SET state = 'running', attempts = attempts + 1, next_attempt_at = NULL, updated_at = "
+        "now() "
         "WHERE id = $1 AND state IN ('queued', 'running', 'retrying') RETURNING attempts",
         {job_id});
     if (r.rows() == 0) return std::nullopt;
     return static_cast<int>(r.integer(0, 0));
 }
 
-std::optional<int> LockAttempt(PgTransaction& tx, const std::string& job_id) {
-    auto r = tx.exec("SELECT attempts + 1 FROM jobs WHERE id = $1 AND state IN ('queued', 'running', 'retrying') FOR UPDATE",
-                     {job_id});
+std::optional<int> PeekAttempt(PgTransaction& tx, const std::string& job_id) {
+    auto r =
+        tx.exec("SELECT attempts + 1 FROM jobs WHERE id = $1 AND state IN ('queued', 'running', 'retrying')",
+                {job_id});
     if (r.rows() == 0) return std::nullopt;
     return static_cast<int>(r.integer(0, 0));
 }
@@ -153,8 +162,9 @@ std::optional<int> LockAttempt(PgTransaction& tx, const std::string& job_id) {
 namespace {
 const char* kFinishJob =
     "UPDATE jobs SET state = $2, last_error = COALESCE($3, last_error), next_attempt_at = NULL, "
-    "attempts = GREATEST(attempts, $4), updated_at = now(), finished_at = now(), run_ms = COALESCE($5, run_ms) "
-    "WHERE id = $1";
+    "attempts = GREATEST(attempts, $4), updated_at = now(), finished_at = now(), run_ms = COALESCE($5, "
+    "run_ms) "
+    "WHERE id = $1 AND state IN ('queued', 'running', 'retrying')";
 }
 
 void MarkFinished(PgTransaction& tx, const std::string& job_id, JobState state,

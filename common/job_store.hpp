@@ -1,6 +1,7 @@
 #pragma once
-// Jobs as stored in PostgreSQL (DESIGN 4) and their messages. A job is created together with its
-// outbox row, in the caller's transaction, so that the business row and the job commit together.
+// Jobs as stored in PostgreSQL (DESIGN 4) and their messages. A job is created in the caller's
+// transaction, so that the business row and the job commit together; the job row is its own outbox
+// entry (the relay publishes every committed job, in transaction order: migration 007).
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,16 +28,16 @@ std::string EnvelopeJson(const Job& job);
 // Parses a message body; nullopt when it is not a well-formed envelope (a poison message).
 std::optional<Job> ParseEnvelope(const std::string& body);
 
-// Enqueueing as SQL: the job row (state queued) and its outbox row, as two CTEs named j and o that
-// use parameters $1..$6 (from JobInsertParams). Callers may add CTEs of their own with $7 and up,
-// and must end with "SELECT pg_notify('outbox', '')" so that the relay wakes at commit.
+// Enqueueing as SQL: the job row (state queued), as a CTE named j that uses parameters $1..$4 (from
+// JobInsertParams). Callers may add CTEs of their own with $5 and up, and must end with
+// "SELECT pg_notify('outbox', '')" so that the relay wakes at commit.
 inline constexpr const char* kInsertJobCtes =
-    "j AS (INSERT INTO jobs (id, type, queue, state, payload) VALUES ($1, $2, $3, 'queued', $4::jsonb)), "
-    "o AS (INSERT INTO outbox (job_id, routing_key, body) VALUES ($1, $5, $6))";
-Job NewJob(const QueuesConfig& cfg, const std::string& job_id, const std::string& type, const std::string& payload_json);
-std::vector<PgParam> JobInsertParams(const QueuesConfig& cfg, const Job& job);
+    "j AS (INSERT INTO jobs (id, type, queue, state, payload) VALUES ($1, $2, $3, 'queued', $4::jsonb))";
+Job NewJob(const QueuesConfig& cfg, const std::string& job_id, const std::string& type,
+           const std::string& payload_json);
+std::vector<PgParam> JobInsertParams(const Job& job);
 
-// Inserts the job and its outbox row in the caller's transaction; the relay wakes at commit.
+// Inserts the job in the caller's transaction; the relay wakes at commit and publishes it.
 Job InsertJob(PgTransaction& tx, const QueuesConfig& cfg, const std::string& job_id, const std::string& type,
               const std::string& payload_json);
 
@@ -56,15 +57,17 @@ std::string JobViewJson(const JobView& v);
 // Counts a new attempt and marks the job running; returns the attempt number. nullopt when the job
 // is already final (succeeded, failed, dead) or unknown: the delivery is a duplicate.
 std::optional<int> StartAttempt(PgTransaction& tx, const std::string& job_id);
-// The same for a job whose whole attempt is this one transaction (a transactional handler): locks
-// the row and returns the attempt number without writing it. Nobody could see `running` before its
+// The same for a job whose whole attempt is this one transaction (a transactional handler): reads
+// the attempt number without writing or locking the row. Nobody could see `running` before its
 // commit anyway, and the commit writes the attempt with the final state (MarkFinished*), so the row
-// is written once per attempt instead of twice.
-std::optional<int> LockAttempt(PgTransaction& tx, const std::string& job_id);
+// is written once per attempt. Two deliveries of one job may then run side by side: the handler's
+// own row locks order their effects (handlers are idempotent), and the final state is written only
+// while the job is unfinished, so the second finds it done and changes nothing.
+std::optional<int> PeekAttempt(PgTransaction& tx, const std::string& job_id);
 // `attempts` is the attempt that ended; it is written again because a failed attempt's own
-// transaction (where StartAttempt counted it) was rolled back.
-void MarkFinished(PgTransaction& tx, const std::string& job_id, JobState state, const std::optional<std::string>& error,
-                  int attempts);
+// transaction (where StartAttempt counted it) was rolled back. Only an unfinished job is changed.
+void MarkFinished(PgTransaction& tx, const std::string& job_id, JobState state,
+                  const std::optional<std::string>& error, int attempts);
 // MarkFinished and COMMIT in one round trip: the handler's row locks are released sooner.
 // `run_ms` is how long the handler ran (for the duration histogram of GET /metrics).
 void MarkFinishedAndCommit(PgTransaction& tx, const std::string& job_id, JobState state,

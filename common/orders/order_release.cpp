@@ -8,7 +8,7 @@ bool ReleaseOrder(PgTransaction& tx, const std::string& order_id, std::string_vi
     // either the earn committed first and is taken back below, or it sees the order released and
     // earns nothing.
     auto o = tx.exec(
-        "UPDATE orders SET status = $3, updated_at = now() WHERE id = $1 AND status = $2 RETURNING user_id",
+        "UPDATE orders SET status = $3 WHERE id = $1 AND status = $2 RETURNING user_id",
         {order_id, std::string(from), std::string(to)});
     if (o.rows() == 0) return false;
     const long long user_id = o.integer(0, 0);

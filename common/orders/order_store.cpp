@@ -1,7 +1,5 @@
 #include "common/orders/order_store.hpp"
 
-#include <map>
-
 #include "common/error.hpp"
 #include "common/job_store.hpp"
 #include "common/json.hpp"
@@ -41,11 +39,11 @@ std::string QuantityArray(const std::vector<OrderLine>& lines) {
     return s + "}";
 }
 
-// The order, its job and outbox row (and the idempotency record, if any) in one statement, priced in
+// The order and its job (and the idempotency record, if any) in one statement, priced in
 // that statement from the products table: one round trip and one commit per order. When a product is
 // unknown, nothing is inserted and the statement says which lines.
-PlacedOrder InsertOrder(PgConnection& conn, const QueuesConfig& cfg, long long user_id, const OrderRequest& req,
-                        const std::optional<IdempotencyKey>& idem) {
+PlacedOrder InsertOrder(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
+                        const OrderRequest& req, const std::optional<IdempotencyKey>& idem) {
     // Points are not earned anywhere yet, so every balance is zero.
     if (req.use_points > 0)
         throw AppError(ErrorCode::kValidationFailed, "The order is invalid.",
@@ -64,28 +62,36 @@ PlacedOrder InsertOrder(PgConnection& conn, const QueuesConfig& cfg, long long u
     body.Key("job_id").String(job.id);
     body.EndObject();
     PlacedOrder placed{202, body.str(), order_id, false};
-    auto params = JobInsertParams(cfg, job);  // $1..$6
-    for (PgParam p : {PgParam(order_id), PgParam(order_number), PgParam(user_id), PgParam(IdArray(req.items)),
-                      PgParam(ShippingJson(req.shipping)), PgParam(req.memo), PgParam(QuantityArray(req.items))})
-        params.push_back(std::move(p));  // $7..$13
+    auto params = JobInsertParams(job);  // $1..$4
+    for (PgParam p :
+         {PgParam(order_id), PgParam(order_number), PgParam(user_id), PgParam(IdArray(req.items)),
+          PgParam(ShippingJson(req.shipping)), PgParam(req.memo), PgParam(QuantityArray(req.items))})
+        params.push_back(std::move(p));  // $5..$11
     std::string sql =
-        "WITH line AS (SELECT * FROM unnest($10::bigint[], $13::int[]) WITH ORDINALITY AS l(product_id, quantity, n)), "
-        "priced AS (SELECT l.n, l.product_id, l.quantity, p.price FROM line l LEFT JOIN products p ON p.id = l.product_id), "
-        "sums AS (SELECT count(*) FILTER (WHERE price IS NULL) AS unknown, coalesce(sum(price * quantity), 0) AS total, "
-        "         jsonb_agg(jsonb_build_object('product_id', product_id, 'quantity', quantity, 'unit_price', price) "
+        "WITH line AS (SELECT * FROM unnest($8::bigint[], $11::int[]) WITH ORDINALITY AS l(product_id, "
+        "quantity, n)), "
+        "priced AS (SELECT l.n, l.product_id, l.quantity, p.price FROM line l LEFT JOIN products p ON p.id = "
+        "l.product_id), "
+        "sums AS (SELECT count(*) FILTER (WHERE price IS NULL) AS unknown, coalesce(sum(price * quantity), "
+        "0) AS total, "
+        "         jsonb_agg(jsonb_build_object('product_id', product_id, 'quantity', quantity, 'unit_price', "
+        "price) "
         "                   ORDER BY n) AS items, "
         "         array_agg(n - 1 ORDER BY n) FILTER (WHERE price IS NULL) AS missing FROM priced), "
         "j AS (INSERT INTO jobs (id, type, queue, state, payload) SELECT $1, $2, $3, 'queued', $4::jsonb "
         "      FROM sums WHERE unknown = 0), "
-        "o AS (INSERT INTO outbox (job_id, routing_key, body) SELECT $1, $5, $6 FROM sums WHERE unknown = 0), "
         "ord AS (INSERT INTO orders (id, order_number, user_id, status, requested_items, shipping, memo, "
         "        total_amount, final_amount, job_id) "
-        "        SELECT $7, $8, $9, 'pending', items, $11::jsonb, $12, total, total, $1 FROM sums WHERE unknown = 0)";
+        "        SELECT $5, $6, $7, 'pending', items, $9::jsonb, $10, total, total, $1 FROM sums WHERE "
+        "unknown = 0)";
     if (idem) {
-        for (PgParam p : {PgParam(idem->key), PgParam(idem->request_hash), PgParam(placed.status), PgParam(placed.body)})
+        for (PgParam p :
+             {PgParam(idem->key), PgParam(idem->request_hash), PgParam(placed.status), PgParam(placed.body)})
             params.push_back(std::move(p));
-        sql += ", idem AS (INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, response_body) "
-               "SELECT $9, $14, $15, $16, $17 FROM sums WHERE unknown = 0)";
+        sql +=
+            ", idem AS (INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, "
+            "response_body) "
+            "SELECT $7, $12, $13, $14, $15 FROM sums WHERE unknown = 0)";
     }
     auto r = conn.exec(sql +
                            " SELECT unknown, coalesce(missing::text, '{}'), "
@@ -108,8 +114,8 @@ PlacedOrder InsertOrder(PgConnection& conn, const QueuesConfig& cfg, long long u
 
 }  // namespace
 
-PlacedOrder PlaceOrder(PgConnection& conn, const QueuesConfig& cfg, long long user_id, const OrderRequest& req,
-                       const std::optional<IdempotencyKey>& idem) {
+PlacedOrder PlaceOrder(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
+                       const OrderRequest& req, const std::optional<IdempotencyKey>& idem) {
     // Without a key: one autocommit statement, no explicit transaction.
     if (!idem) return InsertOrder(conn, cfg, user_id, req, idem);
 
@@ -127,7 +133,8 @@ PlacedOrder PlaceOrder(PgConnection& conn, const QueuesConfig& cfg, long long us
 
 namespace {
 const char* kOrderColumns =
-    "SELECT o.id, o.order_number, o.status, o.total_amount, o.discount_amount, o.points_used, o.final_amount, "
+    "SELECT o.id, o.order_number, o.status, o.total_amount, o.discount_amount, o.points_used, "
+    "o.final_amount, "
     "to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), o.failure_reason, "
     "o.requested_items::text, o.shipping::text, o.memo, o.job_id ";
 
@@ -149,7 +156,8 @@ void WriteOrder(JsonWriter& w, const PgResult& r, int i) {
 
 std::optional<std::string> OrderJson(PgConnection& conn, long long user_id, const std::string& order_id) {
     if (!IsUuid(order_id)) return std::nullopt;
-    auto r = conn.exec(std::string(kOrderColumns) + "FROM orders o WHERE o.id = $1 AND o.user_id = $2", {order_id, user_id});
+    auto r = conn.exec(std::string(kOrderColumns) + "FROM orders o WHERE o.id = $1 AND o.user_id = $2",
+                       {order_id, user_id});
     if (r.rows() == 0) return std::nullopt;
     JsonWriter w;
     WriteOrder(w, r, 0);
@@ -163,7 +171,8 @@ std::string OrderPageJson(PgConnection& conn, long long user_id, int page, int s
                            "ORDER BY o.created_at DESC, o.id DESC LIMIT $2 OFFSET $3",
                        {user_id, size, static_cast<long long>(page - 1) * size});
     const long long total =
-        r.rows() > 0 ? r.integer(0, 13) : conn.exec("SELECT count(*) FROM orders WHERE user_id = $1", {user_id}).integer(0, 0);
+        r.rows() > 0 ? r.integer(0, 13)
+                     : conn.exec("SELECT count(*) FROM orders WHERE user_id = $1", {user_id}).integer(0, 0);
     JsonWriter w;
     w.StartObject();
     w.Key("items").StartArray();
@@ -174,7 +183,8 @@ std::string OrderPageJson(PgConnection& conn, long long user_id, int page, int s
     return w.str();
 }
 
-std::optional<std::string> OrderStatusJson(PgConnection& conn, long long user_id, const std::string& order_id) {
+std::optional<std::string> OrderStatusJson(PgConnection& conn, long long user_id,
+                                           const std::string& order_id) {
     if (!IsUuid(order_id)) return std::nullopt;
     auto r = conn.exec("SELECT o.status, o.failure_reason, " + JobColumns("j") +
                            " FROM orders o JOIN jobs j ON j.id = o.job_id WHERE o.id = $1 AND o.user_id = $2",

@@ -101,14 +101,14 @@ PaymentReply ConfirmPayment(PgConnection& conn, const QueuesConfig& cfg, long lo
     const std::string payment_id = NewUuid();
     const Job job = NewJob(cfg, NewUuid(), kCallGatewayJob, PaymentJobPayload(payment_id));
     PaymentReply reply{202, AcceptedJson(payment_id, "processing", job.id), payment_id, false};
-    auto params = JobInsertParams(cfg, job);
+    auto params = JobInsertParams(job);
     for (PgParam p : {PgParam(payment_id), PgParam(order_id), PgParam(user_id), PgParam(req.payment_key), PgParam(req.amount)})
         params.push_back(std::move(p));
     try {
         tx.exec(std::string("WITH ") + kInsertJobCtes +
                     ", p AS (INSERT INTO payments (id, order_id, user_id, payment_key, amount, status, job_id) "
-                    "VALUES ($7, $8, $9, $10, $11, 'in_progress', $1)), "
-                    "l AS (INSERT INTO payment_log (payment_id, event) VALUES ($7, 'confirm_requested')) "
+                    "VALUES ($5, $6, $7, $8, $9, 'in_progress', $1)), "
+                    "l AS (INSERT INTO payment_log (payment_id, event) VALUES ($5, 'confirm_requested')) "
                     "SELECT pg_notify('outbox', '')",
                 params);
     } catch (const PgError& e) {

@@ -52,7 +52,7 @@ Outcome ProcessOrder(PgTransaction& tx, const Job& job) {
     const auto merged = MergeLines(RequestedLines(order.get(0, 1)));
     const auto ids = Join(merged, true);
     auto fail_short = [&](long long product) {
-        tx.exec("UPDATE orders SET status = 'failed', failure_reason = 'INSUFFICIENT_STOCK', updated_at = now() "
+        tx.exec("UPDATE orders SET status = 'failed', failure_reason = 'INSUFFICIENT_STOCK' "
                 "WHERE id = $1",
                 {order_id});
         return Outcome::Failed("INSUFFICIENT_STOCK", "product " + std::to_string(product) + " has too little stock");
@@ -78,7 +78,7 @@ Outcome ProcessOrder(PgTransaction& tx, const Job& job) {
         "      SELECT $1, x.product_id, sum(x.quantity), max(x.unit_price) FROM orders o, n, "
         "      jsonb_to_recordset(o.requested_items) AS x(product_id bigint, quantity int, unit_price bigint) "
         "      WHERE o.id = $1 AND n.taken = $4 GROUP BY x.product_id), "
-        "c AS (UPDATE orders SET status = 'confirmed', updated_at = now() FROM n WHERE id = $1 AND n.taken = $4) "
+        "c AS (UPDATE orders SET status = 'confirmed' FROM n WHERE id = $1 AND n.taken = $4) "
         "SELECT taken FROM n",
         {order_id, ids, Join(merged, false), static_cast<long long>(merged.size())});
     const auto count = taken.integer(0, 0);

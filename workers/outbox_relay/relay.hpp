@@ -1,7 +1,8 @@
 #pragma once
-// The outbox relay (DESIGN 5.1): publishes committed outbox rows whose time has come to RabbitMQ with
-// publisher confirms, then deletes them. Rows are deleted only after the broker confirmed them, so a
-// crash anywhere means a message is published again, never lost (handlers are idempotent).
+// The outbox relay (DESIGN 5.1): publishes every committed job (a job row is its own outbox entry,
+// publish_cursor.hpp) and the delayed retries whose time has come (the outbox table) to RabbitMQ with
+// publisher confirms. Its cursor moves, and outbox rows are deleted, only after the broker confirmed
+// them, so a crash anywhere means a message is published again, never lost (handlers are idempotent).
 //
 // Several relays may run: one holds a PostgreSQL advisory lock and works, the others wait to take
 // over. It is woken by NOTIFY at commit and otherwise sleeps until the next delayed row is due.
@@ -16,6 +17,7 @@ struct RelayStats {
 };
 
 // Runs until `stop` becomes true. Survives restarts of PostgreSQL and RabbitMQ.
-void RunRelay(const Environment& env, const QueuesConfig& cfg, const std::atomic<bool>& stop, RelayStats& stats);
+void RunRelay(const Environment& env, const QueuesConfig& cfg, const std::atomic<bool>& stop,
+              RelayStats& stats);
 
 }  // namespace checkout

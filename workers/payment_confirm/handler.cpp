@@ -34,7 +34,7 @@ JobHandler FinalizePayment(const QueuesConfig& cfg) {
         // lock is then held only until the commit that follows at once.
         tx.exec(
             "WITH p AS (UPDATE payments SET status = 'done', updated_at = now() WHERE id = $1), "
-            "o AS (UPDATE orders SET status = 'paid', updated_at = now() WHERE id = $2), "
+            "o AS (UPDATE orders SET status = 'paid' WHERE id = $2), "
             "s AS (UPDATE products pr SET sold_count = pr.sold_count + i.quantity FROM order_items i "
             "      WHERE i.order_id = $2 AND pr.id = i.product_id) "
             "INSERT INTO payment_log (payment_id, event) VALUES ($1, 'paid')",

@@ -163,7 +163,7 @@ ExternalProgress BeginExternalJob(PgConnection& conn, const QueueConfig& queue, 
         PgTransaction tx(conn);
         // One step and done (a transactional handler): the attempt is written with the outcome.
         const bool one_step = !handler->second.on_response;
-        attempts = one_step ? LockAttempt(tx, job->id) : StartAttempt(tx, job->id);
+        attempts = one_step ? PeekAttempt(tx, job->id) : StartAttempt(tx, job->id);
         if (!attempts)
             return {ExecutionResult{Settlement::kAck, job->id, "duplicate delivery of a finished job"}, std::nullopt};
         return Conclude(tx, *job, *attempts, handler->second.begin(tx, *job), started);
