@@ -1,7 +1,9 @@
 #pragma once
-// What every route handler may use: configuration, the database pool, the user directory.
+// What every route handler may use: configuration, the database pool, the user directory, the
+// status cache.
 
 #include "api/executor.hpp"
+#include "api/status_cache.hpp"
 #include "common/config.hpp"
 #include "common/pg_pool.hpp"
 #include "common/user_store.hpp"
@@ -13,14 +15,18 @@ struct App {
         : env(std::move(e)),
           queues(std::move(q)),
           pool(env.database_url, env.db_pool_size),
-          executor(env.api_threads, kMaxQueuedRequests) {}
+          executor(env.api_threads, kMaxQueuedRequests),
+          statuses(env.database_url, kMaxCachedStatuses) {}
     // Requests waiting for a handler thread beyond this are answered 503 at once.
     static constexpr std::size_t kMaxQueuedRequests = 20000;
+    // Order and payment statuses kept in memory (about 1 KB each).
+    static constexpr std::size_t kMaxCachedStatuses = 20000;
     Environment env;
     QueuesConfig queues;
     PgPool pool;
     UserDirectory users;
     Executor executor;
+    StatusCache statuses;
 };
 
 }  // namespace checkout::api

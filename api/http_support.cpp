@@ -35,7 +35,8 @@ std::string ProblemJson(const AppError& e, const std::string& instance, const st
     w.Key("request_id").String(request_id);
     if (!e.fields().empty()) {
         w.Key("errors").StartArray();
-        for (const auto& f : e.fields()) w.StartObject().Key("field").String(f.field).Key("problem").String(f.problem).EndObject();
+        for (const auto& f : e.fields())
+            w.StartObject().Key("field").String(f.field).Key("problem").String(f.problem).EndObject();
         w.EndArray();
     }
     w.EndObject();
@@ -47,7 +48,7 @@ namespace {
 // Pistache 0.0.5 does not write raw headers into responses, only Header objects; this one carries
 // any name and value.
 class NamedHeader : public Http::Header::Header {
-public:
+  public:
     NamedHeader(std::string name, std::string value) : name_(std::move(name)), value_(std::move(value)) {}
     const char* name() const override { return name_.c_str(); }
     void write(std::ostream& os) const override { os << value_; }
@@ -55,7 +56,7 @@ public:
     uint64_t hash() const override { return std::hash<std::string>{}(name_); }
 #endif
 
-private:
+  private:
     std::string name_, value_;
 };
 
@@ -63,25 +64,69 @@ std::string NextRequestId() {
     static std::atomic<unsigned long long> counter{0};
     static const auto boot = std::chrono::steady_clock::now().time_since_epoch().count();
     char buf[40];
-    std::snprintf(buf, sizeof(buf), "%llx-%llx", static_cast<unsigned long long>(boot) & 0xffffffULL, ++counter);
+    std::snprintf(buf, sizeof(buf), "%llx-%llx", static_cast<unsigned long long>(boot) & 0xffffffULL,
+                  ++counter);
     return buf;
 }
 
-void Send(const Rest::Request& req, Http::ResponseWriter& response, int status, const std::string& body,
-          const char* content_type, const std::vector<std::pair<std::string, std::string>>& headers,
-          const std::string& request_id) {
+// What sending a response needs of its request, kept so that it can be sent after the request is gone.
+struct Target {
+    bool say_keep_alive = false;
+    std::string resource;
+    std::string request_id;
+};
+
+Target TargetOf(const Rest::Request& req, const std::string& request_id) {
     // HTTP/1.1 connections are persistent unless the client says otherwise, but Pistache 0.0.5
     // closes them when the request has no Connection header; say keep-alive explicitly.
-    // (It pre-sets "Connection: Close" on the response before calling us, so replace that header.)
-    if (req.version() == Http::Version::Http11 && !req.headers().tryGet<Http::Header::Connection>()) {
+    return {req.version() == Http::Version::Http11 && !req.headers().tryGet<Http::Header::Connection>(),
+            req.resource(), request_id};
+}
+
+void Send(const Target& t, Http::ResponseWriter& response, int status, const std::string& body,
+          const char* content_type, const std::vector<std::pair<std::string, std::string>>& headers) {
+    // (Pistache pre-sets "Connection: Close" on the response before calling us, so replace that header.)
+    if (t.say_keep_alive) {
         response.headers().remove<Http::Header::Connection>();
         response.headers().add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
     }
     response.headers().add<Http::Header::ContentType>(Http::Mime::MediaType::fromString(content_type));
-    response.headers().add(std::make_shared<NamedHeader>("X-Request-Id", request_id));
+    response.headers().add(std::make_shared<NamedHeader>("X-Request-Id", t.request_id));
     for (const auto& [k, v] : headers) response.headers().add(std::make_shared<NamedHeader>(k, v));
     response.send(static_cast<Http::Code>(status), body);
 }
+
+double SecondsSince(std::chrono::steady_clock::time_point started) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
+class DeferredWriter : public DeferredReply {
+  public:
+    DeferredWriter(std::shared_ptr<Http::ResponseWriter> writer, Target target,
+                   std::chrono::steady_clock::time_point started)
+        : writer_(std::move(writer)), target_(std::move(target)), started_(started) {}
+    void Send(const Reply& r) override {
+        if (sent_.exchange(true)) return;
+        try {
+            checkout::api::Send(target_, *writer_, r.status, r.body, r.content_type.c_str(), r.headers);
+        } catch (const std::exception& e) {
+            spdlog::debug("req={} client gone before its answer: {}", target_.request_id, e.what());
+        }
+        GlobalHttpMetrics().Record(r.status, SecondsSince(started_));
+    }
+    void Fail(const AppError& e) override {
+        Send(Reply{HttpStatus(e.code()),
+                   ProblemJson(e, target_.resource, target_.request_id),
+                   {},
+                   "application/problem+json"});
+    }
+
+  private:
+    std::shared_ptr<Http::ResponseWriter> writer_;
+    Target target_;
+    std::chrono::steady_clock::time_point started_;
+    std::atomic<bool> sent_{false};
+};
 
 }  // namespace
 
@@ -97,14 +142,17 @@ bool SentAsJson(const Rest::Request& req) {
            (mime.sub() == Http::Mime::Subtype::Json || mime.suffix() == Http::Mime::Suffix::Json);
 }
 
-void RunGuarded(const Handler& h, const Rest::Request& req, Http::ResponseWriter& response) {
-    RequestContext ctx{NextRequestId()};
+void RunGuarded(const Handler& h, const Rest::Request& req,
+                const std::shared_ptr<Http::ResponseWriter>& response) {
+    RequestContext ctx{NextRequestId(), nullptr, nullptr};
     const auto started = std::chrono::steady_clock::now();
+    const Target target = TargetOf(req, ctx.request_id);
+    ctx.make_deferred = [&] { return std::make_shared<DeferredWriter>(response, target, started); };
     int status = 500;
     auto problem = [&](const AppError& e) {
         status = HttpStatus(e.code());
-        Send(req, response, status, ProblemJson(e, req.resource(), ctx.request_id), "application/problem+json", {},
-             ctx.request_id);
+        Send(target, *response, status, ProblemJson(e, req.resource(), ctx.request_id),
+             "application/problem+json", {});
     };
     try {
         if (req.body().size() > kMaxBodyBytes)
@@ -113,25 +161,29 @@ void RunGuarded(const Handler& h, const Rest::Request& req, Http::ResponseWriter
         if (!req.body().empty() && !SentAsJson(req))
             throw AppError(ErrorCode::kUnsupportedMediaType, "Send the request body as application/json.");
         Reply r = h(req, ctx);
+        if (ctx.deferred) return;  // answered later, by whoever holds it
         status = r.status;
-        Send(req, response, r.status, r.body, r.content_type.c_str(), r.headers, ctx.request_id);
+        Send(target, *response, r.status, r.body, r.content_type.c_str(), r.headers);
     } catch (const AppError& e) {
         if (HttpStatus(e.code()) >= 500)
-            spdlog::error("req={} {} {}: {}", ctx.request_id, Http::methodString(req.method()), req.resource(), e.what());
+            spdlog::error("req={} {} {}: {}", ctx.request_id, Http::methodString(req.method()),
+                          req.resource(), e.what());
+        if (ctx.deferred) return ctx.deferred->Fail(e);
         problem(e);
     } catch (const PgError& e) {
         spdlog::error("req={} {} database: {}", ctx.request_id, req.resource(), e.what());
-        problem(AppError(e.transient() ? ErrorCode::kUnavailable : ErrorCode::kInternal,
-                         e.transient() ? "The service is busy; try again shortly." : "Internal error."));
+        AppError mapped(e.transient() ? ErrorCode::kUnavailable : ErrorCode::kInternal,
+                        e.transient() ? "The service is busy; try again shortly." : "Internal error.");
+        if (ctx.deferred) return ctx.deferred->Fail(mapped);
+        problem(mapped);
     } catch (const std::exception& e) {
         spdlog::error("req={} {} unexpected: {}", ctx.request_id, req.resource(), e.what());
+        if (ctx.deferred) return ctx.deferred->Fail(AppError(ErrorCode::kInternal, "Internal error."));
         problem(AppError(ErrorCode::kInternal, "Internal error."));
     }
-    const auto us =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
-    GlobalHttpMetrics().Record(status, static_cast<double>(us) / 1e6);
-    spdlog::debug("req={} {} {} -> {} in {}us", ctx.request_id, Http::methodString(req.method()), req.resource(),
-                  status, us);
+    GlobalHttpMetrics().Record(status, SecondsSince(started));
+    spdlog::debug("req={} {} {} -> {} in {:.0f}us", ctx.request_id, Http::methodString(req.method()),
+                  req.resource(), status, SecondsSince(started) * 1e6);
 }
 
 }  // namespace
@@ -141,12 +193,15 @@ Rest::Route::Handler Guard(Executor& executor, Handler h) {
     return [&executor, shared](const Rest::Request& req, Http::ResponseWriter response) {
         // ResponseWriter is move-only and std::function wants copyable callables: share it.
         auto writer = std::make_shared<Http::ResponseWriter>(std::move(response));
-        auto task = [shared, req, writer]() mutable { RunGuarded(*shared, req, *writer); };
+        auto task = [shared, req, writer]() mutable { RunGuarded(*shared, req, writer); };
         if (!executor.Submit(task)) {
             // Saturated: shed load at once rather than queue without bound.
-            RunGuarded([](const Rest::Request&, RequestContext&) -> Reply {
-                throw AppError(ErrorCode::kUnavailable, "The service is busy; try again shortly.", "handler queue full");
-            }, req, *writer);
+            RunGuarded(
+                [](const Rest::Request&, RequestContext&) -> Reply {
+                    throw AppError(ErrorCode::kUnavailable, "The service is busy; try again shortly.",
+                                   "handler queue full");
+                },
+                req, writer);
         }
         return Rest::Route::Result::Ok;
     };
@@ -167,15 +222,16 @@ void AddRoute(Rest::Router& r, Http::Method method, const std::string& path, Res
 }
 
 void RegisterMethodNotAllowed(Rest::Router& r, Executor& executor) {
-    const Http::Method methods[] = {Http::Method::Get, Http::Method::Post, Http::Method::Put, Http::Method::Patch,
-                                    Http::Method::Delete};
+    const Http::Method methods[] = {Http::Method::Get, Http::Method::Post, Http::Method::Put,
+                                    Http::Method::Patch, Http::Method::Delete};
     for (const auto& [path, allowed] : KnownRoutes()) {
         std::string allow;
         for (auto m : allowed) allow += (allow.empty() ? "" : ", ") + std::string(Http::methodString(m));
         for (auto m : methods) {
             if (allowed.count(m)) continue;
             r.addRoute(m, path, Guard(executor, [allow](const Rest::Request&, RequestContext&) -> Reply {
-                           throw AppError(ErrorCode::kMethodNotAllowed, "This endpoint answers " + allow + " only.");
+                           throw AppError(ErrorCode::kMethodNotAllowed,
+                                          "This endpoint answers " + allow + " only.");
                        }));
         }
     }
@@ -190,7 +246,9 @@ long long PathId(const Rest::Request& req, const char* name) {
     return v;
 }
 
-std::string PathParam(const Rest::Request& req, const char* name) { return req.param(name).as<std::string>(); }
+std::string PathParam(const Rest::Request& req, const char* name) {
+    return req.param(name).as<std::string>();
+}
 
 int QueryInt(const Rest::Request& req, const char* name, int fallback, int lo, int hi) {
     auto v = req.query().get(name);
@@ -199,8 +257,8 @@ int QueryInt(const Rest::Request& req, const char* name, int fallback, int lo, i
     auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
     if (ec != std::errc() || ptr != v->data() + v->size() || n < lo || n > hi)
         throw AppError(ErrorCode::kValidationFailed, "A query parameter is invalid.",
-                       std::vector<FieldError>{{name, "must be an integer from " + std::to_string(lo) + " to " +
-                                                          std::to_string(hi)}});
+                       std::vector<FieldError>{{name, "must be an integer from " + std::to_string(lo) +
+                                                          " to " + std::to_string(hi)}});
     return n;
 }
 
@@ -209,7 +267,8 @@ std::optional<std::string> Header(const Rest::Request& req, const std::string& n
     return std::nullopt;
 }
 
-std::optional<IdempotencyKey> IdempotencyKeyHeader(const Rest::Request& req, const std::string& canonical_body) {
+std::optional<IdempotencyKey> IdempotencyKeyHeader(const Rest::Request& req,
+                                                   const std::string& canonical_body) {
     auto key = Header(req, "Idempotency-Key");
     if (!key) return std::nullopt;
     if (key->empty() || key->size() > 300)

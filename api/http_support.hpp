@@ -6,6 +6,7 @@
 #include <pistache/router.h>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -25,8 +26,27 @@ struct Reply {
     std::string content_type = "application/json";
 };
 
+class DeferredReply;
+
 struct RequestContext {
     std::string request_id;
+    // Answers the request later, from any thread (a long poll), instead of with the handler's Reply,
+    // which is then ignored. Set by Defer().
+    std::shared_ptr<DeferredReply> deferred;
+    std::function<std::shared_ptr<DeferredReply>()> make_deferred;
+    std::shared_ptr<DeferredReply> Defer() {
+        if (!deferred) deferred = make_deferred();
+        return deferred;
+    }
+};
+
+// A response to be sent once, later, from any thread; problem+json for an AppError. Sending to a
+// client that has gone away does nothing.
+class DeferredReply {
+  public:
+    virtual ~DeferredReply() = default;
+    virtual void Send(const Reply& reply) = 0;
+    virtual void Fail(const AppError& error) = 0;
 };
 
 using Handler = std::function<Reply(const Pistache::Rest::Request&, RequestContext&)>;
@@ -35,7 +55,7 @@ class Executor;
 // AddRoute registers a route and remembers its path, so that RegisterMethodNotAllowed can answer every other
 // method on that path with a problem+json 405 (Pistache's own 405 is text/plain).
 void AddRoute(Pistache::Rest::Router& r, Pistache::Http::Method method, const std::string& path,
-           Pistache::Rest::Route::Handler handler);
+              Pistache::Rest::Route::Handler handler);
 // After every AddRoute: GET, POST, PUT, PATCH and DELETE on a known path that has no handler for them.
 void RegisterMethodNotAllowed(Pistache::Rest::Router& r, Executor& executor);
 // Wraps a handler: runs it on `executor` (503 at once when its queue is full), maps errors to
@@ -50,6 +70,7 @@ int QueryInt(const Pistache::Rest::Request& req, const char* name, int fallback,
 std::optional<std::string> Header(const Pistache::Rest::Request& req, const std::string& name);
 // The request's Idempotency-Key (1 to 300 characters, else 422), fingerprinted with the request's
 // canonical body; nullopt when the header is absent.
-std::optional<IdempotencyKey> IdempotencyKeyHeader(const Pistache::Rest::Request& req, const std::string& canonical_body);
+std::optional<IdempotencyKey> IdempotencyKeyHeader(const Pistache::Rest::Request& req,
+                                                   const std::string& canonical_body);
 
 }  // namespace checkout::api

@@ -15,4 +15,7 @@ void RegisterMetricsRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterPaymentRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterWebhookRoutes(Pistache::Rest::Router& r, App& app);
 
+// GET …/status of an order or a payment (api/routes/status.cpp).
+Reply StatusReply(App& app, StatusKind kind, const Pistache::Rest::Request& req, RequestContext& ctx, long long user_id);
+
 }  // namespace checkout::api

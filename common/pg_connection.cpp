@@ -27,7 +27,9 @@ std::optional<std::string> PgResult::opt(int row, int col) const {
     if (is_null(row, col)) return std::nullopt;
     return str(row, col);
 }
-long long PgResult::integer(int row, int col) const { return std::strtoll(PQgetvalue(res_.get(), row, col), nullptr, 10); }
+long long PgResult::integer(int row, int col) const {
+    return std::strtoll(PQgetvalue(res_.get(), row, col), nullptr, 10);
+}
 
 PgConnection::PgConnection(const std::string& url) {
     conn_ = PQconnectdb(url.c_str());
@@ -58,10 +60,11 @@ PgResult PgConnection::exec(std::string_view sql, const std::vector<PgParam>& pa
     PGresult* raw = nullptr;
     std::string name;
     if (preparable && PrepareOnce(query, static_cast<int>(values.size()), &name)) {
-        raw = PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0);
+        raw = PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
+                             nullptr, 0);
     } else {
-        raw = PQexecParams(conn_, query.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
-                           nullptr, 0);
+        raw = PQexecParams(conn_, query.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                           nullptr, nullptr, 0);
     }
     PgResult res(raw);
     const auto status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
@@ -87,8 +90,8 @@ void PgConnection::exec_and_commit(std::string_view sql, const std::vector<PgPar
     }
     auto lost = [&] { return PQstatus(conn_) != CONNECTION_OK; };
     if (PQenterPipelineMode(conn_) != 1) throw PgError("cannot enter pipeline mode", "08006", lost());
-    const bool sent = PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
-                                          nullptr, 0) == 1 &&
+    const bool sent = PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(),
+                                          nullptr, nullptr, 0) == 1 &&
                       PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 &&
                       PQpipelineSync(conn_) == 1;
     std::string error, state;
@@ -117,7 +120,8 @@ void PgConnection::exec_and_commit(std::string_view sql, const std::vector<PgPar
         }
     }
     if (!lost()) PQexitPipelineMode(conn_);
-    if (!sent || lost()) throw PgError(std::string("connection lost at commit: ") + PQerrorMessage(conn_), "08006", true);
+    if (!sent || lost())
+        throw PgError(std::string("connection lost at commit: ") + PQerrorMessage(conn_), "08006", true);
     if (!error.empty()) throw PgError(error, state, false);
     if (rolled_back) throw PgError("transaction was rolled back at COMMIT", "40000", false);
 }
@@ -130,7 +134,8 @@ pg_conn* PgConnection::PrepareOnce(const std::string& sql, int nparams, std::str
     const std::string candidate = "s" + std::to_string(prepared_.size() + 1);
     PgResult res(PQprepare(conn_, candidate.c_str(), sql.c_str(), nparams, nullptr));
     // On failure fall back to an unprepared execution, which reports the error with its SQLSTATE.
-    if (PQstatus(conn_) != CONNECTION_OK || PQresultStatus(reinterpret_cast<const PGresult*>(res.raw())) != PGRES_COMMAND_OK)
+    if (PQstatus(conn_) != CONNECTION_OK ||
+        PQresultStatus(reinterpret_cast<const PGresult*>(res.raw())) != PGRES_COMMAND_OK)
         return nullptr;
     prepared_.emplace(sql, candidate);
     *name = candidate;
@@ -139,26 +144,35 @@ pg_conn* PgConnection::PrepareOnce(const std::string& sql, int nparams, std::str
 
 std::vector<std::string> PgConnection::wait_for_notifications(std::chrono::milliseconds timeout) {
     std::vector<std::string> out;
+    for (auto& n : wait_for_notices(timeout)) out.push_back(std::move(n.channel));
+    return out;
+}
+
+std::vector<PgNotification> PgConnection::wait_for_notices(std::chrono::milliseconds timeout, int wake_fd) {
+    std::vector<PgNotification> out;
     auto drain = [&] {
         PQconsumeInput(conn_);
         while (PGnotify* n = PQnotifies(conn_)) {
-            out.emplace_back(n->relname);
+            out.push_back({n->relname, n->extra ? n->extra : ""});
             PQfreemem(n);
         }
     };
     drain();
     if (!out.empty()) return out;
-    pollfd pfd{PQsocket(conn_), POLLIN, 0};
-    int rc = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
-    if (rc > 0) {
+    pollfd pfd[2] = {{PQsocket(conn_), POLLIN, 0}, {wake_fd, POLLIN, 0}};
+    int rc = ::poll(pfd, wake_fd >= 0 ? 2 : 1, static_cast<int>(timeout.count()));
+    if (rc > 0 && (pfd[0].revents & (POLLIN | POLLERR | POLLHUP))) {
         if (PQconsumeInput(conn_) == 0)
-            throw PgError(std::string("connection lost while waiting: ") + PQerrorMessage(conn_), "08006", true);
+            throw PgError(std::string("connection lost while waiting: ") + PQerrorMessage(conn_), "08006",
+                          true);
         drain();
     }
     return out;
 }
 
-PgTransaction::PgTransaction(PgConnection& conn, std::string_view begin_sql) : conn_(conn) { conn_.exec(begin_sql); }
+PgTransaction::PgTransaction(PgConnection& conn, std::string_view begin_sql) : conn_(conn) {
+    conn_.exec(begin_sql);
+}
 
 PgTransaction::~PgTransaction() {
     if (done_) return;

@@ -16,9 +16,11 @@ struct pg_result;
 namespace checkout {
 
 class PgError : public std::runtime_error {
-public:
+  public:
     PgError(std::string message, std::string sqlstate, bool connection_lost)
-        : std::runtime_error(std::move(message)), sqlstate_(std::move(sqlstate)), connection_lost_(connection_lost) {}
+        : std::runtime_error(std::move(message)),
+          sqlstate_(std::move(sqlstate)),
+          connection_lost_(connection_lost) {}
     const std::string& sqlstate() const { return sqlstate_; }
     bool connection_lost() const { return connection_lost_; }
     bool unique_violation() const { return sqlstate_ == "23505"; }
@@ -26,14 +28,14 @@ public:
     // commit and may well succeed if run again.
     bool transient() const;
 
-private:
+  private:
     std::string sqlstate_;
     bool connection_lost_;
 };
 
 // A text-format query parameter; nullopt is SQL NULL.
 class PgParam {
-public:
+  public:
     PgParam(std::nullopt_t) {}
     PgParam(std::string v) : value_(std::move(v)) {}
     PgParam(std::string_view v) : value_(std::string(v)) {}
@@ -45,12 +47,12 @@ public:
     PgParam(const std::optional<std::string>& v) : value_(v) {}
     const std::optional<std::string>& value() const { return value_; }
 
-private:
+  private:
     std::optional<std::string> value_;
 };
 
 class PgResult {
-public:
+  public:
     PgResult() = default;
     explicit PgResult(pg_result* r);
     int rows() const;
@@ -62,14 +64,19 @@ public:
     long long integer(int row, int col) const;
     bool boolean(int row, int col) const { return get(row, col) == "t"; }
 
-private:
+  private:
     friend class PgConnection;
     const pg_result* raw() const { return res_.get(); }
     std::shared_ptr<pg_result> res_;
 };
 
+struct PgNotification {
+    std::string channel;
+    std::string payload;
+};
+
 class PgConnection {
-public:
+  public:
     // Connects at once; throws PgError(connection_lost) if the server cannot be reached.
     explicit PgConnection(const std::string& url);
     ~PgConnection();
@@ -84,8 +91,10 @@ public:
     int backend_pid() const;  // the server process, e.g. for pg_terminate_backend
     // For LISTEN/NOTIFY: waits up to `timeout` for a notification; returns the channels that fired.
     std::vector<std::string> wait_for_notifications(std::chrono::milliseconds timeout);
+    // The same with each notification's payload; also returns (empty) when `wake_fd` becomes readable.
+    std::vector<PgNotification> wait_for_notices(std::chrono::milliseconds timeout, int wake_fd = -1);
 
-private:
+  private:
     pg_conn* PrepareOnce(const std::string& sql, int nparams, std::string* name);
 
     pg_conn* conn_ = nullptr;
@@ -96,13 +105,15 @@ private:
 
 // BEGIN on construction, ROLLBACK in the destructor unless commit() ran.
 class PgTransaction {
-public:
+  public:
     explicit PgTransaction(PgConnection& conn, std::string_view begin_sql = "BEGIN");
     ~PgTransaction();
     PgTransaction(const PgTransaction&) = delete;
     PgTransaction& operator=(const PgTransaction&) = delete;
 
-    PgResult exec(std::string_view sql, const std::vector<PgParam>& params = {}) { return conn_.exec(sql, params); }
+    PgResult exec(std::string_view sql, const std::vector<PgParam>& params = {}) {
+        return conn_.exec(sql, params);
+    }
     // If the connection drops during COMMIT, the outcome is unknown: throws PgError with
     // connection_lost(), which callers treat as "in doubt".
     void commit();
@@ -110,7 +121,7 @@ public:
     void commit_with(std::string_view sql, const std::vector<PgParam>& params);
     PgConnection& connection() { return conn_; }
 
-private:
+  private:
     PgConnection& conn_;
     bool done_ = false;
 };

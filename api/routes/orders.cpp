@@ -9,39 +9,40 @@ namespace checkout::api {
 using namespace Pistache;
 
 void RegisterOrderRoutes(Rest::Router& r, App& app) {
-    AddRoute(r, Http::Method::Post, "/api/v1/orders", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
-                           auto caller = Authenticate(req, app);
-                           auto order = ParseOrderRequest(req.body());
-                           const auto idem = IdempotencyKeyHeader(req, CanonicalJson(order));
-                           auto conn = app.pool.acquire();
-                           auto placed = PlaceOrder(*conn, app.queues, caller.user_id, order, idem);
-                           Reply reply{placed.status, placed.body, {}};
-                           if (!placed.order_id.empty())
-                               reply.headers.emplace_back("Location", "/api/v1/orders/" + placed.order_id);
-                           if (placed.replayed) reply.headers.emplace_back("Idempotent-Replayed", "true");
-                           return reply;
-                       }));
-    AddRoute(r, Http::Method::Get, "/api/v1/orders", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+    AddRoute(r, Http::Method::Post, "/api/v1/orders",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                 auto caller = Authenticate(req, app);
+                 auto order = ParseOrderRequest(req.body());
+                 const auto idem = IdempotencyKeyHeader(req, CanonicalJson(order));
+                 auto conn = app.pool.acquire();
+                 auto placed = PlaceOrder(*conn, app.queues, caller.user_id, order, idem);
+                 Reply reply{placed.status, placed.body, {}};
+                 if (!placed.order_id.empty())
+                     reply.headers.emplace_back("Location", "/api/v1/orders/" + placed.order_id);
+                 if (placed.replayed) reply.headers.emplace_back("Idempotent-Replayed", "true");
+                 return reply;
+             }));
+    AddRoute(r, Http::Method::Get, "/api/v1/orders",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                  auto caller = Authenticate(req, app);
                  const int page = QueryInt(req, "page", 1, 1, 1000000);
                  const int size = QueryInt(req, "size", 20, 1, 100);
                  auto conn = app.pool.acquire();
                  return Reply{200, OrderPageJson(*conn, caller.user_id, page, size), {}};
              }));
-    AddRoute(r, Http::Method::Get, "/api/v1/orders/:id", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
-                          auto caller = Authenticate(req, app);
-                          auto conn = app.pool.acquire();
-                          auto json = OrderJson(*conn, caller.user_id, PathParam(req, ":id"));
-                          if (!json) throw AppError(ErrorCode::kNotFound, "No such order.");
-                          return Reply{200, *json, {}};
-                      }));
-    AddRoute(r, Http::Method::Get, "/api/v1/orders/:id/status", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
-                          auto caller = Authenticate(req, app);
-                          auto conn = app.pool.acquire();
-                          auto json = OrderStatusJson(*conn, caller.user_id, PathParam(req, ":id"));
-                          if (!json) throw AppError(ErrorCode::kNotFound, "No such order.");
-                          return Reply{200, *json, {}};
-                      }));
+    AddRoute(r, Http::Method::Get, "/api/v1/orders/:id",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                 auto caller = Authenticate(req, app);
+                 auto conn = app.pool.acquire();
+                 auto json = OrderJson(*conn, caller.user_id, PathParam(req, ":id"));
+                 if (!json) throw AppError(ErrorCode::kNotFound, "No such order.");
+                 return Reply{200, *json, {}};
+             }));
+    AddRoute(r, Http::Method::Get, "/api/v1/orders/:id/status",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext& ctx) {
+                 auto caller = Authenticate(req, app);
+                 return StatusReply(app, StatusKind::kOrder, req, ctx, caller.user_id);
+             }));
 }
 
 }  // namespace checkout::api

@@ -33,29 +33,34 @@ std::string CancelReason(const std::string& body) {
 }  // namespace
 
 void RegisterPaymentRoutes(Rest::Router& r, App& app) {
-    AddRoute(r, Http::Method::Post, "/api/v1/payments/confirm", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
-                           auto caller = Authenticate(req, app);
-                           auto confirm = ParseConfirmRequest(req.body());
-                           const auto idem = IdempotencyKeyHeader(req, CanonicalJson(confirm));
-                           auto conn = app.pool.acquire();
-                           return Accepted(ConfirmPayment(*conn, app.queues, caller.user_id, confirm, idem));
-                       }));
-    AddRoute(r, Http::Method::Get, "/api/v1/payments/methods", Guard(app.executor, [](const Rest::Request&, RequestContext&) {
-                          return Reply{200, PaymentMethodsJson(), {}};
-                      }));
-    AddRoute(r, Http::Method::Get, "/api/v1/payments/:id/status", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
-                          auto caller = Authenticate(req, app);
-                          auto conn = app.pool.acquire();
-                          auto json = PaymentStatusJson(*conn, caller.user_id, PathParam(req, ":id"));
-                          if (!json) throw AppError(ErrorCode::kNotFound, "No such payment.");
-                          return Reply{200, *json, {}};
-                      }));
-    AddRoute(r, Http::Method::Post, "/api/v1/payments/:id/cancel", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
-                           auto caller = Authenticate(req, app);
-                           const auto reason = CancelReason(req.body());
-                           auto conn = app.pool.acquire();
-                           return Accepted(CancelPayment(*conn, app.queues, caller.user_id, PathParam(req, ":id"), reason));
-                       }));
+    AddRoute(r, Http::Method::Post, "/api/v1/payments/confirm",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                 auto caller = Authenticate(req, app);
+                 auto confirm = ParseConfirmRequest(req.body());
+                 const auto idem = IdempotencyKeyHeader(req, CanonicalJson(confirm));
+                 auto conn = app.pool.acquire();
+                 return Accepted(ConfirmPayment(*conn, app.queues, caller.user_id, confirm, idem));
+             }));
+    AddRoute(r, Http::Method::Get, "/api/v1/payments/methods",
+             Guard(app.executor, [](const Rest::Request&, RequestContext&) {
+                 return Reply{200, PaymentMethodsJson(), {}};
+             }));
+    AddRoute(r, Http::Method::Get, "/api/v1/payments/:id/status",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext& ctx) {
+                 auto caller = Authenticate(req, app);
+                 return StatusReply(app, StatusKind::kPayment, req, ctx, caller.user_id);
+             }));
+    AddRoute(r, Http::Method::Post, "/api/v1/payments/:id/cancel",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                 auto caller = Authenticate(req, app);
+                 const auto reason = CancelReason(req.body());
+                 auto conn = app.pool.acquire();
+                 auto reply = Accepted(
+                     CancelPayment(*conn, app.queues, caller.user_id, PathParam(req, ":id"), reason));
+                 // The buyer's next status read shows the cancel (and the order it released).
+                 app.statuses.Invalidate(StatusKind::kPayment, PathParam(req, ":id"));
+                 return reply;
+             }));
 }
 
 }  // namespace checkout::api

@@ -183,20 +183,23 @@ std::string OrderPageJson(PgConnection& conn, long long user_id, int page, int s
     return w.str();
 }
 
-std::optional<std::string> OrderStatusJson(PgConnection& conn, long long user_id,
-                                           const std::string& order_id) {
-    if (!IsUuid(order_id)) return std::nullopt;
-    auto r = conn.exec("SELECT o.status, o.failure_reason, " + JobColumns("j") +
-                           " FROM orders o JOIN jobs j ON j.id = o.job_id WHERE o.id = $1 AND o.user_id = $2",
-                       {order_id, user_id});
-    if (r.rows() == 0) return std::nullopt;
-    JsonWriter w;
-    w.StartObject();
-    w.Key("order_id").String(order_id).Key("status").String(r.get(0, 0));
-    w.Key("failure_reason").OptString(r.opt(0, 1));
-    w.Key("job").Raw(JobViewJson(JobViewFromRow(r, 0, 2)));
-    w.EndObject();
-    return w.str();
+std::vector<StatusSnapshot> LoadOrderStatuses(PgConnection& conn, const std::vector<std::string>& order_ids) {
+    auto r = conn.exec("SELECT o.id, o.user_id, o.status, o.failure_reason, " + JobColumns("j") +
+                           " FROM orders o JOIN jobs j ON j.id = o.job_id WHERE o.id = ANY($1::uuid[])",
+                       {UuidArrayLiteral(order_ids)});
+    std::vector<StatusSnapshot> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        const JobView job = JobViewFromRow(r, i, 4);
+        JsonWriter w;
+        w.StartObject();
+        w.Key("order_id").String(r.get(i, 0)).Key("status").String(r.get(i, 2));
+        w.Key("failure_reason").OptString(r.opt(i, 3));
+        w.Key("job").Raw(JobViewJson(job));
+        w.EndObject();
+        const bool settled = r.get(i, 2) != "pending" || job.state == "failed" || job.state == "dead";
+        out.push_back({r.str(i, 0), r.integer(i, 1), job.id, r.str(i, 0), w.str(), settled});
+    }
+    return out;
 }
 
 }  // namespace checkout

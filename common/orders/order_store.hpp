@@ -8,6 +8,7 @@
 #include "common/idempotency.hpp"
 #include "common/orders/order_request.hpp"
 #include "common/pg_connection.hpp"
+#include "common/status_snapshot.hpp"
 
 namespace checkout {
 
@@ -31,6 +32,5 @@ std::string OrderStatusUrl(const std::string& order_id);
 std::optional<std::string> OrderJson(PgConnection& conn, long long user_id, const std::string& order_id);
 // The caller's orders, newest first: {items, page, size, total}.
 std::string OrderPageJson(PgConnection& conn, long long user_id, int page, int size);
-std::optional<std::string> OrderStatusJson(PgConnection& conn, long long user_id, const std::string& order_id);
 
 }  // namespace checkout

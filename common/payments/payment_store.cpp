@@ -37,7 +37,8 @@ ConfirmRequest ParseConfirmRequest(std::string_view body) {
         errors.push_back({"amount", "must not be negative"});
     else
         req.amount = amount->value.GetInt64();
-    if (!errors.empty()) throw AppError(ErrorCode::kValidationFailed, "The payment confirmation is invalid.", errors);
+    if (!errors.empty())
+        throw AppError(ErrorCode::kValidationFailed, "The payment confirmation is invalid.", errors);
     return req;
 }
 
@@ -48,11 +49,14 @@ std::string CanonicalJson(const ConfirmRequest& req) {
     return w.str();
 }
 
-std::string PaymentStatusUrl(const std::string& payment_id) { return "/api/v1/payments/" + payment_id + "/status"; }
+std::string PaymentStatusUrl(const std::string& payment_id) {
+    return "/api/v1/payments/" + payment_id + "/status";
+}
 
 namespace {
 
-std::string AcceptedJson(const std::string& payment_id, const std::string& status, const std::string& job_id) {
+std::string AcceptedJson(const std::string& payment_id, const std::string& status,
+                         const std::string& job_id) {
     JsonWriter w;
     w.StartObject().Key("payment_id").String(payment_id).Key("status").String(status);
     w.Key("status_url").String(PaymentStatusUrl(payment_id)).Key("job_id").String(job_id).EndObject();
@@ -60,12 +64,14 @@ std::string AcceptedJson(const std::string& payment_id, const std::string& statu
 }
 
 // What the client is told a payment's state is while the gateway works on it.
-std::string ClientStatus(const std::string& status) { return status == "in_progress" ? "processing" : status; }
+std::string ClientStatus(const std::string& status) {
+    return status == "in_progress" ? "processing" : status;
+}
 
 }  // namespace
 
-PaymentReply ConfirmPayment(PgConnection& conn, const QueuesConfig& cfg, long long user_id, const ConfirmRequest& req,
-                            const std::optional<IdempotencyKey>& idem) {
+PaymentReply ConfirmPayment(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
+                            const ConfirmRequest& req, const std::optional<IdempotencyKey>& idem) {
     PgTransaction tx(conn);
     if (idem)
         if (auto prior = ClaimIdempotencyKey(tx, user_id, *idem)) {
@@ -87,10 +93,12 @@ PaymentReply ConfirmPayment(PgConnection& conn, const QueuesConfig& cfg, long lo
     const std::string order_id = o.str(0, 0);
     if (req.amount != o.integer(0, 3))
         throw AppError(ErrorCode::kAmountMismatch, "The amount does not match the order's amount.",
-                       "order " + req.order_number + " is " + o.str(0, 3) + ", confirm said " + std::to_string(req.amount));
+                       "order " + req.order_number + " is " + o.str(0, 3) + ", confirm said " +
+                           std::to_string(req.amount));
     if (!o.is_null(0, 4)) {
         if (o.get(0, 5) != req.payment_key)
-            throw AppError(ErrorCode::kPaymentConflict, "This order already has a payment in progress or done.");
+            throw AppError(ErrorCode::kPaymentConflict,
+                           "This order already has a payment in progress or done.");
         return {202, AcceptedJson(o.str(0, 4), ClientStatus(o.str(0, 6)), o.str(0, 7)), o.str(0, 4), true};
     }
     if (o.get(0, 2) != "confirmed")
@@ -102,19 +110,22 @@ PaymentReply ConfirmPayment(PgConnection& conn, const QueuesConfig& cfg, long lo
     const Job job = NewJob(cfg, NewUuid(), kCallGatewayJob, PaymentJobPayload(payment_id));
     PaymentReply reply{202, AcceptedJson(payment_id, "processing", job.id), payment_id, false};
     auto params = JobInsertParams(job);
-    for (PgParam p : {PgParam(payment_id), PgParam(order_id), PgParam(user_id), PgParam(req.payment_key), PgParam(req.amount)})
+    for (PgParam p : {PgParam(payment_id), PgParam(order_id), PgParam(user_id), PgParam(req.payment_key),
+                      PgParam(req.amount)})
         params.push_back(std::move(p));
     try {
-        tx.exec(std::string("WITH ") + kInsertJobCtes +
-                    ", p AS (INSERT INTO payments (id, order_id, user_id, payment_key, amount, status, job_id) "
-                    "VALUES ($5, $6, $7, $8, $9, 'in_progress', $1)), "
-                    "l AS (INSERT INTO payment_log (payment_id, event) VALUES ($5, 'confirm_requested')) "
-                    "SELECT pg_notify('outbox', '')",
-                params);
+        tx.exec(
+            std::string("WITH ") + kInsertJobCtes +
+                ", p AS (INSERT INTO payments (id, order_id, user_id, payment_key, amount, status, job_id) "
+                "VALUES ($5, $6, $7, $8, $9, 'in_progress', $1)), "
+                "l AS (INSERT INTO payment_log (payment_id, event) VALUES ($5, 'confirm_requested')) "
+                "SELECT pg_notify('outbox', '')",
+            params);
     } catch (const PgError& e) {
         // The same paymentKey posted for another order at this very moment.
         if (e.unique_violation())
-            throw AppError(ErrorCode::kPaymentConflict, "This paymentKey was already used; start a new payment.");
+            throw AppError(ErrorCode::kPaymentConflict,
+                           "This paymentKey was already used; start a new payment.");
         throw;
     }
     if (idem) StoreIdempotentReply(tx, user_id, *idem, {reply.status, reply.body});
@@ -122,12 +133,13 @@ PaymentReply ConfirmPayment(PgConnection& conn, const QueuesConfig& cfg, long lo
     return reply;
 }
 
-PaymentReply CancelPayment(PgConnection& conn, const QueuesConfig& cfg, long long user_id, const std::string& payment_id,
-                           const std::string& reason) {
+PaymentReply CancelPayment(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
+                           const std::string& payment_id, const std::string& reason) {
     if (!IsUuid(payment_id)) throw AppError(ErrorCode::kNotFound, "No such payment.");
     PgTransaction tx(conn);
-    auto p = tx.exec("SELECT status, order_id, refund_job_id FROM payments WHERE id = $1 AND user_id = $2 FOR UPDATE",
-                     {payment_id, user_id});
+    auto p = tx.exec(
+        "SELECT status, order_id, refund_job_id FROM payments WHERE id = $1 AND user_id = $2 FOR UPDATE",
+        {payment_id, user_id});
     if (p.rows() == 0) throw AppError(ErrorCode::kNotFound, "No such payment.");
     const std::string status = p.str(0, 0), order_id = p.str(0, 1);
     auto refund_job = [&] {
@@ -136,7 +148,9 @@ PaymentReply CancelPayment(PgConnection& conn, const QueuesConfig& cfg, long lon
     };
     if (status == "refunding" || status == "canceled")
         return {202, AcceptedJson(payment_id, status, p.opt(0, 2).value_or("")), payment_id, true};
-    if (status != "done") throw AppError(ErrorCode::kPaymentConflict, "Only a completed payment can be canceled; this one is " + ClientStatus(status) + ".");
+    if (status != "done")
+        throw AppError(ErrorCode::kPaymentConflict,
+                       "Only a completed payment can be canceled; this one is " + ClientStatus(status) + ".");
     ReleaseOrder(tx, order_id, "paid", "canceled");
     RequestRefund(tx, cfg, payment_id, reason);
     const std::string job_id = refund_job();
@@ -144,25 +158,45 @@ PaymentReply CancelPayment(PgConnection& conn, const QueuesConfig& cfg, long lon
     return {202, AcceptedJson(payment_id, "refunding", job_id), payment_id, false};
 }
 
-std::optional<std::string> PaymentStatusJson(PgConnection& conn, long long user_id, const std::string& payment_id) {
-    if (!IsUuid(payment_id)) return std::nullopt;
-    auto r = conn.exec("SELECT p.status, o.status, p.order_id, p.amount, p.method, p.failure_code, p.failure_message, " +
-                           JobColumns("j") +
-                           " FROM payments p JOIN orders o ON o.id = p.order_id JOIN jobs j ON j.id = p.job_id "
-                           "WHERE p.id = $1 AND p.user_id = $2",
-                       {payment_id, user_id});
-    if (r.rows() == 0) return std::nullopt;
-    JsonWriter w;
-    w.StartObject();
-    w.Key("payment_id").String(payment_id).Key("status").String(r.get(0, 0)).Key("is_paid").Bool(r.get(0, 0) == "done");
-    w.Key("order_id").String(r.get(0, 2)).Key("order_status").String(r.get(0, 1)).Key("amount").Int(r.integer(0, 3));
-    w.Key("method").OptString(r.opt(0, 4));
-    w.Key("failure");
-    if (r.is_null(0, 5)) w.Null();
-    else w.StartObject().Key("code").String(r.get(0, 5)).Key("message").OptString(r.opt(0, 6)).EndObject();
-    w.Key("job").Raw(JobViewJson(JobViewFromRow(r, 0, 7)));
-    w.EndObject();
-    return w.str();
+std::vector<StatusSnapshot> LoadPaymentStatuses(PgConnection& conn,
+                                                const std::vector<std::string>& payment_ids) {
+    auto r = conn.exec(
+        "SELECT p.status, o.status, p.order_id, p.amount, p.method, p.failure_code, p.failure_message, " +
+            JobColumns("j") +
+            ", p.id, p.user_id FROM payments p JOIN orders o ON o.id = p.order_id "
+            "JOIN jobs j ON j.id = p.job_id WHERE p.id = ANY($1::uuid[])",
+        {UuidArrayLiteral(payment_ids)});
+    std::vector<StatusSnapshot> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        const JobView job = JobViewFromRow(r, i, 7);
+        const std::string status = r.str(i, 0);
+        JsonWriter w;
+        w.StartObject();
+        w.Key("payment_id")
+            .String(r.get(i, 16))
+            .Key("status")
+            .String(status)
+            .Key("is_paid")
+            .Bool(status == "done");
+        w.Key("order_id")
+            .String(r.get(i, 2))
+            .Key("order_status")
+            .String(r.get(i, 1))
+            .Key("amount")
+            .Int(r.integer(i, 3));
+        w.Key("method").OptString(r.opt(i, 4));
+        w.Key("failure");
+        if (r.is_null(i, 5))
+            w.Null();
+        else
+            w.StartObject().Key("code").String(r.get(i, 5)).Key("message").OptString(r.opt(i, 6)).EndObject();
+        w.Key("job").Raw(JobViewJson(job));
+        w.EndObject();
+        const bool settled =
+            status == "done" || status == "failed" || status == "canceled" || job.state == "dead";
+        out.push_back({r.str(i, 16), r.integer(i, 17), job.id, r.str(i, 2), w.str(), settled});
+    }
+    return out;
 }
 
 std::string PaymentMethodsJson() {
@@ -170,9 +204,10 @@ std::string PaymentMethodsJson() {
     JsonWriter w;
     w.StartObject().Key("gateway").String("tosspayments").Key("methods").StartArray();
     const std::pair<const char*, const char*> methods[] = {
-        {"CARD", "카드"}, {"TRANSFER", "계좌이체"}, {"VIRTUAL_ACCOUNT", "가상계좌"},
+        {"CARD", "카드"},           {"TRANSFER", "계좌이체"}, {"VIRTUAL_ACCOUNT", "가상계좌"},
         {"MOBILE_PHONE", "휴대폰"}, {"EASY_PAY", "간편결제"}, {"GIFT_CERTIFICATE", "문화상품권"}};
-    for (const auto& [code, name] : methods) w.StartObject().Key("code").String(code).Key("name").String(name).EndObject();
+    for (const auto& [code, name] : methods)
+        w.StartObject().Key("code").String(code).Key("name").String(name).EndObject();
     w.EndArray().Key("currency").String("KRW").EndObject();
     return w.str();
 }

@@ -9,6 +9,7 @@
 #include "common/config.hpp"
 #include "common/idempotency.hpp"
 #include "common/pg_connection.hpp"
+#include "common/status_snapshot.hpp"
 
 namespace checkout {
 
@@ -43,8 +44,6 @@ PaymentReply CancelPayment(PgConnection& conn, const QueuesConfig& cfg, long lon
                            const std::string& reason);
 
 std::string PaymentStatusUrl(const std::string& payment_id);
-// nullopt when the payment does not exist or belongs to someone else (both answer 404).
-std::optional<std::string> PaymentStatusJson(PgConnection& conn, long long user_id, const std::string& payment_id);
 
 // The payment methods the shop offers through the gateway's widget.
 std::string PaymentMethodsJson();

@@ -1,0 +1,302 @@
+#include "api/status_cache.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "common/log.hpp"
+#include "common/orders/order_store.hpp"
+#include "common/payments/payment_store.hpp"
+#include "common/reconnect_backoff.hpp"
+#include "common/uuid.hpp"
+
+namespace checkout::api {
+
+namespace {
+// A request for a status that cannot be loaded (the database is away) gives up after this, with 503.
+constexpr std::chrono::seconds kLoadGrace{5};
+// Entries nobody asked for in this long are dropped.
+constexpr std::chrono::minutes kIdle{5};
+}  // namespace
+
+StatusCache::StatusCache(std::string database_url, std::size_t max_entries)
+    : database_url_(std::move(database_url)),
+      max_entries_(max_entries),
+      wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
+      listener_([this] { Run(); }) {}
+
+StatusCache::~StatusCache() {
+    stop_ = true;
+    Wake();
+    listener_.join();
+    std::vector<std::shared_ptr<DeferredReply>> parked;
+    {
+        std::lock_guard lock(mu_);
+        for (auto& [key, e] : entries_)
+            for (auto& w : e.waiters) parked.push_back(std::move(w.reply));
+        entries_.clear();
+    }
+    for (auto& r : parked)
+        r->Fail(AppError(ErrorCode::kUnavailable, "The service is shutting down; try again."));
+    close(wake_fd_);
+}
+
+std::string StatusCache::Key(StatusKind kind, const std::string& id) {
+    return (kind == StatusKind::kOrder ? "o" : "p") + id;
+}
+
+AppError StatusCache::NotFound(StatusKind kind) {
+    return AppError(ErrorCode::kNotFound, kind == StatusKind::kOrder ? "No such order." : "No such payment.");
+}
+
+void StatusCache::Wake() {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] auto n = write(wake_fd_, &one, sizeof(one));
+}
+
+std::optional<Reply> StatusCache::Get(StatusKind kind, const std::string& id, long long user_id,
+                                      std::chrono::milliseconds wait,
+                                      const std::function<std::shared_ptr<DeferredReply>()>& defer) {
+    if (!IsUuid(id)) throw NotFound(kind);
+    const auto now = Clock::now();
+    {
+        std::lock_guard lock(mu_);
+        const std::string key = Key(kind, id);
+        auto [it, created] = entries_.try_emplace(key);
+        Entry& e = it->second;
+        e.kind = kind;
+        e.last_used = now;
+        if (e.loaded && !e.stale) {
+            if (e.snap.user_id != user_id) throw NotFound(kind);
+            if (wait.count() == 0 || e.snap.settled) {
+                ++stats_.hits;
+                return Reply{200, e.snap.json, {}};
+            }
+        }
+        e.waiters.push_back({user_id, now + wait, wait.count() > 0, defer()});
+        waiting_.insert(key);
+        if (!e.loaded || e.stale) load_needed_ = true;
+    }
+    Wake();
+    return std::nullopt;
+}
+
+void StatusCache::Invalidate(StatusKind kind, const std::string& id) {
+    {
+        std::lock_guard lock(mu_);
+        const std::string key = Key(kind, id);
+        MarkStale(key);
+        if (kind == StatusKind::kOrder) {
+            if (auto it = by_order_.find(id); it != by_order_.end())
+                for (const auto& k : it->second) MarkStale(k);
+        } else if (auto it = entries_.find(key); it != entries_.end() && it->second.loaded) {
+            MarkStale(Key(StatusKind::kOrder, it->second.snap.order_id));
+        }
+    }
+    Wake();
+}
+
+StatusCache::Stats StatusCache::stats() const {
+    std::lock_guard lock(mu_);
+    Stats s = stats_;
+    s.entries = entries_.size();
+    s.waiting = waiting_.size();
+    return s;
+}
+
+void StatusCache::MarkStale(const std::string& key) {
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return;
+    it->second.stale = true;
+    ++it->second.generation;
+    load_needed_ = true;
+}
+
+void StatusCache::OnNotification(const std::string& payload) {
+    // "o <order id>", "p <payment id>", "j <job id>" (migration 008).
+    if (payload.size() < 3 || payload[1] != ' ') return;
+    const std::string id = payload.substr(2);
+    ++stats_.notifications;
+    switch (payload[0]) {
+        case 'o':
+            MarkStale(Key(StatusKind::kOrder, id));
+            // A payment's status shows its order's.
+            if (auto it = by_order_.find(id); it != by_order_.end())
+                for (const auto& k : it->second) MarkStale(k);
+            break;
+        case 'p':
+            MarkStale(Key(StatusKind::kPayment, id));
+            break;
+        case 'j':
+            if (auto it = by_job_.find(id); it != by_job_.end())
+                for (const auto& k : it->second) MarkStale(k);
+            break;
+        default:
+            break;
+    }
+}
+
+void StatusCache::Apply(const std::vector<std::pair<std::string, std::uint64_t>>& asked,
+                        std::vector<StatusSnapshot> loaded, std::vector<Answer>& answers) {
+    std::unordered_map<std::string, StatusSnapshot*> found;
+    for (auto& s : loaded) found[s.id] = &s;
+    for (const auto& [key, generation] : asked) {
+        auto it = entries_.find(key);
+        if (it == entries_.end()) continue;
+        Entry& e = it->second;
+        auto f = found.find(key.substr(1));
+        if (f == found.end()) {
+            // No such order or payment (yet): not kept, since its creation would notify nobody.
+            for (auto& w : e.waiters) answers.push_back({std::move(w.reply), std::nullopt, e.kind});
+            waiting_.erase(key);
+            entries_.erase(it);
+            continue;
+        }
+        // Notified again while this round's query ran: that change may not be in what was read, so
+        // the entry stays stale and is read again next round (what was read is still newer than what
+        // the entry held, so it may be shown meanwhile).
+        e.snap = std::move(*f->second);
+        e.loaded = true;
+        if (e.generation == generation) e.stale = false;
+        by_job_[e.snap.job_id].insert(key);
+        if (e.kind == StatusKind::kPayment) by_order_[e.snap.order_id].insert(key);
+    }
+}
+
+void StatusCache::AnswerWaiters(Clock::time_point now, std::vector<Answer>& answers) {
+    for (auto k = waiting_.begin(); k != waiting_.end();) {
+        auto it = entries_.find(*k);
+        if (it == entries_.end()) {
+            k = waiting_.erase(k);
+            continue;
+        }
+        Entry& e = it->second;
+        auto& ws = e.waiters;
+        for (auto w = ws.begin(); w != ws.end();) {
+            const bool current = e.loaded && !e.stale;
+            const bool due = !w->want_settled || now >= w->deadline || (current && e.snap.settled);
+            std::optional<std::optional<Reply>> answer;  // outer: answer now; inner nullopt: 404
+            if (current && due) {
+                answer.emplace();
+            } else if (e.loaded && now >= w->deadline + kLoadGrace) {
+                answer.emplace();  // the last status this process had: never older than one it showed
+            } else if (!e.loaded && now >= w->deadline + kLoadGrace) {
+                w->reply->Fail(AppError(ErrorCode::kUnavailable, "The service is busy; try again shortly.",
+                                        "status not loaded in time"));
+                w = ws.erase(w);
+                continue;
+            }
+            if (!answer) {
+                ++w;
+                continue;
+            }
+            if (e.snap.user_id == w->user_id) answer->emplace(Reply{200, e.snap.json, {}});
+            answers.push_back({std::move(w->reply), std::move(*answer), e.kind});
+            w = ws.erase(w);
+        }
+        k = ws.empty() ? waiting_.erase(k) : std::next(k);
+    }
+}
+
+void StatusCache::Evict(Clock::time_point now) {
+    auto drop = [&](std::unordered_map<std::string, Entry>::iterator it) {
+        const Entry& e = it->second;
+        if (e.loaded) {
+            if (auto j = by_job_.find(e.snap.job_id);
+                j != by_job_.end() && (j->second.erase(it->first), j->second.empty()))
+                by_job_.erase(j);
+            if (auto o = by_order_.find(e.snap.order_id);
+                o != by_order_.end() && (o->second.erase(it->first), o->second.empty()))
+                by_order_.erase(o);
+        }
+        return entries_.erase(it);
+    };
+    for (auto it = entries_.begin(); it != entries_.end();)
+        it = (it->second.waiters.empty() && now - it->second.last_used > kIdle) ? drop(it) : std::next(it);
+    if (entries_.size() <= max_entries_) return;
+    // Over the bound: the least recently used half of those nobody waits for.
+    std::vector<std::pair<Clock::time_point, std::string>> idle;
+    for (const auto& [k, e] : entries_)
+        if (e.waiters.empty()) idle.emplace_back(e.last_used, k);
+    const std::size_t n = std::min(idle.size(), entries_.size() - max_entries_ / 2);
+    std::nth_element(idle.begin(), idle.begin() + static_cast<long>(n), idle.end());
+    for (std::size_t i = 0; i < n; ++i)
+        if (auto it = entries_.find(idle[i].second); it != entries_.end()) drop(it);
+}
+
+void StatusCache::Run() {
+    std::unique_ptr<PgConnection> conn;
+    ReconnectBackoff backoff;
+    auto last_evict = Clock::now();
+    while (!stop_) {
+        std::vector<Answer> answers;
+        try {
+            if (!conn || !conn->healthy()) {
+                conn = std::make_unique<PgConnection>(database_url_);
+                conn->exec("LISTEN status");
+                std::lock_guard lock(mu_);
+                // Whatever changed while nobody listened was not heard: read everything again.
+                for (auto& [k, e] : entries_) MarkStale(k);
+                backoff.Reset();
+            }
+            bool busy;
+            {
+                std::lock_guard lock(mu_);
+                busy = load_needed_;
+            }
+            auto notes = conn->wait_for_notices(std::chrono::milliseconds(busy ? 0 : 50), wake_fd_);
+            std::uint64_t drained;
+            [[maybe_unused]] auto n = read(wake_fd_, &drained, sizeof(drained));
+            std::vector<std::pair<std::string, std::uint64_t>> orders, payments;
+            {
+                std::lock_guard lock(mu_);
+                for (const auto& note : notes) OnNotification(note.payload);
+                if (load_needed_) {
+                    for (const auto& [k, e] : entries_)
+                        if (e.stale)
+                            (e.kind == StatusKind::kOrder ? orders : payments).emplace_back(k, e.generation);
+                    load_needed_ = false;
+                }
+            }
+            if (!orders.empty() || !payments.empty()) {
+                auto ids = [](const auto& keys) {
+                    std::vector<std::string> out;
+                    for (const auto& [k, g] : keys) out.push_back(k.substr(1));
+                    return out;
+                };
+                std::vector<StatusSnapshot> loaded_orders, loaded_payments;
+                if (!orders.empty()) loaded_orders = LoadOrderStatuses(*conn, ids(orders));
+                if (!payments.empty()) loaded_payments = LoadPaymentStatuses(*conn, ids(payments));
+                std::lock_guard lock(mu_);
+                stats_.loads += static_cast<long long>(orders.size() + payments.size());
+                stats_.load_queries += (orders.empty() ? 0 : 1) + (payments.empty() ? 0 : 1);
+                Apply(orders, std::move(loaded_orders), answers);
+                Apply(payments, std::move(loaded_payments), answers);
+            }
+        } catch (const std::exception& e) {
+            spdlog::warn("status listener: {}; reconnecting", e.what());
+            conn.reset();
+            std::lock_guard lock(mu_);
+            load_needed_ = true;
+        }
+        const auto now = Clock::now();
+        {
+            std::lock_guard lock(mu_);
+            AnswerWaiters(now, answers);
+            if (now - last_evict > std::chrono::seconds(10) || entries_.size() > max_entries_) {
+                Evict(now);
+                last_evict = now;
+            }
+        }
+        for (auto& a : answers) {
+            if (a.ok)
+                a.reply->Send(*a.ok);
+            else
+                a.reply->Fail(NotFound(a.kind));
+        }
+        if (!conn && !stop_) std::this_thread::sleep_for(backoff.Next());
+    }
+}
+
+}  // namespace checkout::api
