@@ -72,6 +72,28 @@ def cpu_by_part(args):
     return parts
 
 
+def rss_mb(pid):
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return 0.0
+
+
+def rss_by_part(args):
+    """Resident memory now, MB: the API, and the largest process of each worker binary."""
+    parts = {"api": rss_mb(args.api_pid)}
+    for child in sorted(glob.glob(os.path.join(args.run_dir, "pids", "*.child"))):
+        name = os.path.basename(child)[:-len(".child")].rsplit("-", 1)[0]
+        try:
+            parts[name] = max(parts.get(name, 0.0), rss_mb(int(open(child).read().strip())))
+        except (OSError, ValueError):
+            pass
+    return parts
+
+
 def snapshot(args):
     row = sql("SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()), "
               "pg_current_wal_lsn(), "
@@ -125,7 +147,14 @@ def main():
     sql("SELECT pg_stat_statements_reset()")
     before = snapshot(args)
     started = time.monotonic()
-    subprocess.run(command, check=True)
+    proc = subprocess.Popen(command)
+    peak = {}
+    while proc.poll() is None:  # resident memory under load: the peak of samples every 0.5 s
+        for part, mb in rss_by_part(args).items():
+            peak[part] = max(peak.get(part, 0.0), mb)
+        time.sleep(0.5)
+    if proc.returncode != 0:
+        sys.exit(f"the load command failed ({proc.returncode})")
     deadline = time.monotonic() + 300
     while not settled():
         if time.monotonic() > deadline:
@@ -161,6 +190,10 @@ def main():
     print("  WAL by record type (pg_waldump --stats=record; bytes per order, FPI included):")
     for line in wal_breakdown(args.pgdata, before["lsn"], after["lsn"], orders):
         print("    " + line)
+    idle = rss_by_part(args)
+    print("  resident memory, MB (peak under load / after it settled):")
+    for part in sorted(peak):
+        print(f"    {part:20s} {peak[part]:7.1f} / {idle.get(part, 0.0):6.1f}")
     print("  CPU ms:")
     for part in sorted(after["cpu"], key=lambda p: (p not in ("postgresql", "rabbitmq", "api"), p)):
         used = after["cpu"][part] - before["cpu"].get(part, 0.0)

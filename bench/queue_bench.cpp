@@ -26,20 +26,26 @@ using namespace checkout;
 
 namespace {
 
-double Now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+double Now() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 std::vector<long long> Products(PgConnection& db, int count) {
-    auto r = db.exec("INSERT INTO products (name, price, stock) SELECT 'queue-bench', 1000, 1000000000 "
-                     "FROM generate_series(1, $1) RETURNING id",
-                     {count});
+    auto r = db.exec(
+        "INSERT INTO products (name, price, stock) SELECT 'queue-bench', 1000, 1000000000 "
+        "FROM generate_series(1, $1) RETURNING id",
+        {count});
     std::vector<long long> ids;
     for (int i = 0; i < r.rows(); ++i) ids.push_back(r.integer(i, 0));
     return ids;
 }
 
 long long BenchUser(PgConnection& db) {
-    return db.exec("INSERT INTO users (sub) VALUES ('queue-bench') ON CONFLICT (sub) DO UPDATE SET sub = EXCLUDED.sub "
-                   "RETURNING id")
+    return db
+        .exec(
+            "INSERT INTO users (sub) VALUES ('queue-bench') ON CONFLICT (sub) DO UPDATE SET sub = "
+            "EXCLUDED.sub "
+            "RETURNING id")
         .integer(0, 0);
 }
 
@@ -51,10 +57,11 @@ void InsertOrder(PgTransaction& tx, const QueuesConfig& cfg, long long user, lon
     auto job = InsertJob(tx, cfg, NewUuid(), kProcessOrderJob, payload.str());
     std::string hex = order_id;
     std::erase(hex, '-');
-    tx.exec("INSERT INTO orders (id, order_number, user_id, status, requested_items, shipping, total_amount, "
-            "final_amount, job_id) VALUES ($1, $2, $3, 'pending', $4::jsonb, '{}'::jsonb, 1000, 1000, $5)",
-            {order_id, "QB-" + hex, user,
-             "[{\"product_id\":" + std::to_string(product) + ",\"quantity\":1,\"unit_price\":1000}]", job.id});
+    tx.exec(
+        "INSERT INTO orders (id, order_number, user_id, status, requested_items, shipping, total_amount, "
+        "final_amount, job_id) VALUES ($1, $2, $3, 'pending', $4::jsonb, '{}'::jsonb, 1000, 1000, $5)",
+        {order_id, "QB-" + hex, user,
+         "[{\"product_id\":" + std::to_string(product) + ",\"quantity\":1,\"unit_price\":1000}]", job.id});
 }
 
 double Pct(std::vector<double> v, double p) {
@@ -104,30 +111,34 @@ int main(int argc, char** argv) {
         for (int i = 0; i < n; ++i) {
             const bool fails = fail_percent > 0 && i % (100 / fail_percent) == 0;
             // A key per job: a shared key would make every job update one hot row.
-            const std::string payload = a[1] == "test.flaky" ? "{\"key\":\"qb-" + NewUuid() + "\",\"fail_times\":" +
-                                                                   std::string(fails ? "1" : "0") + "}"
-                                                             : "{}";
+            const std::string payload = a[1] == "test.flaky"
+                                            ? "{\"key\":\"qb-" + NewUuid() +
+                                                  "\",\"fail_times\":" + std::string(fails ? "1" : "0") + "}"
+                                            : "{}";
             InsertJob(tx, cfg, NewUuid(), a[1], payload);
         }
         tx.commit();
         return 0;
     }
-    if (a[0] == "wait" && (a.size() == 3 || a.size() == 4)) {
+    if (a[0] == "wait" && a.size() == 4) {
+        // wait SINCE_XID N T0: the jobs inserted by transactions from SINCE_XID on (the publish_xid index
+        // finds them without scanning a large table every 100 ms), timed from the Unix time T0.
         const std::string since = a[1];
-        const std::string t0 = a.size() == 4 ? a[3] : a[1];
+        const std::string t0 = a[3];
         const long long n = std::stoll(a[2]);
-        const std::string where = "created_at >= to_timestamp(" + since + ")";
-        // Poll through the created_at index: a full count of a large jobs table every 100 ms would
-        // compete with the workers being measured.
+        const std::string where = "publish_xid >= '" + since + "'::xid8";
         if (db.exec("SELECT count(*) FROM jobs WHERE " + where).integer(0, 0) < n) {
-            std::fprintf(stderr, "fewer than %lld jobs were created since %s\n", n, since.c_str());
+            std::fprintf(stderr, "fewer than %lld jobs were created since transaction %s\n", n,
+                         since.c_str());
             return 1;
         }
-        while (db.exec("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running', 'retrying') AND " + where)
-                   .integer(0, 0) > 0)
+        while (
+            db.exec("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running', 'retrying') AND " + where)
+                .integer(0, 0) > 0)
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        auto r = db.exec("SELECT EXTRACT(EPOCH FROM finished_at - created_at), EXTRACT(EPOCH FROM finished_at) - " + t0 +
-                         ", state, attempts FROM jobs WHERE " + where);
+        auto r = db.exec(
+            "SELECT EXTRACT(EPOCH FROM finished_at - created_at), EXTRACT(EPOCH FROM finished_at) - " + t0 +
+            ", state, attempts FROM jobs WHERE " + where);
         std::vector<double> latency;
         double last = 0, last_first_try = 0;
         int not_succeeded = 0, first_try = 0;
@@ -141,10 +152,12 @@ int main(int argc, char** argv) {
                 last_first_try = std::max(last_first_try, fin);
             }
         }
-        std::printf("%d jobs final in %.2f s = %.0f jobs/s; created->finished p50 %.1f ms p99 %.1f ms; not succeeded: %d; "
-                    "first-try jobs %d at %.0f/s\n",
-                    r.rows(), last, r.rows() / last, Pct(latency, 50) * 1e3, Pct(latency, 99) * 1e3, not_succeeded,
-                    first_try, first_try / std::max(last_first_try, 1e-9));
+        std::printf(
+            "%d jobs final in %.2f s = %.0f jobs/s; created->finished p50 %.1f ms p99 %.1f ms; not "
+            "succeeded: %d; "
+            "first-try jobs %d at %.0f/s\n",
+            r.rows(), last, r.rows() / last, Pct(latency, 50) * 1e3, Pct(latency, 99) * 1e3, not_succeeded,
+            first_try, first_try / std::max(last_first_try, 1e-9));
         return 0;
     }
     std::fprintf(stderr, "unknown command; see bench/queue_bench.cpp\n");

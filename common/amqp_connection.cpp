@@ -1,7 +1,5 @@
 #include "common/amqp_connection.hpp"
 
-#include "common/log.hpp"
-
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
 #include <sys/time.h>
@@ -9,20 +7,26 @@
 #include <cstring>
 #include <memory>
 
+#include "common/log.hpp"
+
 namespace checkout {
 
 namespace {
 
 timeval ToTimeval(std::chrono::milliseconds ms) {
     if (ms.count() < 0) ms = std::chrono::milliseconds(0);
-    return timeval{static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
+    return timeval{static_cast<time_t>(ms.count() / 1000),
+                   static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
 }
 
 std::string DescribeReply(const amqp_rpc_reply_t& r) {
     switch (r.reply_type) {
-        case AMQP_RESPONSE_NORMAL: return "ok";
-        case AMQP_RESPONSE_NONE: return "missing RPC reply";
-        case AMQP_RESPONSE_LIBRARY_EXCEPTION: return amqp_error_string2(r.library_error);
+        case AMQP_RESPONSE_NORMAL:
+            return "ok";
+        case AMQP_RESPONSE_NONE:
+            return "missing RPC reply";
+        case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+            return amqp_error_string2(r.library_error);
         case AMQP_RESPONSE_SERVER_EXCEPTION:
             if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
                 auto* m = static_cast<amqp_connection_close_t*>(r.reply.decoded);
@@ -59,15 +63,24 @@ amqp_table_entry_t IntEntry(const char* key, long long value) {
 
 long FieldAsLong(const amqp_field_value_t& v) {
     switch (v.kind) {
-        case AMQP_FIELD_KIND_I8: return v.value.i8;
-        case AMQP_FIELD_KIND_U8: return v.value.u8;
-        case AMQP_FIELD_KIND_I16: return v.value.i16;
-        case AMQP_FIELD_KIND_U16: return v.value.u16;
-        case AMQP_FIELD_KIND_I32: return v.value.i32;
-        case AMQP_FIELD_KIND_U32: return static_cast<long>(v.value.u32);
-        case AMQP_FIELD_KIND_I64: return static_cast<long>(v.value.i64);
-        case AMQP_FIELD_KIND_U64: return static_cast<long>(v.value.u64);
-        default: return 0;
+        case AMQP_FIELD_KIND_I8:
+            return v.value.i8;
+        case AMQP_FIELD_KIND_U8:
+            return v.value.u8;
+        case AMQP_FIELD_KIND_I16:
+            return v.value.i16;
+        case AMQP_FIELD_KIND_U16:
+            return v.value.u16;
+        case AMQP_FIELD_KIND_I32:
+            return v.value.i32;
+        case AMQP_FIELD_KIND_U32:
+            return static_cast<long>(v.value.u32);
+        case AMQP_FIELD_KIND_I64:
+            return static_cast<long>(v.value.i64);
+        case AMQP_FIELD_KIND_U64:
+            return static_cast<long>(v.value.u64);
+        default:
+            return 0;
     }
 }
 
@@ -88,7 +101,8 @@ AmqpConnection::AmqpConnection(const AmqpAddress& address, int heartbeat_seconds
     }
 }
 
-void AmqpConnection::Open(const AmqpAddress& address, int heartbeat_seconds, std::chrono::milliseconds connect_timeout) {
+void AmqpConnection::Open(const AmqpAddress& address, int heartbeat_seconds,
+                          std::chrono::milliseconds connect_timeout) {
     amqp_socket_t* socket = amqp_tcp_socket_new(conn_);
     if (!socket) Fail("cannot create socket");
     timeval tv = ToTimeval(connect_timeout);
@@ -112,8 +126,9 @@ void AmqpConnection::Open(const AmqpAddress& address, int heartbeat_seconds, std
     props[1].value.kind = AMQP_FIELD_KIND_UTF8;
     props[1].value.value.bytes = amqp_cstring_bytes("checkout-fleet");
     amqp_table_t properties{2, props};
-    auto reply = amqp_login_with_properties(conn_, address.vhost.c_str(), 0, 131072, heartbeat_seconds, &properties,
-                                            AMQP_SASL_METHOD_PLAIN, address.user.c_str(), address.password.c_str());
+    auto reply =
+        amqp_login_with_properties(conn_, address.vhost.c_str(), 0, 131072, heartbeat_seconds, &properties,
+                                   AMQP_SASL_METHOD_PLAIN, address.user.c_str(), address.password.c_str());
     if (reply.reply_type != AMQP_RESPONSE_NORMAL) Fail("login failed: " + DescribeReply(reply));
     amqp_channel_open(conn_, 1);
     CheckRpc("channel.open");
@@ -139,7 +154,8 @@ void AmqpConnection::CheckRpc(const char* what) {
 }
 
 bool AmqpConnection::DeclareQueue(const std::string& name, std::vector<amqp_table_entry_t_>& args) {
-    amqp_queue_declare(conn_, 1, Bytes(name), 0, 1, 0, 0, amqp_table_t{static_cast<int>(args.size()), args.data()});
+    amqp_queue_declare(conn_, 1, Bytes(name), 0, 1, 0, 0,
+                       amqp_table_t{static_cast<int>(args.size()), args.data()});
     auto r = amqp_get_rpc_reply(conn_);
     if (r.reply_type == AMQP_RESPONSE_NORMAL) return true;
     if (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION && r.reply.id == AMQP_CHANNEL_CLOSE_METHOD &&
@@ -154,16 +170,18 @@ bool AmqpConnection::DeclareQueue(const std::string& name, std::vector<amqp_tabl
         CheckRpc("channel.open");
         amqp_queue_declare(conn_, 1, Bytes(name), 1, 0, 0, 0, amqp_empty_table);
         CheckRpc(("queue.declare (passive) " + name).c_str());
-        spdlog::error("queue {} differs from queues.yaml ({}); using it as it is. To apply queues.yaml, "
-                      "drain and delete the queue, then restart a worker",
-                      name, why);
+        spdlog::error(
+            "queue {} differs from queues.yaml ({}); using it as it is. To apply queues.yaml, "
+            "drain and delete the queue, then restart a worker",
+            name, why);
         return false;
     }
     Fail("queue.declare " + name + ": " + DescribeReply(r));
 }
 
 void AmqpConnection::DeclareTopology(const QueuesConfig& cfg) {
-    amqp_exchange_declare(conn_, 1, Bytes(cfg.exchange), amqp_cstring_bytes("direct"), 0, 1, 0, 0, amqp_empty_table);
+    amqp_exchange_declare(conn_, 1, Bytes(cfg.exchange), amqp_cstring_bytes("direct"), 0, 1, 0, 0,
+                          amqp_empty_table);
     CheckRpc("exchange.declare");
     amqp_exchange_declare(conn_, 1, Bytes(cfg.dead_letter_exchange), amqp_cstring_bytes("direct"), 0, 1, 0, 0,
                           amqp_empty_table);
@@ -180,8 +198,8 @@ void AmqpConnection::DeclareTopology(const QueuesConfig& cfg) {
 
         std::vector<amqp_table_entry_t> dargs{Utf8Entry("x-queue-type", q.type)};
         DeclareQueue(q.dead_letter_queue, dargs);
-        amqp_queue_bind(conn_, 1, Bytes(q.dead_letter_queue), Bytes(cfg.dead_letter_exchange), Bytes(q.routing_key),
-                        amqp_empty_table);
+        amqp_queue_bind(conn_, 1, Bytes(q.dead_letter_queue), Bytes(cfg.dead_letter_exchange),
+                        Bytes(q.routing_key), amqp_empty_table);
         CheckRpc(("queue.bind " + q.dead_letter_queue).c_str());
     }
 }
@@ -240,14 +258,17 @@ void AmqpConnection::OnFrame(const amqp_frame_t_& frame, PendingConfirms* pendin
             if (pending) pending->failed = true;
             break;
         }
-        case AMQP_BASIC_CANCEL_METHOD: Fail("the broker cancelled our consumer (queue deleted or failed over)");
+        case AMQP_BASIC_CANCEL_METHOD:
+            Fail("the broker cancelled our consumer (queue deleted or failed over)");
         case AMQP_CHANNEL_CLOSE_METHOD: {
             auto* m = static_cast<amqp_channel_close_t*>(frame.payload.method.decoded);
             Fail("channel closed by broker: " +
                  std::string(static_cast<char*>(m->reply_text.bytes), m->reply_text.len));
         }
-        case AMQP_CONNECTION_CLOSE_METHOD: Fail("connection closed by broker");
-        default: break;
+        case AMQP_CONNECTION_CLOSE_METHOD:
+            Fail("connection closed by broker");
+        default:
+            break;
     }
 }
 
@@ -268,11 +289,13 @@ void AmqpConnection::PublishConfirmed(const std::string& exchange, const std::ve
     amqp_basic_properties_t props;
     std::memset(&props, 0, sizeof(props));
     for (const auto& m : messages) {
-        props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG;
+        props._flags =
+            AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG;
         props.content_type = amqp_cstring_bytes("application/json");
         props.delivery_mode = 2;  // persistent
         props.message_id = Bytes(m.message_id);
-        int rc = amqp_basic_publish(conn_, 1, Bytes(exchange), Bytes(m.routing_key), 1, 0, &props, Bytes(m.body));
+        int rc =
+            amqp_basic_publish(conn_, 1, Bytes(exchange), Bytes(m.routing_key), 1, 0, &props, Bytes(m.body));
         if (rc != AMQP_STATUS_OK) Fail(std::string("publish failed: ") + amqp_error_string2(rc));
         ++next_publish_tag_;
     }
@@ -283,7 +306,8 @@ void AmqpConnection::PublishConfirmed(const std::string& exchange, const std::ve
         return true;
     };
     while (!all_settled()) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+        auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
         if (left.count() <= 0) Fail("publisher confirms did not arrive before the deadline");
         if (ReadFrame(&frame, left)) OnFrame(frame, &pending);
     }
@@ -337,7 +361,8 @@ std::optional<AmqpDelivery> AmqpConnection::Next(std::chrono::milliseconds timeo
         }
         return d;
     }
-    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && r.library_error == AMQP_STATUS_TIMEOUT) return std::nullopt;
+    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && r.library_error == AMQP_STATUS_TIMEOUT)
+        return std::nullopt;
     if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && r.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
         amqp_frame_t frame;
         if (ReadFrame(&frame, std::chrono::milliseconds(0))) OnFrame(frame, nullptr);
@@ -346,8 +371,8 @@ std::optional<AmqpDelivery> AmqpConnection::Next(std::chrono::milliseconds timeo
     Fail("consume failed: " + DescribeReply(r));
 }
 
-void AmqpConnection::Ack(std::uint64_t tag) {
-    int rc = amqp_basic_ack(conn_, 1, tag, 0);
+void AmqpConnection::Ack(std::uint64_t tag, bool multiple) {
+    int rc = amqp_basic_ack(conn_, 1, tag, multiple ? 1 : 0);
     if (rc != AMQP_STATUS_OK) Fail(std::string("ack failed: ") + amqp_error_string2(rc));
 }
 

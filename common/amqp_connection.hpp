@@ -19,7 +19,7 @@ struct amqp_table_entry_t_;
 namespace checkout {
 
 class AmqpError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -44,7 +44,7 @@ struct QueueStats {
 };
 
 class AmqpConnection {
-public:
+  public:
     AmqpConnection(const AmqpAddress& address, int heartbeat_seconds = 10,
                    std::chrono::milliseconds connect_timeout = std::chrono::milliseconds(3000));
     ~AmqpConnection();
@@ -72,11 +72,12 @@ public:
     // True when a delivery may already be buffered, so that Next(0) should be called before polling.
     bool HasBufferedData();
     int socket_fd();
-    void Ack(std::uint64_t tag);
+    // multiple: every unacked delivery of the channel up to and including `tag`.
+    void Ack(std::uint64_t tag, bool multiple = false);
     // requeue=false dead-letters the message through the queue's dead-letter exchange.
     void Reject(std::uint64_t tag, bool requeue);
 
-private:
+  private:
     void Open(const AmqpAddress& address, int heartbeat_seconds, std::chrono::milliseconds connect_timeout);
     void CheckRpc(const char* what);
     // Declares a durable queue; false when it already exists with other arguments (logged).

@@ -64,7 +64,7 @@ QueueConfig ParseQueue(const std::string& name, const YAML::Node& node) {
     RejectUnknownKeys(
         node,
         {"routing_key", "type", "prefetch", "concurrency", "max_retries", "backoff", "time_limit",
-         "delivery_limit", "dead_letter_queue", "workers", "binary", "job_types", "max_in_flight"},
+         "delivery_limit", "dead_letter_queue", "workers", "binary", "job_types", "max_in_flight", "batch"},
         where);
     auto require = [&](const char* key) {
         if (!node[key]) throw ConfigError(where + "." + key, "is required");
@@ -102,6 +102,7 @@ QueueConfig ParseQueue(const std::string& name, const YAML::Node& node) {
                       where + ".time_limit");
     if (node["max_in_flight"])
         q.max_in_flight = IntIn(node["max_in_flight"], where + ".max_in_flight", 1, 10000);
+    if (node["batch"]) q.batch = IntIn(node["batch"], where + ".batch", 1, 1000);
     if (node["delivery_limit"])
         q.delivery_limit = IntIn(node["delivery_limit"], where + ".delivery_limit", 1, 1000);
     q.dead_letter_queue = Name(require("dead_letter_queue"), where + ".dead_letter_queue");

@@ -38,6 +38,9 @@ struct QueueConfig {
     std::string binary;
     std::vector<std::string> job_types;
     int max_in_flight = 0;  // outgoing HTTP calls in flight per process (external-call queues); 0 = prefetch
+    // Jobs one handler thread may run in one transaction (one commit) when more are waiting; 1 = each
+    // job alone. Transactional handlers only; a batch in which any job fails is run again job by job.
+    int batch = 1;
 
     // RabbitMQ's own delivery limit (x-delivery-limit), a backstop only: the broker raises the count
     // of every unacked message a dying worker held, running or not, so at delivery_limit it would

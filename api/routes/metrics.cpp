@@ -1,6 +1,8 @@
 // GET /metrics: Prometheus text. Job figures come from PostgreSQL (every worker process writes
 // there, so one scrape of any API instance sees the whole fleet); queue depths from RabbitMQ; request
 // figures from this API process.
+#include "common/metrics.hpp"
+
 #include <fmt/format.h>
 
 #include <map>
@@ -10,7 +12,6 @@
 #include "api/http_support.hpp"
 #include "api/routes.hpp"
 #include "common/amqp_connection.hpp"
-#include "common/metrics.hpp"
 
 namespace checkout::api {
 
@@ -24,44 +25,64 @@ void JobMetrics(PgConnection& db, std::string& out) {
     PgTransaction tx(db);
     // A scrape must not pile up behind a slow table scan.
     tx.exec("SET LOCAL statement_timeout = 5000");
-    auto states = tx.exec("SELECT queue, state, count(*), sum(GREATEST(attempts - 1, 0)) FROM jobs GROUP BY 1, 2 ORDER BY 1, 2");
-    MetricHeader(out, "checkout_jobs", "gauge", "Jobs by queue and state (state=\"dead\" are the dead letters).");
+    auto states = tx.exec(
+        "SELECT queue, state, count(*), sum(GREATEST(attempts - 1, 0)) FROM jobs GROUP BY 1, 2 ORDER BY 1, "
+        "2");
+    MetricHeader(out, "checkout_jobs", "gauge",
+                 "Jobs by queue and state (state=\"dead\" are the dead letters).");
     std::map<std::string, double> retries;
     for (int i = 0; i < states.rows(); ++i) {
-        MetricLine(out, "checkout_jobs", Label("queue", states.str(i, 0)) + "," + Label("state", states.str(i, 1)),
+        MetricLine(out, "checkout_jobs",
+                   Label("queue", states.str(i, 0)) + "," + Label("state", states.str(i, 1)),
                    static_cast<double>(states.integer(i, 2)));
         retries[states.str(i, 0)] += static_cast<double>(states.integer(i, 3));
     }
     MetricHeader(out, "checkout_job_retries_total", "counter", "Attempts beyond the first, by queue.");
-    for (const auto& [queue, n] : retries) MetricLine(out, "checkout_job_retries_total", Label("queue", queue), n);
+    for (const auto& [queue, n] : retries)
+        MetricLine(out, "checkout_job_retries_total", Label("queue", queue), n);
 
     std::string buckets;
     for (int b : kDurationBucketsMs) buckets += fmt::format(", count(*) FILTER (WHERE run_ms <= {})", b);
     auto hist = tx.exec("SELECT queue, count(*), coalesce(sum(run_ms), 0)" + buckets +
                         " FROM jobs WHERE run_ms IS NOT NULL GROUP BY 1 ORDER BY 1");
-    MetricHeader(out, "checkout_job_handler_duration_seconds", "histogram", "How long handlers ran, by queue.");
+    MetricHeader(out, "checkout_job_handler_duration_seconds", "histogram",
+                 "How long handlers ran, by queue.");
     for (int i = 0; i < hist.rows(); ++i) {
         const auto q = Label("queue", hist.str(i, 0));
         int col = 3;
         for (int b : kDurationBucketsMs)
-            MetricLine(out, "checkout_job_handler_duration_seconds_bucket", q + "," + Label("le", fmt::format("{}", b / 1000.0)),
+            MetricLine(out, "checkout_job_handler_duration_seconds_bucket",
+                       q + "," + Label("le", fmt::format("{}", b / 1000.0)),
                        static_cast<double>(hist.integer(i, col++)));
-        MetricLine(out, "checkout_job_handler_duration_seconds_bucket", q + ",le=\"+Inf\"", static_cast<double>(hist.integer(i, 1)));
-        MetricLine(out, "checkout_job_handler_duration_seconds_sum", q, static_cast<double>(hist.integer(i, 2)) / 1000.0);
-        MetricLine(out, "checkout_job_handler_duration_seconds_count", q, static_cast<double>(hist.integer(i, 1)));
+        MetricLine(out, "checkout_job_handler_duration_seconds_bucket", q + ",le=\"+Inf\"",
+                   static_cast<double>(hist.integer(i, 1)));
+        MetricLine(out, "checkout_job_handler_duration_seconds_sum", q,
+                   static_cast<double>(hist.integer(i, 2)) / 1000.0);
+        MetricLine(out, "checkout_job_handler_duration_seconds_count", q,
+                   static_cast<double>(hist.integer(i, 1)));
     }
 
-    auto outbox = tx.exec("SELECT count(*), coalesce(EXTRACT(EPOCH FROM now() - min(created_at)), 0), "
-                          "count(*) FILTER (WHERE available_at > now()) FROM outbox");
-    MetricHeader(out, "checkout_outbox_backlog", "gauge", "Outbox rows not yet published (due now and delayed retries).");
+    // Not yet published: delayed retries in the outbox table, and jobs at or after the relay's saved
+    // position (migration 007; that position is saved at most every 200 ms, so a few just-published
+    // jobs count too).
+    auto outbox = tx.exec(
+        "WITH u AS (SELECT created_at, created_at AS available_at FROM jobs "
+        "           WHERE publish_xid >= (SELECT next_xid FROM relay_cursor) "
+        "           UNION ALL SELECT created_at, available_at FROM outbox) "
+        "SELECT count(*), coalesce(EXTRACT(EPOCH FROM now() - min(created_at)), 0), "
+        "count(*) FILTER (WHERE available_at > now()) FROM u");
+    MetricHeader(out, "checkout_outbox_backlog", "gauge",
+                 "Jobs not yet published (due now, and delayed retries).");
     MetricLine(out, "checkout_outbox_backlog", Label("kind", "due"),
                static_cast<double>(outbox.integer(0, 0) - outbox.integer(0, 2)));
-    MetricLine(out, "checkout_outbox_backlog", Label("kind", "delayed"), static_cast<double>(outbox.integer(0, 2)));
-    MetricHeader(out, "checkout_outbox_oldest_seconds", "gauge", "Age of the oldest outbox row.");
+    MetricLine(out, "checkout_outbox_backlog", Label("kind", "delayed"),
+               static_cast<double>(outbox.integer(0, 2)));
+    MetricHeader(out, "checkout_outbox_oldest_seconds", "gauge", "Age of the oldest job not yet published.");
     MetricLine(out, "checkout_outbox_oldest_seconds", "", std::stod(outbox.str(0, 1)));
     // Reported by each external-api worker every 2 s; a row older than 30 s is a worker that is gone.
-    auto breakers = tx.exec("SELECT worker, host, state FROM gateway_breakers WHERE updated_at > now() - interval '30 seconds' "
-                            "ORDER BY worker");
+    auto breakers = tx.exec(
+        "SELECT worker, host, state FROM gateway_breakers WHERE updated_at > now() - interval '30 seconds' "
+        "ORDER BY worker");
     MetricHeader(out, "checkout_gateway_circuit_open", "gauge",
                  "1 while a worker's circuit breaker to the payment gateway is open or half-open.");
     for (int i = 0; i < breakers.rows(); ++i)
@@ -73,15 +94,18 @@ void JobMetrics(PgConnection& db, std::string& out) {
 }
 
 void QueueMetrics(const App& app, std::string& out) {
-    MetricHeader(out, "checkout_queue_messages", "gauge", "Messages in each RabbitMQ queue (ready and unacked).");
+    MetricHeader(out, "checkout_queue_messages", "gauge",
+                 "Messages in each RabbitMQ queue (ready and unacked).");
     MetricHeader(out, "checkout_queue_consumers", "gauge", "Consumers of each RabbitMQ queue.");
     try {
         AmqpConnection mq(app.env.amqp, 0, std::chrono::milliseconds(1000));
         for (const auto& q : app.queues.queues) {
             for (const auto& name : {q.name, q.dead_letter_queue}) {
                 auto s = mq.Stats(name);
-                MetricLine(out, "checkout_queue_messages", Label("queue", name), static_cast<double>(s.messages));
-                MetricLine(out, "checkout_queue_consumers", Label("queue", name), static_cast<double>(s.consumers));
+                MetricLine(out, "checkout_queue_messages", Label("queue", name),
+                           static_cast<double>(s.messages));
+                MetricLine(out, "checkout_queue_consumers", Label("queue", name),
+                           static_cast<double>(s.consumers));
             }
         }
         MetricLine(out, "checkout_rabbitmq_up", "", 1);
@@ -93,22 +117,36 @@ void QueueMetrics(const App& app, std::string& out) {
 }  // namespace
 
 void RegisterMetricsRoutes(Rest::Router& r, App& app) {
-    AddRoute(r, Http::Method::Get, "/metrics", Guard(app.executor, [&app](const Rest::Request&, RequestContext&) {
-                          std::string out;
-                          auto& http = GlobalHttpMetrics();
-                          MetricHeader(out, "checkout_http_responses_total", "counter", "API responses by status class.");
-                          for (int c = 1; c <= 5; ++c)
-                              MetricLine(out, "checkout_http_responses_total", Label("class", fmt::format("{}xx", c)),
-                                         static_cast<double>(http.by_class[c].load()));
-                          MetricHeader(out, "checkout_http_request_duration_seconds", "histogram", "API request latency.");
-                          http.latency.Write(out, "checkout_http_request_duration_seconds", "");
-                          {
-                              auto conn = app.pool.acquire();
-                              JobMetrics(*conn, out);
-                          }
-                          QueueMetrics(app, out);
-                          return Reply{200, out, {{"X-Content-Type-Options", "nosniff"}}, "text/plain; version=0.0.4"};
-                      }));
+    AddRoute(
+        r, Http::Method::Get, "/metrics", Guard(app.executor, [&app](const Rest::Request&, RequestContext&) {
+            std::string out;
+            auto& http = GlobalHttpMetrics();
+            MetricHeader(out, "checkout_http_responses_total", "counter", "API responses by status class.");
+            for (int c = 1; c <= 5; ++c)
+                MetricLine(out, "checkout_http_responses_total", Label("class", fmt::format("{}xx", c)),
+                           static_cast<double>(http.by_class[c].load()));
+            MetricHeader(out, "checkout_http_request_duration_seconds", "histogram", "API request latency.");
+            http.latency.Write(out, "checkout_http_request_duration_seconds", "");
+            const auto st = app.statuses.stats();
+            MetricHeader(out, "checkout_status_cache_entries", "gauge",
+                         "Order and payment statuses this API process holds in memory.");
+            MetricLine(out, "checkout_status_cache_entries", "", static_cast<double>(st.entries));
+            MetricHeader(out, "checkout_status_cache_hits_total", "counter",
+                         "Status reads answered from memory at once.");
+            MetricLine(out, "checkout_status_cache_hits_total", "", static_cast<double>(st.hits));
+            MetricHeader(out, "checkout_status_cache_load_queries_total", "counter",
+                         "Queries that loaded statuses (each loads many).");
+            MetricLine(out, "checkout_status_cache_load_queries_total", "",
+                       static_cast<double>(st.load_queries));
+            MetricHeader(out, "checkout_status_long_polls", "gauge", "Statuses with a parked long poll.");
+            MetricLine(out, "checkout_status_long_polls", "", static_cast<double>(st.waiting));
+            {
+                auto conn = app.pool.acquire();
+                JobMetrics(*conn, out);
+            }
+            QueueMetrics(app, out);
+            return Reply{200, out, {{"X-Content-Type-Options", "nosniff"}}, "text/plain; version=0.0.4"};
+        }));
 }
 
 }  // namespace checkout::api

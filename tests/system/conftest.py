@@ -116,6 +116,7 @@ TEST_QUEUE = """
     backoff: {initial: 300ms, multiplier: 2.0, cap: 5s, jitter: 0.1}
     time_limit: 2s
     delivery_limit: 3
+    batch: 8
     dead_letter_queue: test_hooks.dead
     workers: 1
     binary: worker-test-hooks

@@ -10,8 +10,8 @@ import uuid
 
 import aiohttp
 
-from conftest import (BASE, BIN, RUN_DIR, STATE, child_pids, create_product, effects, enqueue, order_body, rabbit,
-                      request, service_env, sql, token, wait_job, wait_until)
+from conftest import (BASE, BIN, RUN_DIR, STATE, child_pids, create_product, effects, enqueue, order_body,
+                      queue_depth, rabbit, request, service_env, sql, token, wait_job, wait_until)
 from shop import assert_one_charge_per_paid_order, confirmed_order, knobs
 
 
@@ -214,3 +214,39 @@ def test_a_worker_killed_between_a_jobs_effect_and_its_commit_runs_it_again_with
     sql(f"INSERT INTO test_flags (key) VALUES ('{key}')")  # the next run commits at once
     assert wait_job(job, {"succeeded", "dead", "failed"}, 30)[0] == "succeeded"
     assert effects(key) == 1
+
+
+def test_a_batch_committed_together_whose_worker_dies_before_the_acks_is_redelivered_and_none_doubled():
+    """The fault-injection queue commits up to `batch` jobs in one transaction. The worker SIGKILLs
+    itself right after such a commit, before acking any of them: every message comes back, every job
+    stays succeeded with one attempt, and no effect happens twice."""
+    flag = os.path.join(STATE, "die_after_batch_commit")
+    before = child_pids("test_hooks")
+    open(flag, "w").close()
+    # Paused while the jobs are published, the worker finds a full prefetch waiting when it goes on:
+    # its handler threads then take several at once (a busy queue), which is what batches.
+    for pid in before:
+        os.kill(pid, signal.SIGSTOP)
+    keys = [uuid.uuid4().hex for _ in range(200)]
+    # One transaction: the relay publishes them together, so the worker finds many waiting at once.
+    values = ",".join(f"('{uuid.uuid4()}', 'test.flaky', 'test_hooks', 'queued', '{{\"key\": \"{k}\"}}')" for k in keys)
+    ids = sql(f"WITH j AS (INSERT INTO jobs (id, type, queue, state, payload) VALUES {values} RETURNING id) "
+              f"SELECT string_agg(id::text, ',') FROM j, pg_notify('outbox', '')").split(",")
+    assert len(ids) == 200
+    in_list = "','".join(ids)
+    try:
+        wait_until(lambda: queue_depth("test_hooks") >= 150, 30, "the jobs to be published")
+    finally:
+        for pid in before:
+            os.kill(pid, signal.SIGCONT)
+    wait_until(lambda: sql(f"SELECT count(*) FROM jobs WHERE id IN ('{in_list}') AND state = 'succeeded'") == "200",
+               60, "all 200 jobs to succeed")
+    assert not os.path.exists(flag), "no batch was committed: the worker never reached the fault"
+    wait_until(lambda: child_pids("test_hooks") and child_pids("test_hooks") != before, 30,
+               "the supervisor to restart the killed worker")
+    # Committed and never acked: the broker delivered those messages again, and the new worker found
+    # their jobs finished (it logs each such delivery).
+    log = open(os.path.join(RUN_DIR, "logs", "test_hooks-1.log"), errors="replace").read()
+    assert log.count("duplicate delivery of a finished job") >= 2, "no message of the batch came back"
+    assert sql(f"SELECT count(*) FROM jobs WHERE id IN ('{in_list}') AND attempts = 1") == "200"
+    assert all(effects(k) == 1 for k in keys), [(k, effects(k)) for k in keys if effects(k) != 1][:5]

@@ -10,6 +10,7 @@
 #include "common/amqp_connection.hpp"
 #include "common/log.hpp"
 #include "common/reconnect_backoff.hpp"
+#include "workers/runtime/ack_planner.hpp"
 #include "workers/runtime/handler_thread.hpp"
 
 namespace checkout {
@@ -54,11 +55,12 @@ int Consume(WorkerProcess& process, const QueueConfig& queue, Handlers handlers)
 
     std::unique_ptr<AmqpConnection> conn;
     std::uint64_t generation = 0;
-    std::size_t in_flight = 0;  // delivered on the current connection, not yet settled
+    AckPlanner acks;  // what is delivered on the current connection and not yet settled
     ReconnectBackoff backoff;
     std::optional<Clock::time_point> drain_until;
 
-    spdlog::info("consuming {} with {} handler threads, prefetch {}", queue.name, queue.concurrency, queue.prefetch);
+    spdlog::info("consuming {} with {} handler threads, prefetch {}", queue.name, queue.concurrency,
+                 queue.prefetch);
     while (true) {
         if (stop && !drain_until) {
             drain_until = Clock::now() + DrainTimeout(env, queue);
@@ -71,20 +73,21 @@ int Consume(WorkerProcess& process, const QueueConfig& queue, Handlers handlers)
             }
         }
         if (drain_until) {
-            for (auto& item : dispatcher.TakeUnstarted()) {
-                if (item.generation != generation) continue;
-                --in_flight;
-                try {
-                    if (conn) conn->Reject(item.tag, true);
-                } catch (const AmqpError&) {
-                }
+            std::vector<AckPlanner::Settled> unstarted;
+            for (auto& item : dispatcher.TakeUnstarted())
+                if (item.generation == generation)
+                    unstarted.push_back({item.tag, AckPlanner::Settled::Kind::kRequeue});
+            try {
+                for (const auto& f : acks.Plan(unstarted))
+                    if (conn) conn->Reject(f.tag, true);
+            } catch (const AmqpError&) {
             }
-            if (in_flight == 0 || !conn || Clock::now() > *drain_until) break;
+            if (acks.unsettled() == 0 || !conn || Clock::now() > *drain_until) break;
         }
         if (!conn || conn->broken()) {
             if (drain_until) break;
             conn.reset();
-            in_flight = 0;  // the broker requeues whatever the dead connection held
+            acks.Reset();  // the broker requeues whatever the dead connection held
             try {
                 conn = std::make_unique<AmqpConnection>(env.amqp);
                 conn->DeclareTopology(cfg);
@@ -105,11 +108,29 @@ int Consume(WorkerProcess& process, const QueueConfig& queue, Handlers handlers)
             start_thread(std::move(slot));
         });
         try {
+            std::vector<AckPlanner::Settled> settled;
             for (const auto& s : dispatcher.TakeSettled()) {
                 if (s.generation != generation) continue;  // that channel is gone; the broker redelivers
-                --in_flight;
-                if (s.settlement == Settlement::kAck) conn->Ack(s.tag);
-                else conn->Reject(s.tag, s.settlement == Settlement::kRequeue);
+                settled.push_back({s.tag, s.settlement == Settlement::kAck ? AckPlanner::Settled::Kind::kAck
+                                          : s.settlement == Settlement::kRequeue
+                                              ? AckPlanner::Settled::Kind::kRequeue
+                                              : AckPlanner::Settled::Kind::kDeadLetter});
+            }
+            for (const auto& f : acks.Plan(settled)) {
+                switch (f.kind) {
+                    case AckPlanner::Frame::Kind::kAck:
+                        conn->Ack(f.tag);
+                        break;
+                    case AckPlanner::Frame::Kind::kAckUpTo:
+                        conn->Ack(f.tag, true);
+                        break;
+                    case AckPlanner::Frame::Kind::kRequeue:
+                        conn->Reject(f.tag, true);
+                        break;
+                    case AckPlanner::Frame::Kind::kDeadLetter:
+                        conn->Reject(f.tag, false);
+                        break;
+                }
             }
             if (!conn->HasBufferedData()) {
                 pollfd fds[2] = {{conn->socket_fd(), POLLIN, 0}, {dispatcher.wake_fd(), POLLIN, 0}};
@@ -121,8 +142,9 @@ int Consume(WorkerProcess& process, const QueueConfig& queue, Handlers handlers)
                     conn->Reject(d->tag, true);
                     continue;
                 }
-                ++in_flight;
-                dispatcher.Push({generation, d->tag, std::move(d->body), nullptr, d->redelivered || d->delivery_count > 0});
+                acks.Delivered(d->tag);
+                dispatcher.Push({generation, d->tag, std::move(d->body), nullptr,
+                                 d->redelivered || d->delivery_count > 0});
                 if (!conn->HasBufferedData()) break;
             }
         } catch (const AmqpError& e) {
@@ -132,13 +154,14 @@ int Consume(WorkerProcess& process, const QueueConfig& queue, Handlers handlers)
 
     dispatcher.Close();
     // Threads stuck in abandoned handlers may never return; never wait for them.
-    const bool finished = in_flight == 0 && abandoned_threads == 0;
+    const bool finished = acks.unsettled() == 0 && abandoned_threads == 0;
     if (finished) {
         for (auto& t : pool) t.join();
     } else {
         // Jobs still running past the deadline are abandoned: their transactions roll back when the
         // process exits and the broker redelivers their messages.
-        spdlog::warn("{} jobs still running at the drain deadline; their messages will be redelivered", in_flight);
+        spdlog::warn("{} jobs still running at the drain deadline; their messages will be redelivered",
+                     acks.unsettled());
         for (auto& t : pool) t.detach();
     }
     conn.reset();

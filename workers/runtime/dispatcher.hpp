@@ -40,7 +40,7 @@ struct Settled {
 // Hands deliveries from the connection thread to the handler threads and outcomes back. Only the
 // connection thread touches the broker connection (rabbitmq-c forbids sharing it).
 class Dispatcher {
-public:
+  public:
     Dispatcher() : wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
     ~Dispatcher() { close(wake_fd_); }
 
@@ -48,8 +48,10 @@ public:
         {
             std::lock_guard lock(mu_);
             // Answers first: they finish work already started and free its unacked message.
-            if (item.continuation) work_.push_front(std::move(item));
-            else work_.push_back(std::move(item));
+            if (item.continuation)
+                work_.push_front(std::move(item));
+            else
+                work_.push_back(std::move(item));
         }
         work_cv_.notify_one();
     }
@@ -62,14 +64,26 @@ public:
         work_.pop_front();
         return item;
     }
+    // Up to `max` more fresh deliveries (not answers, not suspects) that are waiting now, for a batch.
+    std::vector<WorkItem> TakeFresh(std::size_t max) {
+        std::lock_guard lock(mu_);
+        std::vector<WorkItem> out;
+        while (out.size() < max && !work_.empty() && !work_.front().continuation && !work_.front().suspect) {
+            out.push_back(std::move(work_.front()));
+            work_.pop_front();
+        }
+        return out;
+    }
     // Takes back deliveries no handler has started, to hand them back to the broker.
     std::vector<WorkItem> TakeUnstarted() {
         std::lock_guard lock(mu_);
         std::vector<WorkItem> out;
         std::deque<WorkItem> keep;
         for (auto& item : work_) {
-            if (item.continuation) keep.push_back(std::move(item));
-            else out.push_back(std::move(item));
+            if (item.continuation)
+                keep.push_back(std::move(item));
+            else
+                out.push_back(std::move(item));
         }
         work_ = std::move(keep);
         return out;
@@ -99,7 +113,7 @@ public:
     }
     int wake_fd() const { return wake_fd_; }
 
-private:
+  private:
     int wake_fd_;
     std::mutex mu_;
     std::condition_variable work_cv_;

@@ -1,15 +1,28 @@
 #include "workers/runtime/executor.hpp"
 
 #include <chrono>
+#include <map>
 
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "common/retry_policy.hpp"
+#include "common/uuid.hpp"
 
 namespace checkout {
 
-
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A text as one element of a PostgreSQL array literal: quoted, with quotes and backslashes escaped.
+std::string PgArrayElement(const std::string& text) {
+    std::string out = "\"";
+    for (char c : text) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out + "\"";
+}
 
 struct Failure {
     bool retryable;
@@ -23,7 +36,8 @@ Failure Classify(const std::exception_ptr& ep) {
     } catch (const AppError& e) {
         const auto d = Disposition(e.code());
         const std::string detail = e.internal_detail().empty() ? e.public_message() : e.internal_detail();
-        return {d == JobDisposition::kRetry, d == JobDisposition::kInDoubt, std::string(CodeName(e.code())) + ": " + detail};
+        return {d == JobDisposition::kRetry, d == JobDisposition::kInDoubt,
+                std::string(CodeName(e.code())) + ": " + detail};
     } catch (const PgError& e) {
         // A connection lost while the transaction was open means it did not commit, except at
         // COMMIT itself; both are settled by redelivery, which the idempotent handler absorbs.
@@ -38,7 +52,8 @@ Failure Classify(const std::exception_ptr& ep) {
 ExternalRegistry InTransaction(const HandlerRegistry& handlers) {
     ExternalRegistry out;
     for (const auto& [type, handler] : handlers)
-        out[type] = ExternalHandler{[h = handler](PgTransaction& tx, const Job& job) { return Step::Done(h(tx, job)); }, nullptr};
+        out[type] = ExternalHandler{
+            [h = handler](PgTransaction& tx, const Job& job) { return Step::Done(h(tx, job)); }, nullptr};
     return out;
 }
 
@@ -69,19 +84,23 @@ ExecutionResult RecordFailure(PgConnection& conn, const QueueConfig& queue, cons
         if (attempts > queue.max_retries) {
             MarkFinished(tx, job.id, JobState::kDead, error, attempts);
             tx.commit();
-            return {Settlement::kDeadLetter, job.id, "dead after " + std::to_string(attempts) + " attempts: " + error};
+            return {Settlement::kDeadLetter, job.id,
+                    "dead after " + std::to_string(attempts) + " attempts: " + error};
         }
         const auto delay = NextDelay(queue.backoff, attempts);
         ScheduleRetry(tx, queue, job, attempts, delay, error);
         tx.commit();
         return {Settlement::kAck, job.id,
-                "attempt " + std::to_string(attempts) + " failed, retry in " + std::to_string(delay.count()) + "ms: " + error};
+                "attempt " + std::to_string(attempts) + " failed, retry in " + std::to_string(delay.count()) +
+                    "ms: " + error};
     } catch (const std::exception& e) {
-        return {Settlement::kRequeue, job.id, std::string("cannot record the failure, delivering again: ") + e.what()};
+        return {Settlement::kRequeue, job.id,
+                std::string("cannot record the failure, delivering again: ") + e.what()};
     }
 }
 
-std::optional<ExecutionResult> CountRedeliveredRun(PgConnection& conn, const QueueConfig& queue, const std::string& body) {
+std::optional<ExecutionResult> CountRedeliveredRun(PgConnection& conn, const QueueConfig& queue,
+                                                   const std::string& body) {
     auto job = ParseEnvelope(body);
     if (!job) return std::nullopt;
     PgTransaction tx(conn);
@@ -111,7 +130,8 @@ ExecutionResult AbandonJob(PgConnection& conn, const QueueConfig& queue, const s
     {
         PgTransaction tx(conn);
         auto r = tx.exec("SELECT attempts, state FROM jobs WHERE id = $1 FOR UPDATE", {job->id});
-        if (r.rows() > 0 && (r.get(0, 1) == "queued" || r.get(0, 1) == "running" || r.get(0, 1) == "retrying"))
+        if (r.rows() > 0 &&
+            (r.get(0, 1) == "queued" || r.get(0, 1) == "running" || r.get(0, 1) == "retrying"))
             attempts = static_cast<int>(r.integer(0, 0)) + 1;
         tx.commit();
     }
@@ -121,23 +141,23 @@ ExecutionResult AbandonJob(PgConnection& conn, const QueueConfig& queue, const s
     return RecordFailure(conn, queue, *job, *attempts, true, error);
 }
 
-
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 // Ends a step inside `tx`: commits the outcome, or commits and returns the next call.
-ExternalProgress Conclude(PgTransaction& tx, const Job& job, int attempts, Step step, Clock::time_point started) {
+ExternalProgress Conclude(PgTransaction& tx, const Job& job, int attempts, Step step,
+                          Clock::time_point started) {
     if (step.call) {
         tx.commit();
         return {std::nullopt, PendingCall{job, attempts, std::move(*step.call), started}};
     }
-    const long long run_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+    const long long run_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
     ExecutionResult result{Settlement::kAck, job.id, "succeeded"};
     if (step.outcome.succeeded) {
         MarkFinishedAndCommit(tx, job.id, JobState::kSucceeded, std::nullopt, attempts, run_ms);
     } else {
-        MarkFinishedAndCommit(tx, job.id, JobState::kFailed, step.outcome.code + ": " + step.outcome.message, attempts, run_ms);
+        MarkFinishedAndCommit(tx, job.id, JobState::kFailed, step.outcome.code + ": " + step.outcome.message,
+                              attempts, run_ms);
         result.summary = "failed: " + step.outcome.code;
     }
     return {result, std::nullopt};
@@ -145,16 +165,82 @@ ExternalProgress Conclude(PgTransaction& tx, const Job& job, int attempts, Step 
 
 }  // namespace
 
-ExternalProgress BeginExternalJob(PgConnection& conn, const QueueConfig& queue, const ExternalRegistry& handlers,
-                                  const std::string& body) {
+std::optional<std::vector<ExecutionResult>> ExecuteBatch(PgConnection& conn, const ExternalRegistry& handlers,
+                                                         const std::vector<std::string>& bodies) {
+    std::vector<Job> jobs;
+    std::vector<std::string> ids;
+    for (const auto& body : bodies) {
+        auto job = ParseEnvelope(body);
+        if (!job) return std::nullopt;
+        auto h = handlers.find(job->type);
+        if (h == handlers.end() || h->second.on_response) return std::nullopt;
+        ids.push_back(job->id);
+        jobs.push_back(std::move(*job));
+    }
+    try {
+        PgTransaction tx(conn);
+        auto r = tx.exec(
+            "SELECT id::text, attempts + 1 FROM jobs WHERE id = ANY($1::uuid[]) "
+            "AND state IN ('queued', 'running', 'retrying')",
+            {UuidArrayLiteral(ids)});
+        std::map<std::string, int> attempts;
+        for (int i = 0; i < r.rows(); ++i) attempts[r.str(i, 0)] = static_cast<int>(r.integer(i, 1));
+        std::vector<ExecutionResult> results;
+        std::string f_ids = "{", f_states = "{", f_errors = "{", f_attempts = "{", f_ms = "{";
+        auto add = [](std::string& list, const std::string& v) { list += (list.size() > 1 ? "," : "") + v; };
+        for (auto& job : jobs) {
+            auto a = attempts.find(job.id);
+            if (a == attempts.end()) {
+                results.push_back({Settlement::kAck, job.id, "duplicate delivery of a finished job"});
+                continue;
+            }
+            job.attempt = a->second;
+            const auto started = Clock::now();
+            Step step = handlers.at(job.type).begin(tx, job);
+            if (step.call) return std::nullopt;
+            const auto ms =
+                std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+            add(f_ids, job.id);
+            add(f_attempts, std::to_string(a->second));
+            add(f_ms, std::to_string(ms));
+            if (step.outcome.succeeded) {
+                add(f_states, "succeeded");
+                add(f_errors, "NULL");
+                results.push_back({Settlement::kAck, job.id, "succeeded"});
+            } else {
+                add(f_states, "failed");
+                add(f_errors, PgArrayElement(step.outcome.code + ": " + step.outcome.message));
+                results.push_back({Settlement::kAck, job.id, "failed: " + step.outcome.code});
+            }
+        }
+        tx.commit_with(
+            "UPDATE jobs SET state = v.state, last_error = COALESCE(v.error, jobs.last_error), "
+            "next_attempt_at = NULL, "
+            "attempts = GREATEST(jobs.attempts, v.attempts), updated_at = now(), finished_at = now(), run_ms "
+            "= v.ms "
+            "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[]) AS v(id, state, error, "
+            "attempts, ms) "
+            "WHERE jobs.id = v.id AND jobs.state IN ('queued', 'running', 'retrying')",
+            {f_ids + "}", f_states + "}", f_errors + "}", f_attempts + "}", f_ms + "}"});
+        return results;
+    } catch (const std::exception& e) {
+        spdlog::info("a batch of {} jobs is run job by job: {}", bodies.size(), e.what());
+        return std::nullopt;
+    }
+}
+
+ExternalProgress BeginExternalJob(PgConnection& conn, const QueueConfig& queue,
+                                  const ExternalRegistry& handlers, const std::string& body) {
     auto job = ParseEnvelope(body);
     if (!job) return {ExecutionResult{Settlement::kDeadLetter, "", "malformed message"}, std::nullopt};
     auto handler = handlers.find(job->type);
     if (handler == handlers.end()) {
         PgTransaction tx(conn);
-        MarkFinished(tx, job->id, JobState::kDead, "NO_HANDLER: queue " + queue.name + " has no handler for " + job->type, 0);
+        MarkFinished(tx, job->id, JobState::kDead,
+                     "NO_HANDLER: queue " + queue.name + " has no handler for " + job->type, 0);
         tx.commit();
-        return {ExecutionResult{Settlement::kDeadLetter, job->id, "no handler for " + job->type}, std::nullopt};
+        return {ExecutionResult{Settlement::kDeadLetter, job->id, "no handler for " + job->type},
+                std::nullopt};
     }
     std::optional<int> attempts;
     std::exception_ptr failure;
@@ -165,7 +251,8 @@ ExternalProgress BeginExternalJob(PgConnection& conn, const QueueConfig& queue, 
         const bool one_step = !handler->second.on_response;
         attempts = one_step ? PeekAttempt(tx, job->id) : StartAttempt(tx, job->id);
         if (!attempts)
-            return {ExecutionResult{Settlement::kAck, job->id, "duplicate delivery of a finished job"}, std::nullopt};
+            return {ExecutionResult{Settlement::kAck, job->id, "duplicate delivery of a finished job"},
+                    std::nullopt};
         return Conclude(tx, *job, *attempts, handler->second.begin(tx, *job), started);
     } catch (...) {
         failure = std::current_exception();
@@ -174,15 +261,17 @@ ExternalProgress BeginExternalJob(PgConnection& conn, const QueueConfig& queue, 
         try {
             std::rethrow_exception(failure);
         } catch (const std::exception& e) {
-            return {ExecutionResult{Settlement::kRequeue, job->id, std::string("cannot start the job, delivering again: ") + e.what()},
+            return {ExecutionResult{Settlement::kRequeue, job->id,
+                                    std::string("cannot start the job, delivering again: ") + e.what()},
                     std::nullopt};
         }
     }
     return {SettleFailure(conn, queue, *job, *attempts, failure), std::nullopt};
 }
 
-ExternalProgress ContinueExternalJob(PgConnection& conn, const QueueConfig& queue, const ExternalRegistry& handlers,
-                                     PendingCall pending, const HttpResponse& response) {
+ExternalProgress ContinueExternalJob(PgConnection& conn, const QueueConfig& queue,
+                                     const ExternalRegistry& handlers, PendingCall pending,
+                                     const HttpResponse& response) {
     const auto& handler = handlers.at(pending.job.type);
     std::exception_ptr failure;
     try {
@@ -190,7 +279,9 @@ ExternalProgress ContinueExternalJob(PgConnection& conn, const QueueConfig& queu
         // A duplicate delivery may have finished the job while this call was out.
         auto state = tx.exec("SELECT state FROM jobs WHERE id = $1 FOR UPDATE", {pending.job.id});
         if (state.rows() == 0 || state.get(0, 0) != "running")
-            return {ExecutionResult{Settlement::kAck, pending.job.id, "finished elsewhere while its call was out"}, std::nullopt};
+            return {ExecutionResult{Settlement::kAck, pending.job.id,
+                                    "finished elsewhere while its call was out"},
+                    std::nullopt};
         return Conclude(tx, pending.job, pending.attempts,
                         handler.on_response(tx, pending.job, pending.call, response), pending.started);
     } catch (...) {

@@ -8,12 +8,12 @@
 #include <exception>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/config.hpp"
 #include "workers/runtime/worker_runtime.hpp"
 
 namespace checkout {
-
 
 enum class Settlement {
     kAck,         // outcome committed (or a duplicate of a finished job): remove the message
@@ -34,6 +34,14 @@ ExternalRegistry InTransaction(const HandlerRegistry& handlers);
 ExecutionResult ExecuteJob(PgConnection& conn, const QueueConfig& queue, const HandlerRegistry& handlers,
                            const std::string& body);
 
+// Runs several jobs of transactional handlers in one transaction, for a busy queue: one round trip
+// reads their attempts, one writes their outcomes and commits. Returns their settlements in order,
+// or nullopt when the batch cannot be settled together (a message is malformed or not for a
+// transactional handler, a handler throws, or the commit fails): nothing of it is committed then,
+// and the caller runs each job alone, so that a failure counts against its own job only.
+std::optional<std::vector<ExecutionResult>> ExecuteBatch(PgConnection& conn, const ExternalRegistry& handlers,
+                                                         const std::vector<std::string>& bodies);
+
 // Records a failed attempt: `failed` (final), a retry through the outbox after the queue's backoff,
 // or `dead` past max_retries.
 ExecutionResult RecordFailure(PgConnection& conn, const QueueConfig& queue, const Job& job, int attempts,
@@ -49,12 +57,12 @@ ExecutionResult SettleFailure(PgConnection& conn, const QueueConfig& queue, cons
 // starts, so that the count survives the next crash. Once a job has started delivery_limit such runs
 // without reaching an outcome, it is dead and its message goes to the dead-letter queue; otherwise
 // nullopt, and the job runs as usual. A malformed, unknown or finished job is left to the usual path.
-std::optional<ExecutionResult> CountRedeliveredRun(PgConnection& conn, const QueueConfig& queue, const std::string& body);
+std::optional<ExecutionResult> CountRedeliveredRun(PgConnection& conn, const QueueConfig& queue,
+                                                   const std::string& body);
 
 // For a handler abandoned past its queue's time limit (its database backend already terminated):
 // counts the attempt and records it as a retryable TIME_LIMIT_EXCEEDED failure.
 ExecutionResult AbandonJob(PgConnection& conn, const QueueConfig& queue, const std::string& body);
-
 
 // A job waiting for the answer to `call`.
 struct PendingCall {
@@ -70,9 +78,10 @@ struct ExternalProgress {
     std::optional<PendingCall> pending;
 };
 
-ExternalProgress BeginExternalJob(PgConnection& conn, const QueueConfig& queue, const ExternalRegistry& handlers,
-                                  const std::string& body);
-ExternalProgress ContinueExternalJob(PgConnection& conn, const QueueConfig& queue, const ExternalRegistry& handlers,
-                                     PendingCall pending, const HttpResponse& response);
+ExternalProgress BeginExternalJob(PgConnection& conn, const QueueConfig& queue,
+                                  const ExternalRegistry& handlers, const std::string& body);
+ExternalProgress ContinueExternalJob(PgConnection& conn, const QueueConfig& queue,
+                                     const ExternalRegistry& handlers, PendingCall pending,
+                                     const HttpResponse& response);
 
 }  // namespace checkout

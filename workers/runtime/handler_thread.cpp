@@ -11,6 +11,17 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+std::atomic<void (*)()> after_batch_commit{nullptr};
+
+void EnsureConnected(std::unique_ptr<PgConnection>& conn, const std::string& db_url,
+                     const QueueConfig& queue) {
+    if (conn && conn->healthy()) return;
+    conn = std::make_unique<PgConnection>(db_url);
+    // No statement of a job may run longer than its queue's time limit.
+    conn->exec("SELECT set_config('statement_timeout', $1, false)",
+               {std::to_string(queue.time_limit.count())});
+}
+
 // One try at a work item on this handler thread.
 struct Attempt {
     enum class Kind { kSettled, kCalledOut, kAbandoned } kind = Kind::kSettled;
@@ -18,18 +29,15 @@ struct Attempt {
     std::string summary, job_id;
 };
 
-Attempt RunItem(const std::string& db_url, const QueueConfig& queue, const Handlers& handlers, Dispatcher& dispatcher,
-                RunGate& gate, const std::shared_ptr<Slot>& slot, std::unique_ptr<PgConnection>& conn, WorkItem& item) {
+Attempt RunItem(const std::string& db_url, const QueueConfig& queue, const Handlers& handlers,
+                Dispatcher& dispatcher, RunGate& gate, const std::shared_ptr<Slot>& slot,
+                std::unique_ptr<PgConnection>& conn, WorkItem& item) {
     Attempt a;
     const auto started = Clock::now();
     {
         RunGate::Hold hold(gate, slot.get(), item.suspect);
         try {
-            if (!conn || !conn->healthy()) {
-                conn = std::make_unique<PgConnection>(db_url);
-                // No statement of a job may run longer than its queue's time limit.
-                conn->exec("SELECT set_config('statement_timeout', $1, false)", {std::to_string(queue.time_limit.count())});
-            }
+            EnsureConnected(conn, db_url, queue);
             {
                 std::lock_guard lock(slot->mu);
                 slot->state = Slot::State::kRunning;
@@ -51,10 +59,11 @@ Attempt RunItem(const std::string& db_url, const QueueConfig& queue, const Handl
                 auto waiting = std::make_shared<Continuation>();
                 waiting->pending = std::move(*progress.pending);
                 WorkItem next{item.generation, item.tag, std::move(item.body), waiting, item.suspect};
-                handlers.http->Submit(waiting->pending.call, [&dispatcher, next](HttpResponse response) mutable {
-                    next.continuation->response = std::move(response);
-                    dispatcher.Push(std::move(next));
-                });
+                handlers.http->Submit(waiting->pending.call,
+                                      [&dispatcher, next](HttpResponse response) mutable {
+                                          next.continuation->response = std::move(response);
+                                          dispatcher.Push(std::move(next));
+                                      });
                 a.kind = Attempt::Kind::kCalledOut;
             } else {
                 a.settlement = progress.settled->settlement;
@@ -78,35 +87,99 @@ Attempt RunItem(const std::string& db_url, const QueueConfig& queue, const Handl
     return a;
 }
 
+// Runs fresh deliveries of a busy queue in one transaction (ExecuteBatch). False when they could
+// not be settled together: nothing was committed and the caller runs each alone.
+bool RunBatch(const std::string& db_url, const QueueConfig& queue, const Handlers& handlers,
+              Dispatcher& dispatcher, RunGate& gate, const std::shared_ptr<Slot>& slot,
+              std::unique_ptr<PgConnection>& conn, std::vector<WorkItem>& items) {
+    std::optional<std::vector<ExecutionResult>> results;
+    const auto started = Clock::now();
+    {
+        RunGate::Hold hold(gate, slot.get(), false);
+        try {
+            EnsureConnected(conn, db_url, queue);
+            {
+                std::lock_guard lock(slot->mu);
+                slot->state = Slot::State::kRunning;
+                slot->item = items.front();
+                slot->batch.assign(items.begin() + 1, items.end());
+                slot->started = started;
+                slot->backend_pid = conn->backend_pid();
+            }
+            std::vector<std::string> bodies;
+            for (const auto& item : items) bodies.push_back(item.body);
+            results = ExecuteBatch(*conn, *handlers.steps, bodies);
+        } catch (const std::exception& e) {
+            spdlog::warn("batch of {} jobs: {}", items.size(), e.what());
+            conn.reset();
+        }
+    }
+    std::lock_guard lock(slot->mu);
+    slot->batch.clear();
+    if (slot->state == Slot::State::kAbandoned) {
+        // The watchdog settled every job of the batch; the thread that replaced this one goes on.
+        spdlog::warn("a batch of {} jobs came back after its time limit; its result is discarded",
+                     items.size());
+        items.clear();
+        return true;
+    }
+    slot->state = Slot::State::kIdle;
+    if (!results) return false;
+    if (auto hook = after_batch_commit.load()) hook();
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        const auto& r = (*results)[i];
+        if (r.summary != "succeeded")
+            spdlog::info("job={} {} (in a batch of {})", r.job_id, r.summary, items.size());
+        dispatcher.Settle({items[i].generation, items[i].tag, r.settlement});
+    }
+    return true;
+}
+
 }  // namespace
 
+void SetAfterBatchCommitHook(void (*hook)()) { after_batch_commit = hook; }
+
 void HandlerThread(const std::string& db_url, const QueueConfig& queue, const Handlers& handlers,
-                   Dispatcher& dispatcher, RunGate& gate, std::shared_ptr<Slot> slot, const std::atomic<bool>& stop) {
+                   Dispatcher& dispatcher, RunGate& gate, std::shared_ptr<Slot> slot,
+                   const std::atomic<bool>& stop) {
     ReconnectBackoff hold;
     std::unique_ptr<PgConnection> conn;
-    while (auto item = dispatcher.Pop()) {
-        const auto started = Clock::now();
-        hold.Reset();
-        for (int held = 0;; ++held) {
-            auto a = RunItem(db_url, queue, handlers, dispatcher, gate, slot, conn, *item);
-            if (a.kind == Attempt::Kind::kAbandoned) return;
-            if (a.kind == Attempt::Kind::kCalledOut) break;
-            if (a.settlement == Settlement::kRequeue && !stop) {
-                conn.reset();  // whatever state the failed attempt left it in, the next one starts clean
-                const Millis pause = hold.Next();
-                if (held % 10 == 0)
-                    spdlog::warn("job={} held, not handed back ({}); trying again in {}ms", a.job_id, a.summary, pause.count());
-                for (auto until = Clock::now() + pause; Clock::now() < until && !stop;)
-                    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-                continue;
+    while (auto first = dispatcher.Pop()) {
+        std::vector<WorkItem> items{std::move(*first)};
+        // A busy queue commits several fresh jobs at once (queues.yaml `batch`).
+        if (queue.batch > 1 && !items.front().continuation && !items.front().suspect)
+            for (auto& more : dispatcher.TakeFresh(static_cast<std::size_t>(queue.batch) - 1))
+                items.push_back(std::move(more));
+        if (items.size() > 1 && RunBatch(db_url, queue, handlers, dispatcher, gate, slot, conn, items)) {
+            if (items.empty()) return;  // abandoned past the time limit
+            continue;
+        }
+        for (auto& item : items) {
+            const auto started = Clock::now();
+            hold.Reset();
+            for (int held = 0;; ++held) {
+                auto a = RunItem(db_url, queue, handlers, dispatcher, gate, slot, conn, item);
+                if (a.kind == Attempt::Kind::kAbandoned) return;
+                if (a.kind == Attempt::Kind::kCalledOut) break;
+                if (a.settlement == Settlement::kRequeue && !stop) {
+                    conn.reset();  // whatever state the failed attempt left it in, the next one starts clean
+                    const Millis pause = hold.Next();
+                    if (held % 10 == 0)
+                        spdlog::warn("job={} held, not handed back ({}); trying again in {}ms", a.job_id,
+                                     a.summary, pause.count());
+                    for (auto until = Clock::now() + pause; Clock::now() < until && !stop;)
+                        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                    continue;
+                }
+                const auto ms =
+                    std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+                if (a.settlement == Settlement::kAck && a.summary == "succeeded")
+                    spdlog::debug("job={} {} in {}ms", a.job_id, a.summary, ms);
+                else
+                    spdlog::info("job={} {} ({}ms)", a.job_id, a.summary, ms);
+                dispatcher.Settle({item.generation, item.tag, a.settlement});
+                break;
             }
-            const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
-            if (a.settlement == Settlement::kAck && a.summary == "succeeded")
-                spdlog::debug("job={} {} in {}ms", a.job_id, a.summary, ms);
-            else
-                spdlog::info("job={} {} ({}ms)", a.job_id, a.summary, ms);
-            dispatcher.Settle({item->generation, item->tag, a.settlement});
-            break;
         }
     }
 }

@@ -19,12 +19,17 @@ struct Handlers {
     HttpMulti* http = nullptr;
 };
 
+// Fault injection for the crash tests (set only by workers/test_hooks): runs after a batch of jobs
+// committed and before their messages are acked.
+void SetAfterBatchCommitHook(void (*hook)());
+
 // Runs work items until the dispatcher closes. A job that cannot be settled now (PostgreSQL does not
 // answer, or a commit is in doubt) is held and run again here once the database answers, rather than
 // handed back: every return to RabbitMQ counts as a delivery, and an outage of the database is not
 // the job's fault. While its threads hold messages, a worker takes no more than its prefetch.
 // `stop` (SIGTERM) ends a hold: the message is then handed back.
 void HandlerThread(const std::string& db_url, const QueueConfig& queue, const Handlers& handlers,
-                   Dispatcher& dispatcher, RunGate& gate, std::shared_ptr<Slot> slot, const std::atomic<bool>& stop);
+                   Dispatcher& dispatcher, RunGate& gate, std::shared_ptr<Slot> slot,
+                   const std::atomic<bool>& stop);
 
 }  // namespace checkout

@@ -5,30 +5,36 @@
 namespace checkout {
 
 void Watchdog::Check(std::vector<std::shared_ptr<Slot>>& slots, Dispatcher& dispatcher, RunGate& gate,
-                 const std::function<void(std::shared_ptr<Slot>)>& replace) {
+                     const std::function<void(std::shared_ptr<Slot>)>& replace) {
     const auto now = Slot::Clock::now();
     for (auto& slot : slots) {
-        WorkItem item;
+        std::vector<WorkItem> items;
         int pid = 0;
         {
             std::lock_guard lock(slot->mu);
             if (slot->state != Slot::State::kRunning || now - slot->started < queue_.time_limit) continue;
             slot->state = Slot::State::kAbandoned;
-            item = slot->item;
+            items.push_back(slot->item);
+            items.insert(items.end(), slot->batch.begin(), slot->batch.end());
             pid = slot->backend_pid;
         }
-        Settlement settlement = Settlement::kRequeue;
-        try {
-            if (!db_ || !db_->healthy()) db_ = std::make_unique<PgConnection>(db_url_);
-            db_->exec("SELECT pg_terminate_backend($1)", {pid});
-            auto r = AbandonJob(*db_, queue_, item.body);
-            settlement = r.settlement;
-            spdlog::warn("job={} abandoned after {}ms: {}", r.job_id, queue_.time_limit.count(), r.summary);
-        } catch (const std::exception& e) {
-            spdlog::error("cannot record an abandoned job ({}); it will be delivered again", e.what());
-            db_.reset();
+        bool terminated = false;
+        for (const auto& item : items) {
+            Settlement settlement = Settlement::kRequeue;
+            try {
+                if (!db_ || !db_->healthy()) db_ = std::make_unique<PgConnection>(db_url_);
+                if (!terminated) db_->exec("SELECT pg_terminate_backend($1)", {pid});
+                terminated = true;
+                auto r = AbandonJob(*db_, queue_, item.body);
+                settlement = r.settlement;
+                spdlog::warn("job={} abandoned after {}ms: {}", r.job_id, queue_.time_limit.count(),
+                             r.summary);
+            } catch (const std::exception& e) {
+                spdlog::error("cannot record an abandoned job ({}); it will be delivered again", e.what());
+                db_.reset();
+            }
+            dispatcher.Settle({item.generation, item.tag, settlement});
         }
-        dispatcher.Settle({item.generation, item.tag, settlement});
         // The abandoned thread may never return to release its place in the gate.
         gate.Release(slot.get());
         slot = std::make_shared<Slot>();

@@ -22,6 +22,7 @@ struct Slot {
     std::mutex mu;
     State state = State::kIdle;
     WorkItem item;
+    std::vector<WorkItem> batch;  // the others committed with `item`, if it runs in a batch
     Clock::time_point started;
     int backend_pid = 0;
 };
@@ -30,13 +31,13 @@ struct Slot {
 // (rolling back their transaction and releasing its locks), the attempt is recorded as a
 // retryable failure, the message is settled, and a fresh thread takes the abandoned one's place.
 class Watchdog {
-public:
+  public:
     Watchdog(const std::string& db_url, const QueueConfig& queue) : db_url_(db_url), queue_(queue) {}
     // `replace` starts a thread for the fresh slot that takes an abandoned one's place.
     void Check(std::vector<std::shared_ptr<Slot>>& slots, Dispatcher& dispatcher, RunGate& gate,
                const std::function<void(std::shared_ptr<Slot>)>& replace);
 
-private:
+  private:
     std::string db_url_;
     const QueueConfig& queue_;
     std::unique_ptr<PgConnection> db_;

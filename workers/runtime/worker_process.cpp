@@ -16,8 +16,10 @@ std::unique_ptr<WorkerProcess> StartWorkerProcess(const std::string& queue_name,
     InitLogging("worker-" + queue_name);
     needs.database = needs.amqp = true;
     if (!LoadServiceConfig(needs, p->env, p->cfg)) return nullptr;
-    if (std::none_of(p->cfg.queues.begin(), p->cfg.queues.end(), [&](const QueueConfig& q) { return q.name == queue_name; })) {
-        std::cerr << "configuration error: queues." << queue_name << ": no such queue in " << p->env.queues_file << "\n";
+    if (std::none_of(p->cfg.queues.begin(), p->cfg.queues.end(),
+                     [&](const QueueConfig& q) { return q.name == queue_name; })) {
+        std::cerr << "configuration error: queues." << queue_name << ": no such queue in "
+                  << p->env.queues_file << "\n";
         return nullptr;
     }
     return p;

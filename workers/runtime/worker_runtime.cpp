@@ -14,7 +14,8 @@ int Run(WorkerProcess& process, const ExternalRegistry& steps, bool calls_out) {
     const QueueConfig& queue = process.cfg.Queue(process.queue_name);
     for (const auto& [type, _] : steps)
         if (&process.cfg.QueueForJobType(type) != &queue) {
-            std::cerr << "configuration error: job_types: " << type << " is not routed to " << queue.name << "\n";
+            std::cerr << "configuration error: job_types: " << type << " is not routed to " << queue.name
+                      << "\n";
             return 2;
         }
     return Consume(process, queue, Handlers{&steps, calls_out, nullptr});
@@ -27,7 +28,9 @@ int RunWorker(WorkerProcess& process, const HandlerRegistry& handlers) {
     return Run(process, steps, false);
 }
 
-int RunExternalWorker(WorkerProcess& process, const ExternalRegistry& handlers) { return Run(process, handlers, true); }
+int RunExternalWorker(WorkerProcess& process, const ExternalRegistry& handlers) {
+    return Run(process, handlers, true);
+}
 
 int RunWorker(const std::string& queue_name, const HandlerRegistry& handlers) {
     auto process = StartWorkerProcess(queue_name);

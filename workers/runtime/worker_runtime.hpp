@@ -45,7 +45,9 @@ struct Outcome {
     std::string message;  // human-readable detail, stored as the job's last_error
 
     static Outcome Succeeded() { return {}; }
-    static Outcome Failed(std::string code, std::string message) { return {false, std::move(code), std::move(message)}; }
+    static Outcome Failed(std::string code, std::string message) {
+        return {false, std::move(code), std::move(message)};
+    }
 };
 
 using JobHandler = std::function<Outcome(PgTransaction& tx, const Job& job)>;
@@ -63,7 +65,8 @@ struct Step {
 struct ExternalHandler {
     std::function<Step(PgTransaction& tx, const Job& job)> begin;
     // `call` is the request this is the answer to.
-    std::function<Step(PgTransaction& tx, const Job& job, const HttpCall& call, const HttpResponse& response)> on_response;
+    std::function<Step(PgTransaction& tx, const Job& job, const HttpCall& call, const HttpResponse& response)>
+        on_response;
 };
 using ExternalRegistry = std::map<std::string, ExternalHandler>;
 

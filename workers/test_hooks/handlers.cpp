@@ -14,12 +14,19 @@
 //   test.crash                      aborts the worker process (poison message)
 //   test.effect_then_wait {key, ms} counts an effect in its transaction, then waits up to ms for
 //                                   test_flags(key) before committing (a kill between effect and commit)
+//
+// And one fault in the runtime itself: while the file $TEST_STATE_DIR/die_after_batch_commit exists,
+// the worker removes it and SIGKILLs itself right after its next batch of jobs committed, before any
+// of their messages is acked.
 #include <rapidjson/document.h>
 
+#include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 
 #include "common/error.hpp"
+#include "workers/runtime/handler_thread.hpp"
 #include "workers/runtime/worker_runtime.hpp"
 
 namespace checkout {
@@ -37,20 +44,24 @@ std::string Key(const rapidjson::Document& d) {
 }
 
 void CountEffect(PgTransaction& tx, const std::string& key) {
-    tx.exec("INSERT INTO test_effects (key, n) VALUES ($1, 1) ON CONFLICT (key) DO UPDATE SET n = test_effects.n + 1",
-            {key});
+    tx.exec(
+        "INSERT INTO test_effects (key, n) VALUES ($1, 1) ON CONFLICT (key) DO UPDATE SET n = test_effects.n "
+        "+ 1",
+        {key});
 }
 
 Outcome Flaky(PgTransaction& tx, const Job& job) {
     auto d = Payload(job);
-    const int fail_times = d.HasMember("fail_times") && d["fail_times"].IsInt() ? d["fail_times"].GetInt() : 0;
+    const int fail_times =
+        d.HasMember("fail_times") && d["fail_times"].IsInt() ? d["fail_times"].GetInt() : 0;
     if (job.attempt <= fail_times)
         throw AppError(ErrorCode::kTransient, "injected failure on attempt " + std::to_string(job.attempt));
     if (d.HasMember("until_flag") && d["until_flag"].IsTrue() &&
         tx.exec("SELECT 1 FROM test_flags WHERE key = $1", {Key(d)}).rows() == 0)
         throw AppError(ErrorCode::kTransient, "injected failure until the flag is set");
     // Idempotent like a real handler: the effect is keyed by the job and applied once.
-    if (tx.exec("INSERT INTO test_done (job_id) VALUES ($1) ON CONFLICT DO NOTHING", {job.id}).affected() == 1)
+    if (tx.exec("INSERT INTO test_done (job_id) VALUES ($1) ON CONFLICT DO NOTHING", {job.id}).affected() ==
+        1)
         CountEffect(tx, Key(d));
     return Outcome::Succeeded();
 }
@@ -74,19 +85,35 @@ Outcome EffectThenWait(PgTransaction& tx, const Job& job) {
     return Outcome::Succeeded();
 }
 
+const std::string& FaultFlag() {
+    static const std::string flag = [] {
+        const char* dir = std::getenv("TEST_STATE_DIR");
+        return dir ? std::string(dir) + "/die_after_batch_commit" : std::string();
+    }();
+    return flag;
+}
+
+void DieAfterBatchCommit() {
+    if (!FaultFlag().empty() && std::remove(FaultFlag().c_str()) == 0) std::raise(SIGKILL);
+}
+
 }  // namespace
 }  // namespace checkout
 
 int main() {
     using namespace checkout;
-    return RunWorker("test_hooks", {
-        {"test.noop", [](PgTransaction&, const Job&) { return Outcome::Succeeded(); }},
-        {"test.flaky", Flaky},
-        {"test.fail_final", [](PgTransaction&, const Job&) -> Outcome {
-             throw AppError(ErrorCode::kValidationFailed, "injected final failure");
-         }},
-        {"test.sleep", Sleep},
-        {"test.crash", [](PgTransaction&, const Job&) -> Outcome { std::abort(); }},
-        {"test.effect_then_wait", EffectThenWait},
-    });
+    FaultFlag();  // the environment is read before any thread starts
+    SetAfterBatchCommitHook(DieAfterBatchCommit);
+    return RunWorker("test_hooks",
+                     {
+                         {"test.noop", [](PgTransaction&, const Job&) { return Outcome::Succeeded(); }},
+                         {"test.flaky", Flaky},
+                         {"test.fail_final",
+                          [](PgTransaction&, const Job&) -> Outcome {
+                              throw AppError(ErrorCode::kValidationFailed, "injected final failure");
+                          }},
+                         {"test.sleep", Sleep},
+                         {"test.crash", [](PgTransaction&, const Job&) -> Outcome { std::abort(); }},
+                         {"test.effect_then_wait", EffectThenWait},
+                     });
 }
