@@ -17,5 +17,8 @@ void RegisterWebhookRoutes(Pistache::Rest::Router& r, App& app);
 
 // GET …/status of an order or a payment (api/routes/status.cpp).
 Reply StatusReply(App& app, StatusKind kind, const Pistache::Rest::Request& req, RequestContext& ctx, long long user_id);
+// After a route changed a status and committed: the next read shows it, in this API process and,
+// through a notification on channel `status`, in every other one.
+void StatusChanged(App& app, PgConnection& conn, StatusKind kind, const std::string& id);
 
 }  // namespace checkout::api

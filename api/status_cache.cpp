@@ -14,6 +14,11 @@
 namespace checkout::api {
 
 namespace {
+// How often the statuses being polled are reloaded; an answer from memory is at most this old.
+constexpr std::chrono::milliseconds kRound{50};
+// A status asked for within this long is kept current by every round; an older one is reloaded
+// before it is answered again.
+constexpr std::chrono::seconds kActive{3};
 // A request for a status that cannot be loaded (the database is away) gives up after this, with 503.
 constexpr std::chrono::seconds kLoadGrace{5};
 // Entries nobody asked for in this long are dropped.
@@ -67,16 +72,14 @@ std::optional<Reply> StatusCache::Get(StatusKind kind, const std::string& id, lo
         Entry& e = it->second;
         e.kind = kind;
         e.last_used = now;
-        if (e.loaded && !e.stale) {
+        if (e.loaded && !e.stale && e.snap.terminal) {
             if (e.snap.user_id != user_id) throw NotFound(kind);
-            if (wait.count() == 0 || e.snap.settled) {
-                ++stats_.hits;
-                return Reply{200, e.snap.json, {}};
-            }
+            ++stats_.hits;
+            return Reply{200, e.snap.json, {}};
         }
-        e.waiters.push_back({user_id, now + wait, wait.count() > 0, defer()});
+        e.waiters.push_back({user_id, now, now + wait, wait.count() > 0, defer()});
         waiting_.insert(key);
-        if (!e.loaded || e.stale) load_needed_ = true;
+        load_needed_ = true;
     }
     Wake();
     return std::nullopt;
@@ -114,31 +117,24 @@ void StatusCache::MarkStale(const std::string& key) {
 }
 
 void StatusCache::OnNotification(const std::string& payload) {
-    // "o <order id>", "p <payment id>", "j <job id>" (migration 008).
+    // "o <order id>" or "p <payment id>", from an API process that changed it.
     if (payload.size() < 3 || payload[1] != ' ') return;
     const std::string id = payload.substr(2);
-    ++stats_.notifications;
-    switch (payload[0]) {
-        case 'o':
-            MarkStale(Key(StatusKind::kOrder, id));
-            // A payment's status shows its order's.
-            if (auto it = by_order_.find(id); it != by_order_.end())
-                for (const auto& k : it->second) MarkStale(k);
-            break;
-        case 'p':
-            MarkStale(Key(StatusKind::kPayment, id));
-            break;
-        case 'j':
-            if (auto it = by_job_.find(id); it != by_job_.end())
-                for (const auto& k : it->second) MarkStale(k);
-            break;
-        default:
-            break;
+    if (payload[0] == 'o') {
+        MarkStale(Key(StatusKind::kOrder, id));
+        // A payment's status shows its order's.
+        if (auto it = by_order_.find(id); it != by_order_.end())
+            for (const auto& k : it->second) MarkStale(k);
+    } else if (payload[0] == 'p') {
+        if (auto it = entries_.find(Key(StatusKind::kPayment, id)); it != entries_.end() && it->second.loaded)
+            MarkStale(Key(StatusKind::kOrder, it->second.snap.order_id));
+        MarkStale(Key(StatusKind::kPayment, id));
     }
 }
 
 void StatusCache::Apply(const std::vector<std::pair<std::string, std::uint64_t>>& asked,
-                        std::vector<StatusSnapshot> loaded, std::vector<Answer>& answers) {
+                        std::vector<StatusSnapshot> loaded, Clock::time_point loaded_at,
+                        std::vector<Answer>& answers) {
     std::unordered_map<std::string, StatusSnapshot*> found;
     for (auto& s : loaded) found[s.id] = &s;
     for (const auto& [key, generation] : asked) {
@@ -147,19 +143,19 @@ void StatusCache::Apply(const std::vector<std::pair<std::string, std::uint64_t>>
         Entry& e = it->second;
         auto f = found.find(key.substr(1));
         if (f == found.end()) {
-            // No such order or payment (yet): not kept, since its creation would notify nobody.
+            // No such order or payment (yet): not kept (a 404 is not remembered).
             for (auto& w : e.waiters) answers.push_back({std::move(w.reply), std::nullopt, e.kind});
             waiting_.erase(key);
             entries_.erase(it);
             continue;
         }
-        // Notified again while this round's query ran: that change may not be in what was read, so
-        // the entry stays stale and is read again next round (what was read is still newer than what
-        // the entry held, so it may be shown meanwhile).
+        // Invalidated again while this round's query ran: that change may not be in what was read,
+        // so the entry stays stale and is read again next round (what was read is still newer than
+        // what the entry held, so it may be shown meanwhile).
         e.snap = std::move(*f->second);
         e.loaded = true;
+        e.loaded_at = loaded_at;
         if (e.generation == generation) e.stale = false;
-        by_job_[e.snap.job_id].insert(key);
         if (e.kind == StatusKind::kPayment) by_order_[e.snap.order_id].insert(key);
     }
 }
@@ -174,7 +170,8 @@ void StatusCache::AnswerWaiters(Clock::time_point now, std::vector<Answer>& answ
         Entry& e = it->second;
         auto& ws = e.waiters;
         for (auto w = ws.begin(); w != ws.end();) {
-            const bool current = e.loaded && !e.stale;
+            // Loaded by a round that started after the request: it shows every commit before it.
+            const bool current = e.loaded && !e.stale && (e.snap.terminal || e.loaded_at >= w->asked);
             const bool due = !w->want_settled || now >= w->deadline || (current && e.snap.settled);
             std::optional<std::optional<Reply>> answer;  // outer: answer now; inner nullopt: 404
             if (current && due) {
@@ -192,6 +189,7 @@ void StatusCache::AnswerWaiters(Clock::time_point now, std::vector<Answer>& answ
                 continue;
             }
             if (e.snap.user_id == w->user_id) answer->emplace(Reply{200, e.snap.json, {}});
+            ++stats_.hits;
             answers.push_back({std::move(w->reply), std::move(*answer), e.kind});
             w = ws.erase(w);
         }
@@ -203,9 +201,6 @@ void StatusCache::Evict(Clock::time_point now) {
     auto drop = [&](std::unordered_map<std::string, Entry>::iterator it) {
         const Entry& e = it->second;
         if (e.loaded) {
-            if (auto j = by_job_.find(e.snap.job_id);
-                j != by_job_.end() && (j->second.erase(it->first), j->second.empty()))
-                by_job_.erase(j);
             if (auto o = by_order_.find(e.snap.order_id);
                 o != by_order_.end() && (o->second.erase(it->first), o->second.empty()))
                 by_order_.erase(o);
@@ -229,6 +224,7 @@ void StatusCache::Run() {
     std::unique_ptr<PgConnection> conn;
     ReconnectBackoff backoff;
     auto last_evict = Clock::now();
+    auto last_round = Clock::now() - kRound;
     while (!stop_) {
         std::vector<Answer> answers;
         try {
@@ -236,29 +232,37 @@ void StatusCache::Run() {
                 conn = std::make_unique<PgConnection>(database_url_);
                 conn->exec("LISTEN status");
                 std::lock_guard lock(mu_);
-                // Whatever changed while nobody listened was not heard: read everything again.
+                // Whatever was invalidated while nobody listened was not heard: read everything again.
                 for (auto& [k, e] : entries_) MarkStale(k);
                 backoff.Reset();
             }
-            bool busy;
+            // Sleep until the next round is due, or sooner for a status asked for that is not in
+            // memory (but never more than one round per 20 ms: requests that arrive together share it).
+            bool asked;
             {
                 std::lock_guard lock(mu_);
-                busy = load_needed_;
+                asked = load_needed_;
             }
-            auto notes = conn->wait_for_notices(std::chrono::milliseconds(busy ? 0 : 50), wake_fd_);
+            const auto due = last_round + (asked ? std::chrono::milliseconds(20) : kRound);
+            const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(due - Clock::now());
+            auto notes = conn->wait_for_notices(std::max(wait, std::chrono::milliseconds(0)), wake_fd_);
             std::uint64_t drained;
             [[maybe_unused]] auto n = read(wake_fd_, &drained, sizeof(drained));
+            const auto started = Clock::now();
             std::vector<std::pair<std::string, std::uint64_t>> orders, payments;
             {
                 std::lock_guard lock(mu_);
                 for (const auto& note : notes) OnNotification(note.payload);
-                if (load_needed_) {
-                    for (const auto& [k, e] : entries_)
-                        if (e.stale)
-                            (e.kind == StatusKind::kOrder ? orders : payments).emplace_back(k, e.generation);
-                    load_needed_ = false;
+                if (started < due) continue;  // woken before the round is due: it comes when due
+                // Stale or missing ones, and every status being polled that may still change.
+                for (const auto& [k, e] : entries_) {
+                    const bool polled = started - e.last_used < kActive || !e.waiters.empty();
+                    if (!e.loaded || e.stale || (polled && !e.snap.terminal))
+                        (e.kind == StatusKind::kOrder ? orders : payments).emplace_back(k, e.generation);
                 }
+                load_needed_ = false;
             }
+            last_round = started;
             if (!orders.empty() || !payments.empty()) {
                 auto ids = [](const auto& keys) {
                     std::vector<std::string> out;
@@ -271,8 +275,8 @@ void StatusCache::Run() {
                 std::lock_guard lock(mu_);
                 stats_.loads += static_cast<long long>(orders.size() + payments.size());
                 stats_.load_queries += (orders.empty() ? 0 : 1) + (payments.empty() ? 0 : 1);
-                Apply(orders, std::move(loaded_orders), answers);
-                Apply(payments, std::move(loaded_payments), answers);
+                Apply(orders, std::move(loaded_orders), started, answers);
+                Apply(payments, std::move(loaded_payments), started, answers);
             }
         } catch (const std::exception& e) {
             spdlog::warn("status listener: {}; reconnecting", e.what());

@@ -1,19 +1,29 @@
 #pragma once
 // Order and payment statuses answered from memory (issue 8), and long polls (`?wait=N`).
 //
-// Every commit that changes an order's or a payment's status, or a job's state, notifies channel
-// `status` (triggers of migration 008). One thread per API process LISTENs to it with a connection
-// of its own and keeps the statuses clients asked about current: a notification marks the entry
-// stale, and the thread reloads all stale entries in one query per round. A poll of a current entry
-// costs no query; a long poll is parked, holds no thread, and is answered as soon as the status
-// settles (or when its wait is over).
+// One thread per API process, with a PostgreSQL connection of its own, keeps the statuses clients
+// are polling current: every round (50 ms, or 20 ms while requests wait) it reloads, in one query
+// per kind, every status that was asked for in the last few seconds and can still change, however
+// many clients ask. A poll costs no query: it is parked (holding no thread) until the next round that
+// starts after it arrived, and answered from what that round loaded; so an answer reflects every
+// commit made before the request, wherever it was made (a worker, the scheduler, a webhook), and
+// waits at most one round. A status that can never change again (an order failed, expired or
+// canceled; a payment canceled) is answered at once. A long poll (`?wait=N`) stays parked until a
+// round finds the status settled, or its wait is over.
 //
-// Only that thread loads entries, one round after another, each round after it consumed every
-// notification that arrived before it; so a status it stores is never older than the one it
-// replaces, and a client polling one API process never sees a status go back. A request for an
-// entry that is absent or stale waits for the next round (a few milliseconds) rather than reading
-// the database itself, for the same reason. If the connection drops, notifications may have been
-// missed: every entry is marked stale when it is back.
+// Why rounds and not a NOTIFY from every commit that changes a status: PostgreSQL serializes the
+// commits of all transactions that notify (they take one lock on the notification queue and keep
+// it through their WAL flush). The order and payment workers commit while holding the hot product
+// row's lock, so in a flash sale every notifying commit made every buyer behind it wait: measured,
+// the flash checkout took 12 s with status triggers against 4.8 s without (docs/benchmarks.md). A
+// round costs one query per 50 ms per API process, however many clients poll. The LISTEN
+// connection is kept for what API processes change themselves (a buyer's cancel): they notify
+// after their commit, so that every process shows it at once.
+//
+// Only this thread loads statuses, one round after another; so a status it stores is never older
+// than the one it replaces, and a client polling one API process never sees a status go back. A
+// request for a status that is absent or not current waits for the next round rather than reading
+// the database itself, for the same reason.
 //
 // Ownership is checked on every answer: another user's order or payment is 404, as before.
 #include <atomic>
@@ -45,27 +55,28 @@ class StatusCache {
     StatusCache(const StatusCache&) = delete;
     StatusCache& operator=(const StatusCache&) = delete;
 
-    // The status of `id` for `user_id`: returned now when it is in memory and current (and settled,
-    // when `wait` is above zero); otherwise nullopt, and `defer()` is answered later: once the
-    // status is loaded (and settled, or `wait` is over). Throws AppError kNotFound at once when the
-    // answer is already known to be 404.
+    // The status of `id` for `user_id`: returned now when it is in memory and can never change;
+    // otherwise nullopt, and `defer()` is answered after the next round (once the status is
+    // settled, or `wait` is over, when `wait` is above zero). Throws AppError kNotFound at once when
+    // the answer is already known to be 404.
     std::optional<Reply> Get(StatusKind kind, const std::string& id, long long user_id,
                              std::chrono::milliseconds wait,
                              const std::function<std::shared_ptr<DeferredReply>()>& defer);
-    // After this process changed the status itself: the next answer reflects the change (its
-    // notification may arrive a little later).
+    // After a status was changed here or in another API process (which notifies channel `status`
+    // with "o <id>" / "p <id>"): the next answer reflects the change.
     void Invalidate(StatusKind kind, const std::string& id);
 
     // For /metrics and tests.
     struct Stats {
         std::size_t entries = 0, waiting = 0;
-        long long hits = 0, loads = 0, load_queries = 0, notifications = 0;
+        long long hits = 0, loads = 0, load_queries = 0;
     };
     Stats stats() const;
 
   private:
     struct Waiter {
         long long user_id;
+        Clock::time_point asked;  // answered from a round that started after this
         Clock::time_point deadline;
         bool want_settled;
         std::shared_ptr<DeferredReply> reply;
@@ -74,7 +85,8 @@ class StatusCache {
         StatusKind kind;
         bool loaded = false;
         bool stale = true;
-        std::uint64_t generation = 0;  // moves on every notification or invalidation
+        std::uint64_t generation = 0;  // moves on every invalidation
+        Clock::time_point loaded_at;   // when the query that loaded it started
         StatusSnapshot snap;
         Clock::time_point last_used;
         std::vector<Waiter> waiters;
@@ -89,7 +101,7 @@ class StatusCache {
     void MarkStale(const std::string& key);
     void OnNotification(const std::string& payload);
     void Apply(const std::vector<std::pair<std::string, std::uint64_t>>& asked,
-               std::vector<StatusSnapshot> loaded, std::vector<Answer>& answers);
+               std::vector<StatusSnapshot> loaded, Clock::time_point loaded_at, std::vector<Answer>& answers);
     void AnswerWaiters(Clock::time_point now, std::vector<Answer>& answers);
     void Evict(Clock::time_point now);
     void Wake();
@@ -103,8 +115,8 @@ class StatusCache {
 
     mutable std::mutex mu_;
     std::unordered_map<std::string, Entry> entries_;
-    std::unordered_map<std::string, std::unordered_set<std::string>> by_job_, by_order_;  // -> entry keys
-    std::unordered_set<std::string> waiting_;                                             // keys with waiters
+    std::unordered_map<std::string, std::unordered_set<std::string>> by_order_;  // order id -> payment keys
+    std::unordered_set<std::string> waiting_;                                    // keys with waiters
     bool load_needed_ = false;
     Stats stats_;
 

@@ -1,7 +1,7 @@
 #pragma once
 // A status as GET /api/v1/orders/{id}/status and /payments/{id}/status show it, with what the API's
-// status cache needs to keep it current (which notifications concern it, and whose it is). Loaded
-// many at a time: one query serves every status that changed in one round of notifications.
+// status cache needs to keep it current (whose it is, whether it can still change). Loaded many at
+// a time: one query serves every status the cache refreshes in one round.
 #include <string>
 #include <vector>
 
@@ -18,6 +18,8 @@ struct StatusSnapshot {
     // Final for a client waiting on it: an order's job has decided (not `pending`, or the job is
     // failed or dead); a payment is done, failed or canceled, or its job is dead.
     bool settled = false;
+    // Nothing will ever change it: an order failed, expired or canceled; a payment canceled.
+    bool terminal = false;
 };
 
 // Statuses of these orders / payments (ids that are not UUIDs or do not exist are left out).

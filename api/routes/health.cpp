@@ -30,24 +30,25 @@ bool AmqpReachable(const AmqpAddress& url) {
 
 void RegisterHealthRoutes(Rest::Router& r, App& app) {
     AddRoute(r, Http::Method::Get, "/health", Guard(app.executor, [](const Rest::Request&, RequestContext&) {
-                          return Reply{200, R"({"status":"ok"})", {}};
-                      }));
-    AddRoute(r, Http::Method::Get, "/ready", Guard(app.executor, [&app](const Rest::Request&, RequestContext&) {
-                          bool db = false;
-                          try {
-                              auto conn = app.pool.acquire(std::chrono::milliseconds(500));
-                              conn->exec("SELECT 1");
-                              db = true;
-                          } catch (const std::exception&) {
-                          }
-                          const bool mq = AmqpReachable(app.env.amqp);
-                          JsonWriter w;
-                          w.StartObject();
-                          w.Key("status").String(db && mq ? "ready" : "not_ready");
-                          w.Key("postgresql").Bool(db).Key("rabbitmq").Bool(mq);
-                          w.EndObject();
-                          return Reply{db && mq ? 200 : 503, w.str(), {}};
-                      }));
+                 return Reply{200, R"({"status":"ok"})", {}};
+             }));
+    AddRoute(r, Http::Method::Get, "/ready",
+             Guard(app.executor, [&app](const Rest::Request&, RequestContext&) {
+                 bool db = false;
+                 try {
+                     auto conn = app.pool.acquire(std::chrono::milliseconds(500));
+                     conn->exec("SELECT 1");
+                     db = true;
+                 } catch (const std::exception&) {
+                 }
+                 const bool mq = AmqpReachable(app.env.amqp);
+                 JsonWriter w;
+                 w.StartObject();
+                 w.Key("status").String(db && mq ? "ready" : "not_ready");
+                 w.Key("postgresql").Bool(db).Key("rabbitmq").Bool(mq);
+                 w.EndObject();
+                 return Reply{db && mq ? 200 : 503, w.str(), {}};
+             }));
 }
 
 }  // namespace checkout::api

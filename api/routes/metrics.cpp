@@ -132,7 +132,7 @@ void RegisterMetricsRoutes(Rest::Router& r, App& app) {
                          "Order and payment statuses this API process holds in memory.");
             MetricLine(out, "checkout_status_cache_entries", "", static_cast<double>(st.entries));
             MetricHeader(out, "checkout_status_cache_hits_total", "counter",
-                         "Status reads answered from memory at once.");
+                         "Status reads answered from memory (no query of their own).");
             MetricLine(out, "checkout_status_cache_hits_total", "", static_cast<double>(st.hits));
             MetricHeader(out, "checkout_status_cache_load_queries_total", "counter",
                          "Queries that loaded statuses (each loads many).");

@@ -58,7 +58,7 @@ void RegisterPaymentRoutes(Rest::Router& r, App& app) {
                  auto reply = Accepted(
                      CancelPayment(*conn, app.queues, caller.user_id, PathParam(req, ":id"), reason));
                  // The buyer's next status read shows the cancel (and the order it released).
-                 app.statuses.Invalidate(StatusKind::kPayment, PathParam(req, ":id"));
+                 StatusChanged(app, *conn, StatusKind::kPayment, PathParam(req, ":id"));
                  return reply;
              }));
 }

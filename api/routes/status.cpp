@@ -13,4 +13,9 @@ Reply StatusReply(App& app, StatusKind kind, const Pistache::Rest::Request& req,
     return now ? *now : Reply{};  // without an answer now, the deferred reply answers
 }
 
+void StatusChanged(App& app, PgConnection& conn, StatusKind kind, const std::string& id) {
+    app.statuses.Invalidate(kind, id);
+    conn.exec("SELECT pg_notify('status', $1)", {(kind == StatusKind::kOrder ? "o " : "p ") + id});
+}
+
 }  // namespace checkout::api

@@ -9,12 +9,15 @@ namespace checkout::api {
 using namespace Pistache;
 
 void RegisterWebhookRoutes(Rest::Router& r, App& app) {
-    AddRoute(r, Http::Method::Post, "/webhooks/toss", Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
-                           auto conn = app.pool.acquire();
-                           auto reply = ApplyTossWebhook(*conn, app.queues, req.body(),
-                                                         Header(req, "tosspayments-webhook-transmission-id"));
-                           return Reply{reply.status, reply.body, {}};
-                       }));
+    AddRoute(r, Http::Method::Post, "/webhooks/toss",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                 auto conn = app.pool.acquire();
+                 auto reply = ApplyTossWebhook(*conn, app.queues, req.body(),
+                                               Header(req, "tosspayments-webhook-transmission-id"));
+                 if (!reply.applied_to.empty())
+                     StatusChanged(app, *conn, StatusKind::kPayment, reply.applied_to);
+                 return Reply{reply.status, reply.body, {}};
+             }));
 }
 
 }  // namespace checkout::api

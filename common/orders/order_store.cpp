@@ -196,8 +196,10 @@ std::vector<StatusSnapshot> LoadOrderStatuses(PgConnection& conn, const std::vec
         w.Key("failure_reason").OptString(r.opt(i, 3));
         w.Key("job").Raw(JobViewJson(job));
         w.EndObject();
-        const bool settled = r.get(i, 2) != "pending" || job.state == "failed" || job.state == "dead";
-        out.push_back({r.str(i, 0), r.integer(i, 1), job.id, r.str(i, 0), w.str(), settled});
+        const std::string status = r.str(i, 2);
+        const bool settled = status != "pending" || job.state == "failed" || job.state == "dead";
+        const bool terminal = status == "failed" || status == "expired" || status == "canceled";
+        out.push_back({r.str(i, 0), r.integer(i, 1), job.id, r.str(i, 0), w.str(), settled, terminal});
     }
     return out;
 }

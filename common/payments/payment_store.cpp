@@ -194,7 +194,8 @@ std::vector<StatusSnapshot> LoadPaymentStatuses(PgConnection& conn,
         w.EndObject();
         const bool settled =
             status == "done" || status == "failed" || status == "canceled" || job.state == "dead";
-        out.push_back({r.str(i, 16), r.integer(i, 17), job.id, r.str(i, 2), w.str(), settled});
+        out.push_back(
+            {r.str(i, 16), r.integer(i, 17), job.id, r.str(i, 2), w.str(), settled, status == "canceled"});
     }
     return out;
 }

@@ -14,6 +14,7 @@ namespace checkout {
 struct WebhookReply {
     int status = 200;
     std::string body;
+    std::string applied_to;  // the payment whose state the event changed, if it did
 };
 
 // Throws AppError: kInvalidJson/kValidationFailed (malformed), kWebhookRejected (unknown payment or

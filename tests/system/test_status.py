@@ -1,7 +1,8 @@
 """Status reads from memory and long polls (issue 8): GET …/status costs no query once the API holds
-the status, ?wait=N answers as soon as the status settles and parks no thread meanwhile, another
+the status (the API reloads the polled ones once per 50 ms round), ?wait=N answers as soon as the status settles and parks no thread meanwhile, another
 buyer's status stays a 404, and no client ever sees a status go back."""
 import asyncio
+import concurrent.futures
 import time
 import uuid
 
@@ -22,19 +23,37 @@ def orders_reads():
     return int(sql("SELECT seq_scan + coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE relname = 'orders'"))
 
 
-def test_a_settled_status_is_answered_from_memory():
-    product = create_product(stock=5)
+def test_status_polls_are_answered_from_memory():
+    """A poll costs no query: the API reloads the statuses being polled once per round, however many
+    polls there are, and never reloads one that cannot change any more."""
+    in_stock, sold_out = create_product(stock=5), create_product(stock=0)
     tok = token("poller-" + uuid.uuid4().hex)
-    _, _, placed = request("POST", "/api/v1/orders", order_body(product), tok=tok)
-    assert final_status(placed["order_id"], tok)["status"] == "confirmed"
-    before = orders_reads()
-    for _ in range(200):
-        status, _, body = request("GET", f"/api/v1/orders/{placed['order_id']}/status", tok=tok)
-        assert status == 200 and body["status"] == "confirmed" and body["job"]["state"] == "succeeded", body
-    reads = orders_reads() - before
-    # Background work (the scheduler's scans) reads the table now and then; one query per poll would
-    # be 200 reads.
-    assert reads < 20, f"200 status polls read the orders table {reads} times"
+    _, _, first = request("POST", "/api/v1/orders", order_body(in_stock), tok=tok)
+    _, _, second = request("POST", "/api/v1/orders", order_body(sold_out), tok=tok)
+    # Waited for in the database, so that the API has polled neither yet.
+    settled = f"SELECT count(*) FROM orders WHERE id IN ('{first['order_id']}', '{second['order_id']}') AND status <> 'pending'"
+    wait_until(lambda: sql(settled) == "2", 20, "both orders to settle")
+
+    def poll(order_id, expected, clients, each):
+        before = orders_reads()
+        started = time.monotonic()
+
+        def client(_):
+            for _ in range(each):
+                status, _, body = request("GET", f"/api/v1/orders/{order_id}/status", tok=tok)
+                assert status == 200 and body["status"] == expected, body
+        with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+            list(pool.map(client, range(clients)))
+        return orders_reads() - before, time.monotonic() - started
+
+    reads, _ = poll(second["order_id"], "failed", 1, 200)  # sold out: it will never change
+    # Background work (the scheduler's scans) reads the table now and then.
+    assert reads <= 3, f"200 polls of a final status read the orders table {reads} times"
+    reads, took = poll(first["order_id"], "confirmed", 20, 50)
+    # One reload per round (20 ms while polls wait, 50 ms for 3 s after; the measurement waits 1.2 s).
+    rounds = took / 0.02 + 1.2 / 0.05
+    assert reads <= rounds + 5, f"1000 polls over {took:.1f}s read the orders table {reads} times"
+    assert reads < 1000 / 4, f"1000 polls read the orders table {reads} times"
 
 
 def test_wait_answers_as_soon_as_the_order_settles():

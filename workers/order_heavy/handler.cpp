@@ -6,6 +6,7 @@
 
 #include "common/error.hpp"
 #include "common/orders/stock_rules.hpp"
+#include "common/uuid.hpp"
 
 namespace checkout {
 
@@ -42,20 +43,24 @@ std::string Join(const std::vector<OrderLine>& lines, bool ids) {
 
 Outcome ProcessOrder(PgTransaction& tx, const Job& job) {
     const auto order_id = PayloadOrderId(job);
-    auto order = tx.exec("SELECT status, requested_items::text, failure_reason FROM orders WHERE id = $1 FOR UPDATE",
-                         {order_id});
+    auto order =
+        tx.exec("SELECT status, requested_items::text, failure_reason FROM orders WHERE id = $1 FOR UPDATE",
+                {order_id});
     if (order.rows() == 0) throw AppError(ErrorCode::kNotFound, "order " + order_id + " does not exist");
     const auto status = order.str(0, 0);
-    if (status == "failed") return Outcome::Failed(order.opt(0, 2).value_or("FAILED"), "order was already failed");
+    if (status == "failed")
+        return Outcome::Failed(order.opt(0, 2).value_or("FAILED"), "order was already failed");
     if (status != "pending") return Outcome::Succeeded();  // processed before: a redelivery changes nothing
 
     const auto merged = MergeLines(RequestedLines(order.get(0, 1)));
     const auto ids = Join(merged, true);
     auto fail_short = [&](long long product) {
-        tx.exec("UPDATE orders SET status = 'failed', failure_reason = 'INSUFFICIENT_STOCK' "
-                "WHERE id = $1",
-                {order_id});
-        return Outcome::Failed("INSUFFICIENT_STOCK", "product " + std::to_string(product) + " has too little stock");
+        tx.exec(
+            "UPDATE orders SET status = 'failed', failure_reason = 'INSUFFICIENT_STOCK' "
+            "WHERE id = $1",
+            {order_id});
+        return Outcome::Failed("INSUFFICIENT_STOCK",
+                               "product " + std::to_string(product) + " has too little stock");
     };
     // In a sale most late orders find the stock gone: decide those without queueing for the row lock.
     // Stock only returns through expiry or cancellation, so "short now" is a correct answer.
@@ -76,18 +81,37 @@ Outcome ProcessOrder(PgTransaction& tx, const Job& job) {
         "n AS (SELECT count(*) AS taken FROM s), "
         "i AS (INSERT INTO order_items (order_id, product_id, quantity, unit_price) "
         "      SELECT $1, x.product_id, sum(x.quantity), max(x.unit_price) FROM orders o, n, "
-        "      jsonb_to_recordset(o.requested_items) AS x(product_id bigint, quantity int, unit_price bigint) "
+        "      jsonb_to_recordset(o.requested_items) AS x(product_id bigint, quantity int, unit_price "
+        "bigint) "
         "      WHERE o.id = $1 AND n.taken = $4 GROUP BY x.product_id), "
         "c AS (UPDATE orders SET status = 'confirmed' FROM n WHERE id = $1 AND n.taken = $4) "
         "SELECT taken FROM n",
         {order_id, ids, Join(merged, false), static_cast<long long>(merged.size())});
     const auto count = taken.integer(0, 0);
-    if (count == 0) return fail_short(merged.front().product_id);  // sold out since the check: nothing changed
+    if (count == 0)
+        return fail_short(merged.front().product_id);  // sold out since the check: nothing changed
     if (count != static_cast<long long>(merged.size()))
         // Another order took one of several products in between: undo the partial take by rolling
         // back, and decide again on the next attempt.
         throw AppError(ErrorCode::kTransient, "stock of a multi-product order changed during processing");
     return Outcome::Succeeded();
+}
+
+void LockBatchProducts(PgTransaction& tx, const std::vector<Job>& jobs) {
+    std::vector<std::string> orders;
+    for (const auto& job : jobs) {
+        try {
+            orders.push_back(PayloadOrderId(job));
+        } catch (const AppError&) {
+            // Its own handler reports the bad payload.
+        }
+    }
+    tx.exec(
+        "SELECT p.id FROM products p WHERE p.id IN ("
+        "  SELECT (x->>'product_id')::bigint FROM orders o, jsonb_array_elements(o.requested_items) x "
+        "  WHERE o.id = ANY($1::uuid[]) AND o.status = 'pending') "
+        "ORDER BY p.id FOR UPDATE",
+        {UuidArrayLiteral(orders)});
 }
 
 }  // namespace checkout

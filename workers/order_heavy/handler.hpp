@@ -9,4 +9,9 @@ namespace checkout {
 // change no stock. Runs once in effect: an order that is no longer pending is left as it is.
 Outcome ProcessOrder(PgTransaction& tx, const Job& job);
 
+// Before a batch of order.process jobs (queues.yaml `batch`): locks every product the batch's pending
+// orders name, in id order, in one statement. Batches then never deadlock on shared products, and a
+// hot product's lock is taken once per batch and held through one commit, instead of once per order.
+void LockBatchProducts(PgTransaction& tx, const std::vector<Job>& jobs);
+
 }  // namespace checkout

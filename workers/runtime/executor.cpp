@@ -49,11 +49,14 @@ Failure Classify(const std::exception_ptr& ep) {
 
 }  // namespace
 
-ExternalRegistry InTransaction(const HandlerRegistry& handlers) {
+ExternalRegistry InTransaction(const HandlerRegistry& handlers, const BatchPrologues& prologues) {
     ExternalRegistry out;
-    for (const auto& [type, handler] : handlers)
+    for (const auto& [type, handler] : handlers) {
+        auto p = prologues.find(type);
         out[type] = ExternalHandler{
-            [h = handler](PgTransaction& tx, const Job& job) { return Step::Done(h(tx, job)); }, nullptr};
+            [h = handler](PgTransaction& tx, const Job& job) { return Step::Done(h(tx, job)); }, nullptr,
+            p == prologues.end() ? nullptr : p->second};
+    }
     return out;
 }
 
@@ -185,6 +188,12 @@ std::optional<std::vector<ExecutionResult>> ExecuteBatch(PgConnection& conn, con
             {UuidArrayLiteral(ids)});
         std::map<std::string, int> attempts;
         for (int i = 0; i < r.rows(); ++i) attempts[r.str(i, 0)] = static_cast<int>(r.integer(i, 1));
+        // Each type's prologue, with the jobs of that type that will run.
+        std::map<std::string, std::vector<Job>> by_type;
+        for (const auto& job : jobs)
+            if (attempts.count(job.id)) by_type[job.type].push_back(job);
+        for (const auto& [type, batch] : by_type)
+            if (const auto& prologue = handlers.at(type).before_batch) prologue(tx, batch);
         std::vector<ExecutionResult> results;
         std::string f_ids = "{", f_states = "{", f_errors = "{", f_attempts = "{", f_ms = "{";
         auto add = [](std::string& list, const std::string& v) { list += (list.size() > 1 ? "," : "") + v; };

@@ -28,7 +28,7 @@ struct ExecutionResult {
 };
 
 // Transactional handlers as external ones whose first step is the whole job (one code path runs both).
-ExternalRegistry InTransaction(const HandlerRegistry& handlers);
+ExternalRegistry InTransaction(const HandlerRegistry& handlers, const BatchPrologues& prologues = {});
 
 // Runs a job with a transactional handler to its settlement (BeginExternalJob on InTransaction).
 ExecutionResult ExecuteJob(PgConnection& conn, const QueueConfig& queue, const HandlerRegistry& handlers,

@@ -23,8 +23,8 @@ int Run(WorkerProcess& process, const ExternalRegistry& steps, bool calls_out) {
 
 }  // namespace
 
-int RunWorker(WorkerProcess& process, const HandlerRegistry& handlers) {
-    const ExternalRegistry steps = InTransaction(handlers);
+int RunWorker(WorkerProcess& process, const HandlerRegistry& handlers, const BatchPrologues& prologues) {
+    const ExternalRegistry steps = InTransaction(handlers, prologues);
     return Run(process, steps, false);
 }
 
@@ -32,9 +32,10 @@ int RunExternalWorker(WorkerProcess& process, const ExternalRegistry& handlers) 
     return Run(process, handlers, true);
 }
 
-int RunWorker(const std::string& queue_name, const HandlerRegistry& handlers) {
+int RunWorker(const std::string& queue_name, const HandlerRegistry& handlers,
+              const BatchPrologues& prologues) {
     auto process = StartWorkerProcess(queue_name);
-    return process ? RunWorker(*process, handlers) : 2;
+    return process ? RunWorker(*process, handlers, prologues) : 2;
 }
 
 }  // namespace checkout

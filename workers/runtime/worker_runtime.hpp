@@ -31,6 +31,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/curl_easy.hpp"
 #include "common/job_store.hpp"
@@ -52,6 +53,11 @@ struct Outcome {
 
 using JobHandler = std::function<Outcome(PgTransaction& tx, const Job& job)>;
 using HandlerRegistry = std::map<std::string, JobHandler>;
+// Runs once before the jobs of one type in a batch (queues.yaml `batch`), in the batch's
+// transaction: e.g. takes the row locks those jobs will need, in one fixed order, so that two
+// batches that share rows wait for each other instead of deadlocking.
+using BatchPrologue = std::function<void(PgTransaction& tx, const std::vector<Job>& jobs)>;
+using BatchPrologues = std::map<std::string, BatchPrologue>;
 
 // One step of an external job: a call to make, or the outcome.
 struct Step {
@@ -67,15 +73,17 @@ struct ExternalHandler {
     // `call` is the request this is the answer to.
     std::function<Step(PgTransaction& tx, const Job& job, const HttpCall& call, const HttpResponse& response)>
         on_response;
+    BatchPrologue before_batch;  // transactional handlers only
 };
 using ExternalRegistry = std::map<std::string, ExternalHandler>;
 
 // Runs the worker of the process's queue until SIGTERM/SIGINT, then drains. Returns the exit code
 // (2 when a handler's job type is not routed to that queue). StartWorkerProcess (worker_process.hpp)
 // comes first: it blocks the signals and loads the configuration, once.
-int RunWorker(WorkerProcess& process, const HandlerRegistry& handlers);
+int RunWorker(WorkerProcess& process, const HandlerRegistry& handlers, const BatchPrologues& prologues = {});
 int RunExternalWorker(WorkerProcess& process, const ExternalRegistry& handlers);
 // StartWorkerProcess(queue_name), then RunWorker: for binaries whose handlers need no configuration.
-int RunWorker(const std::string& queue_name, const HandlerRegistry& handlers);
+int RunWorker(const std::string& queue_name, const HandlerRegistry& handlers,
+              const BatchPrologues& prologues = {});
 
 }  // namespace checkout
