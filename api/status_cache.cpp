@@ -14,11 +14,8 @@
 namespace checkout::api {
 
 namespace {
-// How often the statuses being polled are reloaded; an answer from memory is at most this old.
+// How often, at most, the statuses requests wait for are loaded (all of them in one query per kind).
 constexpr std::chrono::milliseconds kRound{50};
-// A status asked for within this long is kept current by every round; an older one is reloaded
-// before it is answered again.
-constexpr std::chrono::seconds kActive{3};
 // A request for a status that cannot be loaded (the database is away) gives up after this, with 503.
 constexpr std::chrono::seconds kLoadGrace{5};
 // Entries nobody asked for in this long are dropped.
@@ -241,9 +238,10 @@ void StatusCache::Run() {
             bool asked;
             {
                 std::lock_guard lock(mu_);
-                asked = load_needed_;
+                asked = !waiting_.empty() || load_needed_;
             }
-            const auto due = last_round + (asked ? std::chrono::milliseconds(20) : kRound);
+            // Without parked requests there is nothing to load: sleep until one arrives.
+            const auto due = asked ? last_round + kRound : Clock::now() + std::chrono::milliseconds(1000);
             const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(due - Clock::now());
             auto notes = conn->wait_for_notices(std::max(wait, std::chrono::milliseconds(0)), wake_fd_);
             std::uint64_t drained;
@@ -253,11 +251,16 @@ void StatusCache::Run() {
             {
                 std::lock_guard lock(mu_);
                 for (const auto& note : notes) OnNotification(note.payload);
-                if (started < due) continue;  // woken before the round is due: it comes when due
-                // Stale or missing ones, and every status being polled that may still change.
-                for (const auto& [k, e] : entries_) {
-                    const bool polled = started - e.last_used < kActive || !e.waiters.empty();
-                    if (!e.loaded || e.stale || (polled && !e.snap.terminal))
+                // A round at most every kRound: it serves every request parked by then.
+                if (waiting_.empty()) {
+                    load_needed_ = false;  // an invalidated status is loaded when it is asked for
+                    continue;
+                }
+                if (started < last_round + kRound) continue;
+                // Every status a request waits for, unless it can never change.
+                for (const auto& k : waiting_) {
+                    const Entry& e = entries_.at(k);
+                    if (!e.loaded || e.stale || !e.snap.terminal)
                         (e.kind == StatusKind::kOrder ? orders : payments).emplace_back(k, e.generation);
                 }
                 load_needed_ = false;

@@ -1,15 +1,15 @@
 #pragma once
 // Order and payment statuses answered from memory (issue 8), and long polls (`?wait=N`).
 //
-// One thread per API process, with a PostgreSQL connection of its own, keeps the statuses clients
-// are polling current: every round (50 ms, or 20 ms while requests wait) it reloads, in one query
-// per kind, every status that was asked for in the last few seconds and can still change, however
-// many clients ask. A poll costs no query: it is parked (holding no thread) until the next round that
-// starts after it arrived, and answered from what that round loaded; so an answer reflects every
-// commit made before the request, wherever it was made (a worker, the scheduler, a webhook), and
-// waits at most one round. A status that can never change again (an order failed, expired or
-// canceled; a payment canceled) is answered at once. A long poll (`?wait=N`) stays parked until a
-// round finds the status settled, or its wait is over.
+// One thread per API process, with a PostgreSQL connection of its own, answers the status reads:
+// a read is parked (holding no thread) until the next round, at most one every 50 ms, which loads
+// every status that reads are waiting for in one query per kind, however many clients ask. A poll
+// costs no query of its own, and since the round started after the request arrived, its answer
+// reflects every commit made before the request, wherever it was made (a worker, the scheduler, a
+// webhook); it waits at most one round. A status that can never change again (an order failed,
+// expired or canceled; a payment canceled) is answered from memory at once. A long poll
+// (`?wait=N`) stays parked, reloaded each round, until a round finds the status settled or its wait
+// is over.
 //
 // Why rounds and not a NOTIFY from every commit that changes a status: PostgreSQL serializes the
 // commits of all transactions that notify (they take one lock on the notification queue and keep
