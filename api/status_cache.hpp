@@ -15,7 +15,7 @@
 // commits of all transactions that notify (they take one lock on the notification queue and keep
 // it through their WAL flush). The order and payment workers commit while holding the hot product
 // row's lock, so in a flash sale every notifying commit made every buyer behind it wait: measured,
-// the flash checkout took 12 s with status triggers against 4.8 s without (docs/benchmarks.md). A
+// the flash checkout took 12.2 s with status triggers against 10.0 s without (docs/benchmarks.md). A
 // round costs one query per 50 ms per API process, however many clients poll. The LISTEN
 // connection is kept for what API processes change themselves (a buyer's cancel): they notify
 // after their commit, so that every process shows it at once.
