@@ -4,6 +4,7 @@
 
 #include "api/executor.hpp"
 #include "api/status_cache.hpp"
+#include "api/ttl_cache.hpp"
 #include "common/config.hpp"
 #include "common/pg_pool.hpp"
 #include "common/user_store.hpp"
@@ -16,7 +17,8 @@ struct App {
           queues(std::move(q)),
           pool(env.database_url, env.db_pool_size),
           executor(env.api_threads, kMaxQueuedRequests),
-          statuses(env.database_url, kMaxCachedStatuses) {}
+          statuses(env.database_url, kMaxCachedStatuses),
+          popular(env.popular_ttl) {}
     // Requests waiting for a handler thread beyond this are answered 503 at once.
     static constexpr std::size_t kMaxQueuedRequests = 20000;
     // Order and payment statuses kept in memory (about 1 KB each).
@@ -27,6 +29,7 @@ struct App {
     UserDirectory users;
     Executor executor;
     StatusCache statuses;
+    TtlCache popular;  // GET /api/v1/products/popular
 };
 
 }  // namespace checkout::api

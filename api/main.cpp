@@ -1,10 +1,9 @@
 // checkout-api: the thin HTTP front (DESIGN 2). Configuration errors stop it before it listens.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pistache/endpoint.h>
 #include <pistache/router.h>
 #include <signal.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -36,7 +35,8 @@ void RaiseListenBacklog(int port, int backlog) {
         if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0 || addr.sin_family != AF_INET ||
             ntohs(addr.sin_port) != port)
             continue;
-        if (::listen(fd, backlog) != 0) spdlog::warn("cannot raise the listen backlog: {}", std::strerror(errno));
+        if (::listen(fd, backlog) != 0)
+            spdlog::warn("cannot raise the listen backlog: {}", std::strerror(errno));
         return;
     }
     spdlog::warn("listening socket for port {} not found; listen backlog stays at Pistache's 128", port);
@@ -60,22 +60,26 @@ int main() {
     api::RegisterOrderRoutes(router, *app);
     api::RegisterPaymentRoutes(router, *app);
     api::RegisterWebhookRoutes(router, *app);
+    api::RegisterPointRoutes(router, *app);
+    api::RegisterCouponRoutes(router, *app);
+    api::RegisterBalanceRoutes(router, *app);
+    api::RegisterCartRoutes(router, *app);
+    api::RegisterOpenApiRoute(router, *app);
     api::RegisterJobRoutes(router, *app);
     api::RegisterOpsRoutes(router, *app);
     api::RegisterMetricsRoutes(router, *app);
     api::RegisterMethodNotAllowed(router, app->executor);
-    Rest::Routes::NotFound(router, api::Guard(app->executor, [](const Rest::Request&, api::RequestContext&) -> api::Reply {
-                               throw AppError(ErrorCode::kRouteNotFound, "No such endpoint.");
-                           }));
+    Rest::Routes::NotFound(
+        router, api::Guard(app->executor, [](const Rest::Request&, api::RequestContext&) -> api::Reply {
+            throw AppError(ErrorCode::kRouteNotFound, "No such endpoint.");
+        }));
 
     Http::Endpoint endpoint(Address(Ipv4::any(), Port(static_cast<uint16_t>(app->env.api_port))));
     // Pistache's own limit answers text/plain 413 (it cuts the request before any handler runs); keep
     // it far above ours (64 KiB) so that clients get problem+json for anything up to 16 MiB.
     // Reactor threads only parse and dispatch (handlers run on app->executor), so two suffice.
-    endpoint.init(Http::Endpoint::options()
-                      .threads(2)
-                      .maxRequestSize(16 << 20)
-                      .flags(Tcp::Options::ReuseAddr));
+    endpoint.init(
+        Http::Endpoint::options().threads(2).maxRequestSize(16 << 20).flags(Tcp::Options::ReuseAddr));
     endpoint.setHandler(router.handler());
     try {
         endpoint.serveThreaded();

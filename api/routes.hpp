@@ -14,9 +14,15 @@ void RegisterOpsRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterMetricsRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterPaymentRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterWebhookRoutes(Pistache::Rest::Router& r, App& app);
+void RegisterPointRoutes(Pistache::Rest::Router& r, App& app);
+void RegisterCouponRoutes(Pistache::Rest::Router& r, App& app);
+void RegisterBalanceRoutes(Pistache::Rest::Router& r, App& app);
+void RegisterCartRoutes(Pistache::Rest::Router& r, App& app);
+void RegisterOpenApiRoute(Pistache::Rest::Router& r, App& app);
 
 // GET …/status of an order or a payment (api/routes/status.cpp).
-Reply StatusReply(App& app, StatusKind kind, const Pistache::Rest::Request& req, RequestContext& ctx, long long user_id);
+Reply StatusReply(App& app, StatusKind kind, const Pistache::Rest::Request& req, RequestContext& ctx,
+                  long long user_id);
 // After a route changed a status and committed: the next read shows it, in this API process and,
 // through a notification on channel `status`, in every other one.
 void StatusChanged(App& app, PgConnection& conn, StatusKind kind, const std::string& id);

@@ -335,6 +335,11 @@ Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup) {
             EnvDuration(lookup, "PAYMENT_RECONCILE_AFTER", env.payment_reconcile_after);
         env.scheduler_period = EnvDuration(lookup, "SCHEDULER_PERIOD", env.scheduler_period);
     }
+    if (needs.points) {
+        if (auto v = lookup("POINT_RATES"); v && !v->empty()) env.point_rates = ParsePointRates(*v);
+        env.points_valid_days = EnvInt(lookup, "POINTS_VALID_DAYS", env.points_valid_days, 1, 3650);
+    }
+    env.popular_ttl = EnvDuration(lookup, "POPULAR_CACHE_TTL", env.popular_ttl);
     if (needs.gateway) {
         auto base = lookup("TOSS_API_BASE");
         if (!base || base->empty())

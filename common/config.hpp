@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/points/point_rules.hpp"
 
 namespace checkout {
 
@@ -104,6 +105,12 @@ struct Environment {
     Millis order_expiry_after{30 * 60 * 1000};
     Millis payment_reconcile_after{10 * 60 * 1000};
     Millis scheduler_period{30 * 1000};
+    // Points (POINT_RATES, POINTS_VALID_DAYS): the earn rate of each membership grade, and how long
+    // an earned lot lasts.
+    PointRates point_rates = ParsePointRates("basic=1,silver=2,gold=5");
+    int points_valid_days = 365;
+    // POPULAR_CACHE_TTL: how long GET /api/v1/products/popular answers from memory.
+    Millis popular_ttl{10000};
 };
 
 struct EnvNeeds {
@@ -113,6 +120,7 @@ struct EnvNeeds {
     bool gateway = false;        // TOSS_API_BASE, TOSS_SECRET_KEY
     bool data_platform = false;  // DATA_PLATFORM_URL
     bool scheduler = false;      // ORDER_EXPIRY_AFTER, PAYMENT_RECONCILE_AFTER, SCHEDULER_PERIOD
+    bool points = false;         // POINT_RATES, POINTS_VALID_DAYS
 };
 
 Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup = ProcessEnv);

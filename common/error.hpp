@@ -24,20 +24,29 @@ enum class ErrorCode {
     kIdempotencyKeyReused,
     kIdempotencyInFlight,
     kConflict,
-    kAmountMismatch,       // the amount posted to confirm differs from the order's
-    kOrderNotPayable,      // the order is not `confirmed` (pending, failed, paid, expired, canceled)
-    kPaymentConflict,      // another payment of the order is in progress or done; or a cancel of a payment not done
-    kWebhookRejected,      // a webhook whose secret does not match the payment's
+    kAmountMismatch,   // the amount posted to confirm differs from the order's
+    kOrderNotPayable,  // the order is not `confirmed` (pending, failed, paid, expired, canceled)
+    kPaymentConflict,  // another payment of the order is in progress or done; or a cancel of a payment not
+                       // done
+    kWebhookRejected,  // a webhook whose secret does not match the payment's
+    kIdempotencyKeyRequired,  // a POST that moves money without an Idempotency-Key
+    kCouponSoldOut,           // every unit of the coupon is issued
+    kCouponAlreadyIssued,     // the caller holds this coupon already
+    kCouponNotActive,         // before valid_from or after valid_until
+    kCouponUnavailable,       // an order names a coupon the caller does not hold unused, or one not valid now
+    kCartEmpty,               // an order without items, from an empty cart
+    kInsufficientPoints,      // use_points above the caller's balance
+    kInsufficientBalance,     // a stored-balance payment above the balance
     // Business outcomes of jobs.
     kInsufficientStock,
-    kGatewayRejected,  // the gateway gave a final answer (card rejected, ...): never retried
-    kGatewayRetryable, // the gateway said try again (5xx, PROVIDER_ERROR, 409 in flight, breaker open)
-    kGatewayTimeout,   // no answer: retried, and the retry first looks the payment up
+    kGatewayRejected,   // the gateway gave a final answer (card rejected, ...): never retried
+    kGatewayRetryable,  // the gateway said try again (5xx, PROVIDER_ERROR, 409 in flight, breaker open)
+    kGatewayTimeout,    // no answer: retried, and the retry first looks the payment up
     // Infrastructure.
-    kUnavailable,     // a dependency is down or saturated: retry later
-    kTransient,       // a job-level temporary failure: retry with backoff
-    kInDoubt,         // we cannot know whether an effect happened: never blindly retried
-    kTimeLimit,       // handler ran past its queue's time limit: retryable
+    kUnavailable,  // a dependency is down or saturated: retry later
+    kTransient,    // a job-level temporary failure: retry with backoff
+    kInDoubt,      // we cannot know whether an effect happened: never blindly retried
+    kTimeLimit,    // handler ran past its queue's time limit: retryable
     kInternal,
 };
 
@@ -53,7 +62,7 @@ struct FieldError {
 };
 
 class AppError : public std::runtime_error {
-public:
+  public:
     // `public_message` is shown to clients; `internal_detail` is only logged.
     AppError(ErrorCode code, std::string public_message, std::string internal_detail = {});
     AppError(ErrorCode code, std::string public_message, std::vector<FieldError> fields);
@@ -63,7 +72,7 @@ public:
     const std::string& internal_detail() const { return internal_detail_; }
     const std::vector<FieldError>& fields() const { return fields_; }
 
-private:
+  private:
     ErrorCode code_;
     std::string public_message_;
     std::string internal_detail_;
@@ -72,12 +81,12 @@ private:
 
 // Configuration errors stop the program at start; `setting` names the offending key or variable.
 class ConfigError : public std::runtime_error {
-public:
+  public:
     ConfigError(std::string setting, const std::string& problem)
         : std::runtime_error(setting + ": " + problem), setting_(std::move(setting)) {}
     const std::string& setting() const { return setting_; }
 
-private:
+  private:
     std::string setting_;
 };
 

@@ -1,8 +1,9 @@
-// Products: admins create them, signed-in users read them.
+// Products: admins create and change them, signed-in users read them; best sellers from memory.
 #include "api/auth.hpp"
 #include "api/http_support.hpp"
 #include "api/routes.hpp"
 #include "common/catalog/product_store.hpp"
+#include "common/reports/shop_stats.hpp"
 
 namespace checkout::api {
 
@@ -11,10 +12,33 @@ using namespace Pistache;
 void RegisterProductRoutes(Rest::Router& r, App& app) {
     AddRoute(r, Http::Method::Post, "/api/v1/admin/products",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
-                 AuthenticateAdmin(req, app);
+                 auto admin = AuthenticateAdmin(req, app);
                  auto product = ParseNewProduct(req.body());
+                 const auto idem = IdempotencyKeyHeader(req, CanonicalJson(product));
                  auto conn = app.pool.acquire();
-                 return Reply{201, CreateProduct(*conn, product), {}};
+                 auto result =
+                     RunIdempotent(*conn, admin.user_id, idem, [&](PgTransaction& tx) -> StoredReply {
+                         return {201, CreateProduct(tx, product)};
+                     });
+                 Reply reply{result.reply.status, result.reply.body, {}};
+                 if (result.replayed) reply.headers.emplace_back("Idempotent-Replayed", "true");
+                 return reply;
+             }));
+    AddRoute(r, Http::Method::Patch, "/api/v1/admin/products/:id",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                 AuthenticateAdmin(req, app);
+                 const auto id = PathId(req, ":id");
+                 auto patch = ParseProductPatch(req.body());
+                 auto conn = app.pool.acquire();
+                 auto json = UpdateProduct(*conn, id, patch);
+                 if (!json) throw AppError(ErrorCode::kNotFound, "No such product.");
+                 return Reply{200, *json, {}};
+             }));
+    AddRoute(r, Http::Method::Get, "/api/v1/admin/stats",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                 AuthenticateAdmin(req, app);
+                 auto conn = app.pool.acquire();
+                 return Reply{200, ShopStatsJson(*conn), {}};
              }));
     AddRoute(r, Http::Method::Get, "/api/v1/products",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
@@ -23,6 +47,18 @@ void RegisterProductRoutes(Rest::Router& r, App& app) {
                  const int size = QueryInt(req, "size", 20, 1, 100);
                  auto conn = app.pool.acquire();
                  return Reply{200, ProductPageJson(*conn, page, size), {}};
+             }));
+    // Registered before /api/v1/products/:id, which would otherwise take "popular" as an id.
+    AddRoute(r, Http::Method::Get, "/api/v1/products/popular",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                 Authenticate(req, app);
+                 const int days = QueryInt(req, "days", 3, 1, 90);
+                 const int limit = QueryInt(req, "limit", 5, 1, 50);
+                 auto body = app.popular.Get(std::to_string(days) + ":" + std::to_string(limit), [&] {
+                     auto conn = app.pool.acquire();
+                     return PopularProductsJson(*conn, days, limit);
+                 });
+                 return Reply{200, body, {}};
              }));
     AddRoute(r, Http::Method::Get, "/api/v1/products/:id",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {

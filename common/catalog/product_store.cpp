@@ -15,16 +15,59 @@ NewProduct ParseNewProduct(std::string_view body) {
     if (name == d.MemberEnd() || !name->value.IsString() || name->value.GetStringLength() == 0 ||
         name->value.GetStringLength() > 200)
         errs.push_back({"name", "must be a string of 1 to 200 characters"});
-    else p.name = name->value.GetString();
+    else
+        p.name = name->value.GetString();
     auto num = [&](const char* key, long long max, long long& out) {
         auto it = d.FindMember(key);
-        if (it == d.MemberEnd() || !it->value.IsInt64() || it->value.GetInt64() < 0 || it->value.GetInt64() > max)
+        if (it == d.MemberEnd() || !it->value.IsInt64() || it->value.GetInt64() < 0 ||
+            it->value.GetInt64() > max)
             errs.push_back({key, "must be an integer from 0 to " + std::to_string(max)});
-        else out = it->value.GetInt64();
+        else
+            out = it->value.GetInt64();
     };
     num("price", 1'000'000'000LL, p.price);
     num("stock", 1'000'000'000LL, p.stock);
     if (!errs.empty()) throw AppError(ErrorCode::kValidationFailed, "The product is invalid.", errs);
+    return p;
+}
+
+std::string CanonicalJson(const NewProduct& p) {
+    JsonWriter w;
+    w.StartObject()
+        .Key("name")
+        .String(p.name)
+        .Key("price")
+        .Int(p.price)
+        .Key("stock")
+        .Int(p.stock)
+        .EndObject();
+    return w.str();
+}
+
+ProductPatch ParseProductPatch(std::string_view body) {
+    const auto d = ParseJsonObject(body, "The product change is invalid.");
+    std::vector<FieldError> errs;
+    ProductPatch p;
+    for (auto it = d.MemberBegin(); it != d.MemberEnd(); ++it) {
+        const std::string key = it->name.GetString();
+        const auto& v = it->value;
+        if (key == "name") {
+            if (!v.IsString() || v.GetStringLength() == 0 || v.GetStringLength() > 200)
+                errs.push_back({key, "must be a string of 1 to 200 characters"});
+            else
+                p.name = v.GetString();
+        } else if (key == "price" || key == "stock") {
+            if (!v.IsInt64() || v.GetInt64() < 0 || v.GetInt64() > 1'000'000'000LL)
+                errs.push_back({key, "must be an integer from 0 to 1000000000"});
+            else
+                (key == "price" ? p.price : p.stock) = v.GetInt64();
+        } else {
+            errs.push_back({key, "is not a product field that can be changed (name, price, stock)"});
+        }
+    }
+    if (errs.empty() && !p.name && !p.price && !p.stock)
+        errs.push_back({"body", "must change at least one of name, price, stock"});
+    if (!errs.empty()) throw AppError(ErrorCode::kValidationFailed, "The product change is invalid.", errs);
     return p;
 }
 
@@ -37,10 +80,11 @@ void WriteProduct(JsonWriter& w, const PgResult& r, int row) {
 }
 }  // namespace
 
-std::string CreateProduct(PgConnection& conn, const NewProduct& p) {
-    auto r = conn.exec("INSERT INTO products (name, price, stock) VALUES ($1, $2, $3) "
-                       "RETURNING id, name, price, stock, sold_count",
-                       {p.name, p.price, p.stock});
+std::string CreateProduct(PgTransaction& tx, const NewProduct& p) {
+    auto r = tx.exec(
+        "INSERT INTO products (name, price, stock) VALUES ($1, $2, $3) "
+        "RETURNING id, name, price, stock, sold_count",
+        {p.name, p.price, p.stock});
     JsonWriter w;
     WriteProduct(w, r, 0);
     return w.str();
@@ -55,12 +99,15 @@ std::optional<std::string> ProductJson(PgConnection& conn, long long id) {
 }
 
 std::string ProductPageJson(PgConnection& conn, int page, int size) {
-    auto r = conn.exec("SELECT id, name, price, stock, sold_count, count(*) OVER () FROM products "
-                       "ORDER BY id LIMIT $1 OFFSET $2",
-                       {size, static_cast<long long>(page - 1) * size});
+    auto r = conn.exec(
+        "SELECT id, name, price, stock, sold_count, count(*) OVER () FROM products "
+        "ORDER BY id LIMIT $1 OFFSET $2",
+        {size, static_cast<long long>(page - 1) * size});
     long long total = 0;
-    if (r.rows() > 0) total = r.integer(0, 5);
-    else total = conn.exec("SELECT count(*) FROM products").integer(0, 0);
+    if (r.rows() > 0)
+        total = r.integer(0, 5);
+    else
+        total = conn.exec("SELECT count(*) FROM products").integer(0, 0);
     JsonWriter w;
     w.StartObject();
     w.Key("items").StartArray();
@@ -69,6 +116,36 @@ std::string ProductPageJson(PgConnection& conn, int page, int size) {
     w.Key("page").Int(page).Key("size").Int(size).Key("total").Int(total);
     w.EndObject();
     return w.str();
+}
+
+std::optional<std::string> UpdateProduct(PgConnection& conn, long long id, const ProductPatch& patch) {
+    // Stock set here is what is left to sell; units held by orders are not counted in it.
+    auto r = conn.exec(
+        "UPDATE products SET name = coalesce($2, name), price = coalesce($3, price), stock = coalesce($4, "
+        "stock) "
+        "WHERE id = $1 RETURNING id, name, price, stock, sold_count",
+        {id, PgParam(patch.name), patch.price ? PgParam(*patch.price) : PgParam(std::nullopt),
+         patch.stock ? PgParam(*patch.stock) : PgParam(std::nullopt)});
+    if (r.rows() == 0) return std::nullopt;
+    JsonWriter w;
+    WriteProduct(w, r, 0);
+    return w.str();
+}
+
+std::string PopularProductsJson(PgConnection& conn, int days, int limit) {
+    return conn
+        .exec(
+            "SELECT json_build_object('days', $1::int, 'limit', $2::int, 'items', "
+            "coalesce(json_agg(json_build_object("
+            "'id', p.id, 'name', p.name, 'price', p.price, 'paid_quantity', t.q) ORDER BY t.q DESC, p.id), "
+            "'[]'::json))::text "
+            "FROM (SELECT i.product_id, sum(i.quantity) AS q FROM orders o JOIN order_items i ON i.order_id "
+            "= o.id "
+            "      WHERE o.status = 'paid' AND o.created_at >= now() - make_interval(days => $1) "
+            "      GROUP BY i.product_id ORDER BY q DESC, i.product_id LIMIT $2) t "
+            "JOIN products p ON p.id = t.product_id",
+            {days, limit})
+        .str(0, 0);
 }
 
 }  // namespace checkout

@@ -16,7 +16,21 @@ struct NewProduct {
 
 // Throws AppError(kInvalidJson / kValidationFailed).
 NewProduct ParseNewProduct(std::string_view body);
-std::string CreateProduct(PgConnection& conn, const NewProduct& p);  // returns the product JSON
+std::string CanonicalJson(const NewProduct& p);
+std::string CreateProduct(PgTransaction& tx, const NewProduct& p);  // returns the product JSON
+
+// PATCH /api/v1/admin/products/{id}: any of name, price, stock; at least one.
+struct ProductPatch {
+    std::optional<std::string> name;
+    std::optional<long long> price, stock;
+};
+ProductPatch ParseProductPatch(std::string_view body);
+// nullopt when there is no such product.
+std::optional<std::string> UpdateProduct(PgConnection& conn, long long id, const ProductPatch& patch);
+
+// Best sellers: paid quantity per product over orders of the last `days` days, most first, ties by
+// id: {days, limit, items: [{id, name, price, paid_quantity}]}.
+std::string PopularProductsJson(PgConnection& conn, int days, int limit);
 std::optional<std::string> ProductJson(PgConnection& conn, long long id);
 std::string ProductPageJson(PgConnection& conn, int page, int size);
 

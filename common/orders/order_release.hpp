@@ -1,7 +1,8 @@
 #pragma once
 // Releasing an order: the one place where an order that will not be (or is no longer) paid for gives
 // back what it took (DESIGN 3.1 step 3, 3.3): its units to stock (and off sold_count if it was paid),
-// the points it earned. Expiry, the buyer's cancel and a refund at the gateway all come here.
+// the points it earned, the points it spent and its coupon. Expiry, the buyer's cancel and a refund at the
+// gateway all come here.
 #include <string>
 #include <string_view>
 

@@ -10,8 +10,10 @@ namespace checkout {
 namespace {
 
 class Checker {
-public:
-    void Add(std::string field, std::string problem) { errors_.push_back({std::move(field), std::move(problem)}); }
+  public:
+    void Add(std::string field, std::string problem) {
+        errors_.push_back({std::move(field), std::move(problem)});
+    }
     bool ok() const { return errors_.empty(); }
     std::vector<FieldError> take() { return std::move(errors_); }
 
@@ -28,13 +30,14 @@ public:
         }
         std::string s(it->value.GetString(), it->value.GetStringLength());
         if (s.size() < min_len || s.size() > max_len) {
-            Add(path, "must be " + std::to_string(min_len) + " to " + std::to_string(max_len) + " characters");
+            Add(path,
+                "must be " + std::to_string(min_len) + " to " + std::to_string(max_len) + " characters");
             return std::nullopt;
         }
         return s;
     }
 
-private:
+  private:
     std::vector<FieldError> errors_;
 };
 
@@ -47,7 +50,7 @@ OrderRequest ParseOrderRequest(std::string_view body) {
     OrderRequest req;
     auto items = d.FindMember("items");
     if (items == d.MemberEnd() || items->value.IsNull()) {
-        c.Add("items", "is required (ordering the cart is not available yet)");
+        req.from_cart = true;  // no items: the cart is ordered
     } else if (!items->value.IsArray()) {
         c.Add("items", "must be an array");
     } else if (items->value.Empty()) {
@@ -64,16 +67,23 @@ OrderRequest ParseOrderRequest(std::string_view body) {
             }
             OrderLine l;
             auto pid = line.FindMember("product_id");
-            if (pid == line.MemberEnd()) c.Add(path + ".product_id", "is required");
-            else if (!pid->value.IsInt64() || pid->value.GetInt64() <= 0) c.Add(path + ".product_id", "must be a positive integer");
-            else l.product_id = pid->value.GetInt64();
+            if (pid == line.MemberEnd())
+                c.Add(path + ".product_id", "is required");
+            else if (!pid->value.IsInt64() || pid->value.GetInt64() <= 0)
+                c.Add(path + ".product_id", "must be a positive integer");
+            else
+                l.product_id = pid->value.GetInt64();
             auto qty = line.FindMember("quantity");
-            if (qty == line.MemberEnd()) c.Add(path + ".quantity", "is required");
-            else if (!qty->value.IsInt64()) c.Add(path + ".quantity", "must be an integer");
-            else if (qty->value.GetInt64() <= 0) c.Add(path + ".quantity", "must be greater than 0");
+            if (qty == line.MemberEnd())
+                c.Add(path + ".quantity", "is required");
+            else if (!qty->value.IsInt64())
+                c.Add(path + ".quantity", "must be an integer");
+            else if (qty->value.GetInt64() <= 0)
+                c.Add(path + ".quantity", "must be greater than 0");
             else if (qty->value.GetInt64() > kMaxLineQuantity)
                 c.Add(path + ".quantity", "must be at most " + std::to_string(kMaxLineQuantity));
-            else l.quantity = static_cast<int>(qty->value.GetInt64());
+            else
+                l.quantity = static_cast<int>(qty->value.GetInt64());
             req.items.push_back(l);
         }
     }
@@ -87,15 +97,26 @@ OrderRequest ParseOrderRequest(std::string_view body) {
         const auto& s = ship->value;
         req.shipping.name = c.String(s, "name", "shipping.name", 1, 100, true).value_or("");
         req.shipping.phone = c.String(s, "phone", "shipping.phone", 1, 30, true).value_or("");
-        req.shipping.postal_code = c.String(s, "postal_code", "shipping.postal_code", 1, 20, true).value_or("");
+        req.shipping.postal_code =
+            c.String(s, "postal_code", "shipping.postal_code", 1, 20, true).value_or("");
         req.shipping.address = c.String(s, "address", "shipping.address", 1, 300, true).value_or("");
-        req.shipping.address_detail = c.String(s, "address_detail", "shipping.address_detail", 0, 300, false).value_or("");
+        req.shipping.address_detail =
+            c.String(s, "address_detail", "shipping.address_detail", 0, 300, false).value_or("");
     }
     req.memo = c.String(d, "memo", "memo", 0, 500, false);
     auto pts = d.FindMember("use_points");
     if (pts != d.MemberEnd() && !pts->value.IsNull()) {
-        if (!pts->value.IsInt64() || pts->value.GetInt64() < 0) c.Add("use_points", "must be a non-negative integer");
-        else req.use_points = pts->value.GetInt64();
+        if (!pts->value.IsInt64() || pts->value.GetInt64() < 0)
+            c.Add("use_points", "must be a non-negative integer");
+        else
+            req.use_points = pts->value.GetInt64();
+    }
+    auto coupon = d.FindMember("coupon_id");
+    if (coupon != d.MemberEnd() && !coupon->value.IsNull()) {
+        if (!coupon->value.IsInt64() || coupon->value.GetInt64() <= 0)
+            c.Add("coupon_id", "must be a positive integer");
+        else
+            req.coupon_id = coupon->value.GetInt64();
     }
     if (!c.ok()) throw AppError(ErrorCode::kValidationFailed, "The order is invalid.", c.take());
     return req;
@@ -105,7 +126,8 @@ std::string CanonicalJson(const OrderRequest& req) {
     JsonWriter w;
     w.StartObject();
     w.Key("items").StartArray();
-    for (const auto& l : req.items) w.StartObject().Key("product_id").Int(l.product_id).Key("quantity").Int(l.quantity).EndObject();
+    for (const auto& l : req.items)
+        w.StartObject().Key("product_id").Int(l.product_id).Key("quantity").Int(l.quantity).EndObject();
     w.EndArray();
     w.Key("shipping").StartObject();
     w.Key("name").String(req.shipping.name).Key("phone").String(req.shipping.phone);
@@ -114,6 +136,12 @@ std::string CanonicalJson(const OrderRequest& req) {
     w.EndObject();
     w.Key("memo").OptString(req.memo);
     w.Key("use_points").Int(req.use_points);
+    w.Key("from_cart").Bool(req.from_cart);
+    w.Key("coupon_id");
+    if (req.coupon_id)
+        w.Int(*req.coupon_id);
+    else
+        w.Null();
     w.EndObject();
     return w.str();
 }

@@ -20,7 +20,9 @@ struct Shipping {
 };
 
 struct OrderRequest {
-    std::vector<OrderLine> items;
+    std::vector<OrderLine> items;  // empty: order the caller's cart
+    bool from_cart = false;
+    std::optional<long long> coupon_id;
     Shipping shipping;
     std::optional<std::string> memo;
     long long use_points = 0;

@@ -1,8 +1,12 @@
 #include "common/orders/order_store.hpp"
 
+#include <map>
+
 #include "common/error.hpp"
 #include "common/job_store.hpp"
 #include "common/json.hpp"
+#include "common/orders/order_pricing.hpp"
+#include "common/points/point_store.hpp"
 #include "common/uuid.hpp"
 
 namespace checkout {
@@ -33,6 +37,31 @@ std::string ShippingJson(const Shipping& s) {
 
 namespace {
 
+struct NewOrder {
+    std::string order_id, order_number;
+    Job job;
+    std::string body;  // the 202 answer
+};
+
+NewOrder MakeNewOrder(const QueuesConfig& cfg) {
+    NewOrder n;
+    n.order_id = NewUuid();
+    std::string hex = n.order_id;
+    std::erase(hex, '-');
+    n.order_number = "ORD-" + hex;
+    JsonWriter payload;
+    payload.StartObject().Key("order_id").String(n.order_id).EndObject();
+    n.job = NewJob(cfg, NewUuid(), kProcessOrderJob, payload.str());
+    JsonWriter body;
+    body.StartObject();
+    body.Key("order_id").String(n.order_id).Key("order_number").String(n.order_number);
+    body.Key("status").String("pending").Key("status_url").String(OrderStatusUrl(n.order_id));
+    body.Key("job_id").String(n.job.id);
+    body.EndObject();
+    n.body = body.str();
+    return n;
+}
+
 std::string QuantityArray(const std::vector<OrderLine>& lines) {
     std::string s = "{";
     for (std::size_t i = 0; i < lines.size(); ++i) s += (i ? "," : "") + std::to_string(lines[i].quantity);
@@ -44,24 +73,10 @@ std::string QuantityArray(const std::vector<OrderLine>& lines) {
 // unknown, nothing is inserted and the statement says which lines.
 PlacedOrder InsertOrder(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
                         const OrderRequest& req, const std::optional<IdempotencyKey>& idem) {
-    // Points are not earned anywhere yet, so every balance is zero.
-    if (req.use_points > 0)
-        throw AppError(ErrorCode::kValidationFailed, "The order is invalid.",
-                       std::vector<FieldError>{{"use_points", "exceeds your points balance (0)"}});
-    const std::string order_id = NewUuid();
-    std::string hex = order_id;
-    std::erase(hex, '-');
-    const std::string order_number = "ORD-" + hex;
-    JsonWriter payload;
-    payload.StartObject().Key("order_id").String(order_id).EndObject();
-    const Job job = NewJob(cfg, NewUuid(), kProcessOrderJob, payload.str());
-    JsonWriter body;
-    body.StartObject();
-    body.Key("order_id").String(order_id).Key("order_number").String(order_number);
-    body.Key("status").String("pending").Key("status_url").String(OrderStatusUrl(order_id));
-    body.Key("job_id").String(job.id);
-    body.EndObject();
-    PlacedOrder placed{202, body.str(), order_id, false};
+    const NewOrder n = MakeNewOrder(cfg);
+    const std::string &order_id = n.order_id, &order_number = n.order_number;
+    const Job& job = n.job;
+    PlacedOrder placed{202, n.body, order_id, false};
     auto params = JobInsertParams(job);  // $1..$4
     for (PgParam p :
          {PgParam(order_id), PgParam(order_number), PgParam(user_id), PgParam(IdArray(req.items)),
@@ -114,18 +129,117 @@ PlacedOrder InsertOrder(PgConnection& conn, const QueuesConfig& cfg, long long u
 
 }  // namespace
 
+namespace {
+
+PlacedOrder Replayed(const StoredReply& prior) {
+    rapidjson::Document d;
+    d.Parse(prior.body.c_str());
+    std::string order_id = (d.IsObject() && d.HasMember("order_id")) ? d["order_id"].GetString() : "";
+    return PlacedOrder{prior.status, prior.body, order_id, true};
+}
+
+// An order from the cart, or with a coupon or points: read what it needs (the cart's lines, prices,
+// the coupon, the points balance), price it here (PriceOrder), insert it. The coupon and the points
+// are taken by the order-heavy worker, which checks again under its locks.
+PlacedOrder InsertPricedOrder(PgTransaction& tx, const QueuesConfig& cfg, long long user_id,
+                              const OrderRequest& req, const std::optional<IdempotencyKey>& idem) {
+    std::vector<OrderLine> lines = req.items;
+    if (req.from_cart) {
+        auto cart = tx.exec(
+            "SELECT product_id, quantity FROM cart_items WHERE user_id = $1 ORDER BY added_at, product_id",
+            {user_id});
+        if (cart.rows() == 0)
+            throw AppError(ErrorCode::kCartEmpty, "Your cart is empty; add items or send them.");
+        for (int i = 0; i < cart.rows(); ++i)
+            lines.push_back({cart.integer(i, 0), static_cast<int>(cart.integer(i, 1))});
+    }
+    auto prices = tx.exec("SELECT id, price FROM products WHERE id = ANY($1::bigint[])", {IdArray(lines)});
+    std::map<long long, long long> price_of;
+    for (int i = 0; i < prices.rows(); ++i) price_of[prices.integer(i, 0)] = prices.integer(i, 1);
+    std::vector<PricedLine> priced;
+    std::vector<FieldError> unknown;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        auto it = price_of.find(lines[i].product_id);
+        if (it == price_of.end())
+            unknown.push_back({(req.from_cart ? "cart[" : "items[") + std::to_string(i) + "].product_id",
+                               "no such product"});
+        else
+            priced.push_back({lines[i].product_id, lines[i].quantity, it->second});
+    }
+    if (!unknown.empty())
+        throw AppError(ErrorCode::kUnknownProduct, "The order names a product that does not exist.", unknown);
+    std::optional<CouponTerms> coupon;
+    if (req.coupon_id) {
+        auto c = tx.exec(
+            "SELECT c.kind, c.amount, c.max_discount, uc.status, "
+            "(c.valid_from IS NULL OR c.valid_from <= now()) AND (c.valid_until IS NULL OR c.valid_until > "
+            "now()) "
+            "FROM user_coupons uc JOIN coupons c ON c.id = uc.coupon_id WHERE uc.coupon_id = $1 AND "
+            "uc.user_id = $2",
+            {*req.coupon_id, user_id});
+        auto refuse = [](const std::string& why) {
+            return AppError(ErrorCode::kCouponUnavailable, "The coupon cannot be used.",
+                            std::vector<FieldError>{{"coupon_id", why}});
+        };
+        if (c.rows() == 0) throw refuse("you do not hold this coupon");
+        if (c.get(0, 3) != "available") throw refuse("is used by another order");
+        if (!c.boolean(0, 4)) throw refuse("is not valid now");
+        coupon = CouponTerms{c.str(0, 0), c.integer(0, 1),
+                             c.opt(0, 2) ? std::optional<long long>(std::stoll(*c.opt(0, 2))) : std::nullopt};
+    }
+    const long long balance = req.use_points > 0 ? PointBalance(tx.connection(), user_id) : 0;
+    const OrderPrice price = PriceOrder(priced, coupon, req.use_points, balance);
+
+    const NewOrder n = MakeNewOrder(cfg);
+    JsonWriter items;
+    items.StartArray();
+    for (const auto& l : priced)
+        items.StartObject()
+            .Key("product_id")
+            .Int(l.product_id)
+            .Key("quantity")
+            .Int(l.quantity)
+            .Key("unit_price")
+            .Int(l.unit_price)
+            .EndObject();
+    items.EndArray();
+    auto params = JobInsertParams(n.job);  // $1..$4
+    for (PgParam p : {PgParam(n.order_id), PgParam(n.order_number), PgParam(user_id), PgParam(items.str()),
+                      PgParam(ShippingJson(req.shipping)), PgParam(req.memo), PgParam(price.total),
+                      PgParam(price.discount), PgParam(price.points), PgParam(price.final),
+                      req.coupon_id ? PgParam(*req.coupon_id) : PgParam(std::nullopt),
+                      PgParam(req.from_cart ? "true" : "false")})
+        params.push_back(std::move(p));  // $5..$16
+    tx.exec(
+        std::string("WITH ") + kInsertJobCtes +
+            ", o AS (INSERT INTO orders (id, order_number, user_id, status, requested_items, shipping, memo, "
+            "total_amount, discount_amount, points_used, final_amount, job_id, coupon_id, from_cart) "
+            "VALUES ($5, $6, $7, 'pending', $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $1, $15, "
+            "$16::boolean)) "
+            "SELECT pg_notify('outbox', '')",
+        params);
+    PlacedOrder placed{202, n.body, n.order_id, false};
+    if (idem) StoreIdempotentReply(tx, user_id, *idem, {placed.status, placed.body});
+    return placed;
+}
+
+}  // namespace
+
 PlacedOrder PlaceOrder(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
                        const OrderRequest& req, const std::optional<IdempotencyKey>& idem) {
+    if (req.from_cart || req.coupon_id || req.use_points > 0) {
+        PgTransaction tx(conn);
+        if (idem)
+            if (auto prior = ClaimIdempotencyKey(tx, user_id, *idem)) return Replayed(*prior);
+        auto placed = InsertPricedOrder(tx, cfg, user_id, req, idem);
+        tx.commit();
+        return placed;
+    }
     // Without a key: one autocommit statement, no explicit transaction.
     if (!idem) return InsertOrder(conn, cfg, user_id, req, idem);
 
     PgTransaction tx(conn);
-    if (auto prior = ClaimIdempotencyKey(tx, user_id, *idem)) {
-        rapidjson::Document d;
-        d.Parse(prior->body.c_str());
-        std::string order_id = (d.IsObject() && d.HasMember("order_id")) ? d["order_id"].GetString() : "";
-        return PlacedOrder{prior->status, prior->body, order_id, true};
-    }
+    if (auto prior = ClaimIdempotencyKey(tx, user_id, *idem)) return Replayed(*prior);
     auto placed = InsertOrder(conn, cfg, user_id, req, idem);
     tx.commit();
     return placed;
@@ -136,7 +250,7 @@ const char* kOrderColumns =
     "SELECT o.id, o.order_number, o.status, o.total_amount, o.discount_amount, o.points_used, "
     "o.final_amount, "
     "to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), o.failure_reason, "
-    "o.requested_items::text, o.shipping::text, o.memo, o.job_id ";
+    "o.requested_items::text, o.shipping::text, o.memo, o.job_id, o.coupon_id ";
 
 void WriteOrder(JsonWriter& w, const PgResult& r, int i) {
     w.StartObject();
@@ -150,6 +264,11 @@ void WriteOrder(JsonWriter& w, const PgResult& r, int i) {
     w.Key("created_at").String(r.get(i, 7));
     w.Key("status_url").String(OrderStatusUrl(r.str(i, 0)));
     w.Key("job_id").String(r.get(i, 12));
+    w.Key("coupon_id");
+    if (r.opt(i, 13))
+        w.Int(r.integer(i, 13));
+    else
+        w.Null();
     w.EndObject();
 }
 }  // namespace
@@ -171,7 +290,7 @@ std::string OrderPageJson(PgConnection& conn, long long user_id, int page, int s
                            "ORDER BY o.created_at DESC, o.id DESC LIMIT $2 OFFSET $3",
                        {user_id, size, static_cast<long long>(page - 1) * size});
     const long long total =
-        r.rows() > 0 ? r.integer(0, 13)
+        r.rows() > 0 ? r.integer(0, 14)
                      : conn.exec("SELECT count(*) FROM orders WHERE user_id = $1", {user_id}).integer(0, 0);
     JsonWriter w;
     w.StartObject();

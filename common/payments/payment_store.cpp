@@ -53,14 +53,19 @@ std::string PaymentStatusUrl(const std::string& payment_id) {
     return "/api/v1/payments/" + payment_id + "/status";
 }
 
-namespace {
-
-std::string AcceptedJson(const std::string& payment_id, const std::string& status,
-                         const std::string& job_id) {
+std::string PaymentAcceptedJson(const std::string& payment_id, const std::string& status,
+                                const std::string& job_id) {
     JsonWriter w;
     w.StartObject().Key("payment_id").String(payment_id).Key("status").String(status);
     w.Key("status_url").String(PaymentStatusUrl(payment_id)).Key("job_id").String(job_id).EndObject();
     return w.str();
+}
+
+namespace {
+
+std::string AcceptedJson(const std::string& payment_id, const std::string& status,
+                         const std::string& job_id) {
+    return PaymentAcceptedJson(payment_id, status, job_id);
 }
 
 // What the client is told a payment's state is while the gateway works on it.

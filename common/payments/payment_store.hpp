@@ -23,6 +23,10 @@ struct ConfirmRequest {
 ConfirmRequest ParseConfirmRequest(std::string_view body);
 std::string CanonicalJson(const ConfirmRequest& req);
 
+// The 202 body of a payment started: {payment_id, status, status_url, job_id}.
+std::string PaymentAcceptedJson(const std::string& payment_id, const std::string& status,
+                                const std::string& job_id);
+
 struct PaymentReply {
     int status = 202;
     std::string body;
@@ -35,13 +39,13 @@ struct PaymentReply {
 // Throws AppError: kNotFound (no such order, or someone else's), kAmountMismatch, kOrderNotPayable,
 // kPaymentConflict (another payment of the order is live, or the paymentKey was used), and the
 // Idempotency-Key errors.
-PaymentReply ConfirmPayment(PgConnection& conn, const QueuesConfig& cfg, long long user_id, const ConfirmRequest& req,
-                            const std::optional<IdempotencyKey>& idem);
+PaymentReply ConfirmPayment(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
+                            const ConfirmRequest& req, const std::optional<IdempotencyKey>& idem);
 
 // Cancels a `done` payment: the order becomes `canceled`, its stock returns at once, and the refund
 // at the gateway runs as a job. Repeating it answers the same 202. Throws kNotFound, kPaymentConflict.
-PaymentReply CancelPayment(PgConnection& conn, const QueuesConfig& cfg, long long user_id, const std::string& payment_id,
-                           const std::string& reason);
+PaymentReply CancelPayment(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
+                           const std::string& payment_id, const std::string& reason);
 
 std::string PaymentStatusUrl(const std::string& payment_id);
 

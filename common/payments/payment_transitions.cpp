@@ -18,22 +18,32 @@ std::string PaymentJobPayload(const std::string& payment_id) {
 std::string PaymentIdFromPayload(const std::string& payload_json) {
     rapidjson::Document d;
     d.Parse(payload_json.c_str());
-    if (!d.IsObject() || !d.HasMember("payment_id") || !d["payment_id"].IsString() || !IsUuid(d["payment_id"].GetString()))
+    if (!d.IsObject() || !d.HasMember("payment_id") || !d["payment_id"].IsString() ||
+        !IsUuid(d["payment_id"].GetString()))
         throw AppError(ErrorCode::kValidationFailed, "payload has no payment_id", "payload: " + payload_json);
     return d["payment_id"].GetString();
 }
 
-void LogPayment(PgTransaction& tx, const std::string& payment_id, const std::string& event, const std::string& detail_json) {
-    tx.exec("INSERT INTO payment_log (payment_id, event, detail) VALUES ($1, $2, $3::jsonb)", {payment_id, event, detail_json});
+void LogPayment(PgTransaction& tx, const std::string& payment_id, const std::string& event,
+                const std::string& detail_json) {
+    tx.exec("INSERT INTO payment_log (payment_id, event, detail) VALUES ($1, $2, $3::jsonb)",
+            {payment_id, event, detail_json});
 }
 
-void RecordApproval(PgTransaction& tx, const QueuesConfig& cfg, const std::string& payment_id, const TossPayment& gateway) {
+void RecordApproval(PgTransaction& tx, const QueuesConfig& cfg, const std::string& payment_id,
+                    const TossPayment& gateway) {
     JsonWriter detail;
-    detail.StartObject().Key("gateway_status").String(gateway.status).Key("total_amount").Int(gateway.total_amount).EndObject();
+    detail.StartObject()
+        .Key("gateway_status")
+        .String(gateway.status)
+        .Key("total_amount")
+        .Int(gateway.total_amount)
+        .EndObject();
     // Lock, record and log in one round trip; no row when it was recorded before.
     auto p = tx.exec(
         "WITH p AS (SELECT id, status, amount FROM payments WHERE id = $1 AND NOT approved FOR UPDATE), "
-        "u AS (UPDATE payments SET approved = true, method = $2, approved_at = $3, gateway_secret = $4, updated_at = now() "
+        "u AS (UPDATE payments SET approved = true, method = $2, approved_at = $3, gateway_secret = $4, "
+        "updated_at = now() "
         "      FROM p WHERE payments.id = p.id), "
         "l AS (INSERT INTO payment_log (payment_id, event, detail) SELECT id, 'approved', $5::jsonb FROM p) "
         "SELECT status, amount FROM p",
@@ -48,12 +58,13 @@ void RecordApproval(PgTransaction& tx, const QueuesConfig& cfg, const std::strin
     }
     // Money was taken for a payment we can no longer honour (given up, or an amount we never
     // asked for): give it back rather than keep it without an order.
-    spdlog::warn("payment={} approved while {} (amount {} vs {}): refunding", payment_id, status, gateway.total_amount,
-                 p.integer(0, 1));
+    spdlog::warn("payment={} approved while {} (amount {} vs {}): refunding", payment_id, status,
+                 gateway.total_amount, p.integer(0, 1));
     RequestRefund(tx, cfg, payment_id, "approved after the payment was given up");
 }
 
-void RecordRejection(PgTransaction& tx, const std::string& payment_id, const std::string& code, const std::string& message) {
+void RecordRejection(PgTransaction& tx, const std::string& payment_id, const std::string& code,
+                     const std::string& message) {
     auto r = tx.exec(
         "UPDATE payments SET status = 'failed', failure_code = $2, failure_message = $3, updated_at = now() "
         "WHERE id = $1 AND status = 'in_progress' AND NOT approved",
@@ -64,10 +75,12 @@ void RecordRejection(PgTransaction& tx, const std::string& payment_id, const std
     LogPayment(tx, payment_id, "failed", detail.str());
 }
 
-void RequestRefund(PgTransaction& tx, const QueuesConfig& cfg, const std::string& payment_id, const std::string& reason) {
+void RequestRefund(PgTransaction& tx, const QueuesConfig& cfg, const std::string& payment_id,
+                   const std::string& reason) {
     const std::string job_id = NewUuid();
     auto r = tx.exec(
-        "UPDATE payments SET status = 'refunding', cancel_reason = $2, refund_job_id = $3, updated_at = now() "
+        "UPDATE payments SET status = 'refunding', cancel_reason = $2, refund_job_id = $3, updated_at = "
+        "now() "
         "WHERE id = $1 AND status NOT IN ('refunding', 'canceled')",
         {payment_id, reason, job_id});
     if (r.affected() == 0) return;
@@ -77,9 +90,44 @@ void RequestRefund(PgTransaction& tx, const QueuesConfig& cfg, const std::string
     InsertJob(tx, cfg, job_id, kCancelPaymentJob, PaymentJobPayload(payment_id));
 }
 
+void CompleteSale(PgTransaction& tx, const QueuesConfig& cfg, const std::string& payment_id,
+                  const std::string& order_id, const std::string& order_number, long long user_id,
+                  long long amount) {
+    JsonWriter points;
+    points.StartObject()
+        .Key("order_id")
+        .String(order_id)
+        .Key("user_id")
+        .Int(user_id)
+        .Key("amount")
+        .Int(amount)
+        .EndObject();
+    InsertJob(tx, cfg, NewUuid(), kEarnPointsJob, points.str());
+    JsonWriter event;
+    event.StartObject().Key("type").String("payment.done").Key("payment_id").String(payment_id);
+    event.Key("order_id")
+        .String(order_id)
+        .Key("order_number")
+        .String(order_number)
+        .Key("amount")
+        .Int(amount)
+        .EndObject();
+    InsertJob(tx, cfg, NewUuid(), kAnalyticsJob, event.str());
+    // Last, because it locks the product row, which every payment of that product needs: the
+    // lock is then held only until the commit that follows at once.
+    tx.exec(
+        "WITH p AS (UPDATE payments SET status = 'done', updated_at = now() WHERE id = $1), "
+        "o AS (UPDATE orders SET status = 'paid' WHERE id = $2), "
+        "s AS (UPDATE products pr SET sold_count = pr.sold_count + i.quantity FROM order_items i "
+        "      WHERE i.order_id = $2 AND pr.id = i.product_id) "
+        "INSERT INTO payment_log (payment_id, event) VALUES ($1, 'paid')",
+        {payment_id, order_id});
+}
+
 void RecordRefund(PgTransaction& tx, const std::string& payment_id) {
-    auto r = tx.exec("UPDATE payments SET status = 'canceled', updated_at = now() WHERE id = $1 AND status = 'refunding'",
-                     {payment_id});
+    auto r = tx.exec(
+        "UPDATE payments SET status = 'canceled', updated_at = now() WHERE id = $1 AND status = 'refunding'",
+        {payment_id});
     if (r.affected() > 0) LogPayment(tx, payment_id, "refunded");
 }
 
@@ -92,11 +140,14 @@ void RecordCancel(PgTransaction& tx, const std::string& payment_id) {
         return;
     }
     if (status != "done" && status != "in_progress") return;  // failed or canceled: nothing is held
-    tx.exec("UPDATE payments SET status = 'canceled', cancel_reason = coalesce(cancel_reason, 'canceled at the gateway'), "
-            "updated_at = now() WHERE id = $1",
-            {payment_id});
+    tx.exec(
+        "UPDATE payments SET status = 'canceled', cancel_reason = coalesce(cancel_reason, 'canceled at the "
+        "gateway'), "
+        "updated_at = now() WHERE id = $1",
+        {payment_id});
     if (status == "done") ReleaseOrder(tx, order_id, "paid", "canceled");
-    LogPayment(tx, payment_id, "canceled_at_gateway", status == "done" ? "{\"was\":\"done\"}" : "{\"was\":\"in_progress\"}");
+    LogPayment(tx, payment_id, "canceled_at_gateway",
+               status == "done" ? "{\"was\":\"done\"}" : "{\"was\":\"in_progress\"}");
 }
 
 GatewayVerdict ApplyGatewayPayment(PgTransaction& tx, const QueuesConfig& cfg, const std::string& payment_id,

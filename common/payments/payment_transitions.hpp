@@ -29,11 +29,11 @@ std::string PaymentIdFromPayload(const std::string& payload_json);
 // the reconciler and the webhook all use. An answer about another paymentKey (another attempt at the
 // same order) is refused, never applied to this payment.
 enum class GatewayVerdict {
-    kApproved,        // DONE: recorded (finalize enqueued, or a refund if we had given up on it)
-    kRejected,        // ABORTED / EXPIRED: the payment failed
-    kCanceled,        // CANCELED / PARTIAL_CANCELED at the gateway: recorded, the order released if it was paid
-    kNotFinal,        // READY, IN_PROGRESS, WAITING_FOR_DEPOSIT: ask again later
-    kOtherPayment,    // the answer is about another paymentKey, or the payment is unknown: nothing changed
+    kApproved,      // DONE: recorded (finalize enqueued, or a refund if we had given up on it)
+    kRejected,      // ABORTED / EXPIRED: the payment failed
+    kCanceled,      // CANCELED / PARTIAL_CANCELED at the gateway: recorded, the order released if it was paid
+    kNotFinal,      // READY, IN_PROGRESS, WAITING_FOR_DEPOSIT: ask again later
+    kOtherPayment,  // the answer is about another paymentKey, or the payment is unknown: nothing changed
 };
 GatewayVerdict ApplyGatewayPayment(PgTransaction& tx, const QueuesConfig& cfg, const std::string& payment_id,
                                    const TossPayment& gateway);
@@ -47,20 +47,31 @@ void RecordCancel(PgTransaction& tx, const std::string& payment_id);
 // The gateway approved `gateway` (status DONE). First report: the approval is recorded (secret,
 // method) and payment.finalize enqueued. If the payment had meanwhile been given up (failed by the
 // reconciler), the money must go back: a refund is requested instead.
-void RecordApproval(PgTransaction& tx, const QueuesConfig& cfg, const std::string& payment_id, const TossPayment& gateway);
+void RecordApproval(PgTransaction& tx, const QueuesConfig& cfg, const std::string& payment_id,
+                    const TossPayment& gateway);
 
 // A final refusal: the payment ends `failed` with the gateway's code; the order stays `confirmed`,
 // so the buyer can pay again with a new paymentKey. No-op unless the payment is in progress and
 // not approved.
-void RecordRejection(PgTransaction& tx, const std::string& payment_id, const std::string& code, const std::string& message);
+void RecordRejection(PgTransaction& tx, const std::string& payment_id, const std::string& code,
+                     const std::string& message);
+
+// The sale is done (DESIGN 3.2 step 3-4): the payment `done`, the order `paid`, sold_count up, and
+// points.earn and analytics.send enqueued. The caller holds the payment's and the order's row locks
+// and has checked the payment is in progress and the order confirmed.
+void CompleteSale(PgTransaction& tx, const QueuesConfig& cfg, const std::string& payment_id,
+                  const std::string& order_id, const std::string& order_number, long long user_id,
+                  long long amount);
 
 // Starts a refund at the gateway: the payment becomes `refunding` and payment.cancel is enqueued.
 // No-op if a refund was already requested or done.
-void RequestRefund(PgTransaction& tx, const QueuesConfig& cfg, const std::string& payment_id, const std::string& reason);
+void RequestRefund(PgTransaction& tx, const QueuesConfig& cfg, const std::string& payment_id,
+                   const std::string& reason);
 
 // The gateway confirmed the refund: `refunding` -> `canceled`.
 void RecordRefund(PgTransaction& tx, const std::string& payment_id);
 
-void LogPayment(PgTransaction& tx, const std::string& payment_id, const std::string& event, const std::string& detail_json = "null");
+void LogPayment(PgTransaction& tx, const std::string& payment_id, const std::string& event,
+                const std::string& detail_json = "null");
 
 }  // namespace checkout

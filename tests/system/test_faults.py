@@ -19,7 +19,7 @@ from shop import (approvals, assert_one_charge_per_paid_order, cancels, confirm,
 
 def points(tok_user_order_id):
     user = sql(f"SELECT user_id FROM orders WHERE id = '{tok_user_order_id}'")
-    balance = sql(f"SELECT coalesce((SELECT balance FROM user_points WHERE user_id = {user}), 0)")
+    balance = sql(f"SELECT coalesce(sum(remaining), 0) FROM point_lots WHERE user_id = {user} AND expires_at > now()")
     ledger = sql(f"SELECT coalesce(sum(amount), 0) FROM point_ledger WHERE user_id = {user}")
     return int(balance), int(ledger)
 

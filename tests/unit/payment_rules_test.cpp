@@ -4,7 +4,7 @@
 #include "common/error.hpp"
 #include "common/payments/payment_store.hpp"
 #include "common/payments/toss_client.hpp"
-#include "workers/points/handler.hpp"
+#include "common/points/point_rules.hpp"
 
 using namespace checkout;
 
@@ -25,24 +25,38 @@ std::vector<std::string> BadFields(const std::string& body) {
 }  // namespace
 
 TEST_CASE("a confirm body is the widget's {paymentKey, orderId, amount}, each checked") {
-    auto req = ParseConfirmRequest(R"({"paymentKey":"pk_1","orderId":"ORD-abc123","amount":15000,"extra":true})");
+    auto req =
+        ParseConfirmRequest(R"({"paymentKey":"pk_1","orderId":"ORD-abc123","amount":15000,"extra":true})");
     CHECK(req.payment_key == "pk_1");
     CHECK(req.order_number == "ORD-abc123");
     CHECK(req.amount == 15000);
-    CHECK(BadFields(R"({"paymentKey":"pk_1","orderId":"ORD-abc123","amount":"15000"})") == std::vector<std::string>{"amount"});
-    CHECK(BadFields(R"({"paymentKey":"pk_1","orderId":"short","amount":1})") == std::vector<std::string>{"orderId"});
-    CHECK(BadFields(R"({"paymentKey":"","orderId":"ORD-abc123","amount":1})") == std::vector<std::string>{"paymentKey"});
-    CHECK(BadFields(R"({"paymentKey":"pk","orderId":"ORD-abc123","amount":-5})") == std::vector<std::string>{"amount"});
-    CHECK(BadFields(R"({"paymentKey":"pk","orderId":"ORD-abc123","amount":1.5})") == std::vector<std::string>{"amount"});
+    CHECK(BadFields(R"({"paymentKey":"pk_1","orderId":"ORD-abc123","amount":"15000"})") ==
+          std::vector<std::string>{"amount"});
+    CHECK(BadFields(R"({"paymentKey":"pk_1","orderId":"short","amount":1})") ==
+          std::vector<std::string>{"orderId"});
+    CHECK(BadFields(R"({"paymentKey":"","orderId":"ORD-abc123","amount":1})") ==
+          std::vector<std::string>{"paymentKey"});
+    CHECK(BadFields(R"({"paymentKey":"pk","orderId":"ORD-abc123","amount":-5})") ==
+          std::vector<std::string>{"amount"});
+    CHECK(BadFields(R"({"paymentKey":"pk","orderId":"ORD-abc123","amount":1.5})") ==
+          std::vector<std::string>{"amount"});
     CHECK(BadFields("{}") == std::vector<std::string>{"paymentKey", "orderId", "amount"});
     CHECK(BadFields("[1]") == std::vector<std::string>{"VALIDATION_FAILED"});
     CHECK(BadFields("{nope") == std::vector<std::string>{"INVALID_JSON"});
 }
 
-TEST_CASE("points are 1% of the paid amount, rounded down") {
-    CHECK(PointsFor(24690) == 246);
-    CHECK(PointsFor(99) == 0);
-    CHECK(PointsFor(100) == 1);
+TEST_CASE(
+    "points are the grade's percent of the paid amount, rounded down; an unknown grade earns as basic") {
+    const auto rates = ParsePointRates("basic=1,silver=2,gold=5");
+    CHECK(rates.PointsFor("basic", 24690) == 246);
+    CHECK(rates.PointsFor("basic", 99) == 0);
+    CHECK(rates.PointsFor("gold", 24690) == 1234);
+    CHECK(rates.PointsFor("platinum", 1000) == 10);
+    CHECK_THROWS_AS(ParsePointRates("silver=2"), ConfigError);  // no rate for the default grade
+    CHECK_THROWS_AS(ParsePointRates("basic=101"), ConfigError);
+    CHECK_THROWS_AS(ParsePointRates("basic=1,basic=2"), ConfigError);
+    CHECK_THROWS_AS(ParsePointRates("basic"), ConfigError);
+    CHECK_THROWS_AS(ParsePointRates(""), ConfigError);
 }
 
 TEST_CASE("the gateway's Payment object is read for the fields we act on, ignoring the rest") {

@@ -1,4 +1,5 @@
 // payment.cancel: the refund at the gateway, for a canceled order or an approval we cannot use.
+#include "common/balance/balance_store.hpp"
 #include "common/error.hpp"
 #include "common/payments/payment_transitions.hpp"
 #include "workers/external_api/handlers.hpp"
@@ -9,15 +10,27 @@ ExternalHandler RefundAtGateway(std::shared_ptr<const ExternalApiContext> ctx) {
     ExternalHandler h;
     h.begin = [ctx](PgTransaction& tx, const Job& job) -> Step {
         const std::string payment_id = PaymentIdFromPayload(job.payload_json);
-        auto p = tx.exec("SELECT status, payment_key, coalesce(cancel_reason, 'refund') FROM payments WHERE id = $1", {payment_id});
+        auto p = tx.exec(
+            "SELECT status, payment_key, coalesce(cancel_reason, 'refund'), method = 'balance' FROM payments "
+            "WHERE id = $1 FOR UPDATE",
+            {payment_id});
         if (p.rows() == 0) return Step::Done(Outcome::Failed("NOT_FOUND", "no such payment"));
         if (p.get(0, 0) != "refunding") return Step::Done(Outcome::Succeeded());
+        // The money goes back where it came from: a balance payment to the balance, no gateway call.
+        if (p.boolean(0, 3)) {
+            RefundToBalance(tx, payment_id);
+            RecordRefund(tx, payment_id);
+            return Step::Done(Outcome::Succeeded());
+        }
         if (!ctx->toss->Allow())
-            throw AppError(ErrorCode::kGatewayRetryable, "The gateway is failing; calls are paused.", "circuit open");
+            throw AppError(ErrorCode::kGatewayRetryable, "The gateway is failing; calls are paused.",
+                           "circuit open");
         // One key per refund: a retry after a timeout is replayed, never a second cancel.
-        return Step::Call(ctx->toss->CancelCall(p.str(0, 1), p.str(0, 2), GatewayIdempotencyKey(payment_id, "cancel")));
+        return Step::Call(
+            ctx->toss->CancelCall(p.str(0, 1), p.str(0, 2), GatewayIdempotencyKey(payment_id, "cancel")));
     };
-    h.on_response = [ctx](PgTransaction& tx, const Job& job, const HttpCall&, const HttpResponse& response) -> Step {
+    h.on_response = [ctx](PgTransaction& tx, const Job& job, const HttpCall&,
+                          const HttpResponse& response) -> Step {
         const auto r = ctx->toss->Classify(response);
         const std::string payment_id = PaymentIdFromPayload(job.payload_json);
         if (r.kind == GatewayResult::Kind::kOk || r.code == "ALREADY_CANCELED_PAYMENT") {
@@ -31,8 +44,10 @@ ExternalHandler RefundAtGateway(std::shared_ptr<const ExternalApiContext> ctx) {
             return Step::Done(Outcome::Failed(r.code, r.message));
         }
         if (r.kind == GatewayResult::Kind::kInDoubt)
-            throw AppError(ErrorCode::kGatewayTimeout, "The gateway did not answer.", r.code + ": " + r.message);
-        throw AppError(ErrorCode::kGatewayRetryable, "The gateway asked us to try again.", r.code + ": " + r.message);
+            throw AppError(ErrorCode::kGatewayTimeout, "The gateway did not answer.",
+                           r.code + ": " + r.message);
+        throw AppError(ErrorCode::kGatewayRetryable, "The gateway asked us to try again.",
+                       r.code + ": " + r.message);
     };
     return h;
 }

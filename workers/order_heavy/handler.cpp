@@ -6,6 +6,7 @@
 
 #include "common/error.hpp"
 #include "common/orders/stock_rules.hpp"
+#include "common/points/point_store.hpp"
 #include "common/uuid.hpp"
 
 namespace checkout {
@@ -43,25 +44,31 @@ std::string Join(const std::vector<OrderLine>& lines, bool ids) {
 
 Outcome ProcessOrder(PgTransaction& tx, const Job& job) {
     const auto order_id = PayloadOrderId(job);
-    auto order =
-        tx.exec("SELECT status, requested_items::text, failure_reason FROM orders WHERE id = $1 FOR UPDATE",
-                {order_id});
+    auto order = tx.exec(
+        "SELECT status, requested_items::text, failure_reason, user_id, points_used, coupon_id, from_cart "
+        "FROM orders WHERE id = $1 FOR UPDATE",
+        {order_id});
     if (order.rows() == 0) throw AppError(ErrorCode::kNotFound, "order " + order_id + " does not exist");
     const auto status = order.str(0, 0);
     if (status == "failed")
         return Outcome::Failed(order.opt(0, 2).value_or("FAILED"), "order was already failed");
     if (status != "pending") return Outcome::Succeeded();  // processed before: a redelivery changes nothing
 
+    const long long user_id = order.integer(0, 3), points = order.integer(0, 4);
+    const auto coupon = order.opt(0, 5);
+    const bool from_cart = order.boolean(0, 6);
     const auto merged = MergeLines(RequestedLines(order.get(0, 1)));
     const auto ids = Join(merged, true);
-    auto fail_short = [&](long long product) {
-        tx.exec(
-            "UPDATE orders SET status = 'failed', failure_reason = 'INSUFFICIENT_STOCK' "
-            "WHERE id = $1",
-            {order_id});
-        return Outcome::Failed("INSUFFICIENT_STOCK",
-                               "product " + std::to_string(product) + " has too little stock");
+    auto fail = [&](const std::string& reason, const std::string& detail) {
+        tx.exec("UPDATE orders SET status = 'failed', failure_reason = $2 WHERE id = $1", {order_id, reason});
+        return Outcome::Failed(reason, detail);
     };
+    auto fail_short = [&](long long product) {
+        return fail("INSUFFICIENT_STOCK", "product " + std::to_string(product) + " has too little stock");
+    };
+    // Points spent meanwhile by another order of the same buyer: decided before any stock is taken.
+    if (points > 0 && PointBalance(tx.connection(), user_id) < points)
+        return fail("INSUFFICIENT_POINTS", "the buyer holds fewer points than the order uses");
     // In a sale most late orders find the stock gone: decide those without queueing for the row lock.
     // Stock only returns through expiry or cancellation, so "short now" is a correct answer.
     {
@@ -94,6 +101,27 @@ Outcome ProcessOrder(PgTransaction& tx, const Job& job) {
         // Another order took one of several products in between: undo the partial take by rolling
         // back, and decide again on the next attempt.
         throw AppError(ErrorCode::kTransient, "stock of a multi-product order changed during processing");
+
+    // The coupon is used once and the points are spent, in this transaction. If either is gone since
+    // the checks above (another order of the buyer took it), the stock taken is given back and the
+    // order fails, all before the commit: nobody saw the stock taken.
+    std::optional<std::string> lost;
+    if (coupon && tx.exec("UPDATE user_coupons SET status = 'used', order_id = $1, used_at = now() "
+                          "WHERE coupon_id = $2 AND user_id = $3 AND status = 'available'",
+                          {order_id, *coupon, user_id})
+                          .affected() == 0)
+        lost = "COUPON_UNAVAILABLE";
+    if (!lost && !SpendPoints(tx, user_id, order_id, points)) lost = "INSUFFICIENT_POINTS";
+    if (lost) {
+        tx.exec(
+            "WITH d AS (DELETE FROM order_items WHERE order_id = $1 RETURNING product_id, quantity) "
+            "UPDATE products p SET stock = p.stock + d.quantity FROM d WHERE p.id = d.product_id",
+            {order_id});
+        return fail(*lost, "the order's coupon or points were used by another order");
+    }
+    if (from_cart)
+        tx.exec("DELETE FROM cart_items WHERE user_id = $1 AND product_id = ANY($2::bigint[])",
+                {user_id, ids});
     return Outcome::Succeeded();
 }
 

@@ -10,4 +10,9 @@ namespace checkout {
 
 JobHandler FinalizePayment(const QueuesConfig& cfg);
 
+// payment.balance (DESIGN 3.3): a payment from the stored balance, in one transaction: the balance
+// debited (never below zero) with its ledger row, then the sale completed as by payment.finalize. A
+// balance too low, or an order no longer payable, fails the payment and changes nothing else.
+JobHandler SettleBalancePayment(const QueuesConfig& cfg);
+
 }  // namespace checkout

@@ -1,13 +1,12 @@
 #pragma once
-// points.earn (DESIGN 3.3): 1% of the paid amount, once per order however often it is delivered
-// (the ledger's unique (order_id, kind) decides), added to the user's balance in the same statement.
+// points.earn (DESIGN 3.3): a paid order earns a lot of points at its buyer's grade rate
+// (POINT_RATES), valid for POINTS_VALID_DAYS; once per order however often the job is delivered
+// (the ledger's unique (order_id, kind) decides), and nothing for an order no longer paid.
+#include "common/config.hpp"
 #include "workers/runtime/worker_runtime.hpp"
 
 namespace checkout {
 
-inline constexpr long long kPointsPercent = 1;
-long long PointsFor(long long paid_amount);
-
-Outcome EarnPoints(PgTransaction& tx, const Job& job);
+JobHandler EarnPointsHandler(const Environment& env);
 
 }  // namespace checkout

@@ -1,5 +1,5 @@
-// checkout-scheduler: the periodic jobs (order expiry, payment reconciler). Safe to run as several
-// copies: each job runs once per period fleet-wide (periodic.hpp).
+// checkout-scheduler: the periodic jobs (order expiry, points expiry, payment reconciler). Safe to run as
+// several copies: each job runs once per period fleet-wide (periodic.hpp).
 //
 //   checkout-scheduler           run until SIGTERM
 //   checkout-scheduler --once    run every job now, once, and exit (operators, tests)
@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "common/log.hpp"
+#include "common/points/point_store.hpp"
 #include "common/process.hpp"
 #include "workers/scheduler/order_expiry.hpp"
 #include "workers/scheduler/periodic.hpp"
@@ -33,12 +34,14 @@ int main(int argc, char** argv) {
     InitLogging("scheduler");
     Environment env;
     QueuesConfig cfg;
-    if (!LoadServiceConfig({.database = true, .amqp = false, .jwt = false, .gateway = true, .scheduler = true}, env, cfg))
+    if (!LoadServiceConfig(
+            {.database = true, .amqp = false, .jwt = false, .gateway = true, .scheduler = true}, env, cfg))
         return 2;
     const Millis expiry_after = env.order_expiry_after, reconcile_after = env.payment_reconcile_after,
                  period = env.scheduler_period;
-    TossClient toss({env.toss_api_base, env.toss_secret_key, std::chrono::milliseconds(3000), env.gateway_timeout},
-                    std::make_shared<CircuitBreaker>(5, std::chrono::seconds(10)));
+    TossClient toss(
+        {env.toss_api_base, env.toss_secret_key, std::chrono::milliseconds(3000), env.gateway_timeout},
+        std::make_shared<CircuitBreaker>(5, std::chrono::seconds(10)));
     std::thread([&] {
         int sig = 0;
         sigwait(&signals, &sig);
@@ -46,8 +49,8 @@ int main(int argc, char** argv) {
     }).detach();
 
     std::unique_ptr<PgConnection> conn;
-    spdlog::info("expiring orders after {}ms, reconciling payments after {}ms, every {}ms", expiry_after.count(),
-                 reconcile_after.count(), period.count());
+    spdlog::info("expiring orders after {}ms, reconciling payments after {}ms, every {}ms",
+                 expiry_after.count(), reconcile_after.count(), period.count());
     while (!g_stop) {
         try {
             if (!conn || !conn->healthy()) conn = std::make_unique<PgConnection>(env.database_url);
@@ -56,11 +59,15 @@ int main(int argc, char** argv) {
                 const auto n = ExpireUnpaidOrders(*conn, expiry_after);
                 if (n > 0 || once) spdlog::info("order expiry: {} orders expired", n);
             }
+            if (ClaimPeriod(*conn, "points_expiry", claim)) {
+                const auto n = ExpirePoints(*conn);
+                if (n > 0 || once) spdlog::info("points expiry: {} points expired", n);
+            }
             if (ClaimPeriod(*conn, "payment_reconciler", claim)) {
                 const auto c = ReconcilePayments(*conn, cfg, toss, reconcile_after);
                 if (c.looked_up > 0 || once)
-                    spdlog::info("reconciler: {} looked up, {} approved, {} failed, {} left", c.looked_up, c.approved,
-                                 c.failed, c.left);
+                    spdlog::info("reconciler: {} looked up, {} approved, {} failed, {} left", c.looked_up,
+                                 c.approved, c.failed, c.left);
             }
         } catch (const std::exception& e) {
             spdlog::error("periodic run failed: {}", e.what());

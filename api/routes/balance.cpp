@@ -1,0 +1,64 @@
+// The stored balance: top-ups (Idempotency-Key required: it moves money), the balance and its ledger,
+// and paying an order from it (202 and a status URL; a payment_confirm job does the debit).
+#include "api/auth.hpp"
+#include "api/http_support.hpp"
+#include "api/routes.hpp"
+#include "common/balance/balance_store.hpp"
+#include "common/payments/balance_payment.hpp"
+
+namespace checkout::api {
+
+using namespace Pistache;
+
+namespace {
+
+IdempotencyKey RequiredKey(const Rest::Request& req, const std::string& canonical_body) {
+    auto key = IdempotencyKeyHeader(req, canonical_body);
+    if (!key)
+        throw AppError(ErrorCode::kIdempotencyKeyRequired,
+                       "This request moves money: send an Idempotency-Key header.",
+                       std::vector<FieldError>{{"Idempotency-Key", "is required"}});
+    return *key;
+}
+
+}  // namespace
+
+void RegisterBalanceRoutes(Rest::Router& r, App& app) {
+    AddRoute(r, Http::Method::Post, "/api/v1/balance/charge",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                 auto caller = Authenticate(req, app);
+                 const long long amount = ParseChargeAmount(req.body());
+                 const auto key = RequiredKey(req, "{\"amount\":" + std::to_string(amount) + "}");
+                 auto conn = app.pool.acquire();
+                 auto result =
+                     RunIdempotent(*conn, caller.user_id, key, [&](PgTransaction& tx) -> StoredReply {
+                         return {201, ChargeBalance(tx, caller.user_id, amount)};
+                     });
+                 Reply reply{result.reply.status, result.reply.body, {}};
+                 if (result.replayed) reply.headers.emplace_back("Idempotent-Replayed", "true");
+                 return reply;
+             }));
+    AddRoute(r, Http::Method::Get, "/api/v1/balance",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                 auto caller = Authenticate(req, app);
+                 const int page = QueryInt(req, "page", 1, 1, 1000000);
+                 const int size = QueryInt(req, "size", 20, 1, 100);
+                 auto conn = app.pool.acquire();
+                 return Reply{200, BalanceJson(*conn, caller.user_id, page, size), {}};
+             }));
+    AddRoute(r, Http::Method::Post, "/api/v1/orders/:id/pay-with-balance",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                 auto caller = Authenticate(req, app);
+                 const auto order_id = PathParam(req, ":id");
+                 const auto idem = IdempotencyKeyHeader(req, order_id);
+                 auto conn = app.pool.acquire();
+                 auto p = StartBalancePayment(*conn, app.queues, caller.user_id, order_id, idem);
+                 Reply reply{p.status, p.body, {}};
+                 if (!p.payment_id.empty())
+                     reply.headers.emplace_back("Location", "/api/v1/payments/" + p.payment_id + "/status");
+                 if (p.replayed) reply.headers.emplace_back("Idempotent-Replayed", "true");
+                 return reply;
+             }));
+}
+
+}  // namespace checkout::api
