@@ -55,17 +55,22 @@ std::string IssueCoupon(PgConnection& conn, long long user_id, long long coupon_
     auto state = [&] {
         return conn.exec(
             "SELECT issued >= quantity, (valid_from IS NULL OR valid_from <= now()) AND "
-            "(valid_until IS NULL OR valid_until > now()) FROM coupons WHERE id = $1",
-            {coupon_id});
+            "(valid_until IS NULL OR valid_until > now()), "
+            "EXISTS (SELECT 1 FROM user_coupons WHERE coupon_id = $1 AND user_id = $2) FROM coupons WHERE id "
+            "= $1",
+            {coupon_id, user_id});
     };
     auto refuse = [&](const PgResult& s) {
         if (s.rows() == 0) return AppError(ErrorCode::kNotFound, "No such coupon.");
+        if (s.boolean(0, 2))
+            return AppError(ErrorCode::kCouponAlreadyIssued, "You hold this coupon already.");
         if (!s.boolean(0, 1))
             return AppError(ErrorCode::kCouponNotActive, "The coupon cannot be issued now.");
         return AppError(ErrorCode::kCouponSoldOut, "Every unit of this coupon has been issued.");
     };
     // Once sold out, the crowd is answered from a read, without queueing for the coupon's row lock.
-    if (auto s = state(); s.rows() == 0 || s.boolean(0, 0) || !s.boolean(0, 1)) throw refuse(s);
+    if (auto s = state(); s.rows() == 0 || s.boolean(0, 0) || !s.boolean(0, 1) || s.boolean(0, 2))
+        throw refuse(s);
 
     PgTransaction tx(conn);
     // The user's row first: its primary key makes a second issue to the same user wait for the first

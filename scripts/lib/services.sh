@@ -21,6 +21,8 @@ port = $port
 unix_socket_directories = '$dir/pgsock'
 max_connections = 300
 shared_buffers = 256MB
+# Statement counts for tests and benchmarks (e.g. "a burst of reads costs one query").
+shared_preload_libraries = 'pg_stat_statements'
 CONF
     fi
     install -d -o postgres -g postgres "$dir/pglog"
