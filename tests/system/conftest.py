@@ -17,7 +17,9 @@ BIN = os.environ.get("CHECKOUT_BIN_DIR", os.path.join(ROOT, "build", "bin"))
 STATE = os.environ.get("TEST_STATE_DIR", os.path.join(ROOT, ".local", "test"))
 RUN_DIR = os.path.join(STATE, "run")
 API_PORT = int(os.environ.get("TEST_API_PORT", "18181"))
-BASE = f"http://127.0.0.1:{API_PORT}"
+# TEST_API_BASE: where tests send their requests; scripts/test.sh points it at a validating proxy (Prism,
+# checking every answer against api/openapi.yaml) for one pass. The API itself always listens on API_PORT.
+BASE = os.environ.get("TEST_API_BASE") or f"http://127.0.0.1:{API_PORT}"
 
 
 def sh(*args, check=True, env=None):
@@ -180,7 +182,8 @@ def system():
         f.write(production.rstrip() + "\n" + TEST_QUEUE)
     sql("CREATE TABLE IF NOT EXISTS test_effects (key text PRIMARY KEY, n int NOT NULL); "
         "CREATE TABLE IF NOT EXISTS test_flags (key text PRIMARY KEY); "
-        "CREATE TABLE IF NOT EXISTS test_done (job_id uuid PRIMARY KEY)")
+        "CREATE TABLE IF NOT EXISTS test_done (job_id uuid PRIMARY KEY); "
+        "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
     env = service_env()
     API = Api(env)
     API.start()

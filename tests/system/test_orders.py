@@ -47,7 +47,7 @@ def test_bad_input_gets_problem_json_and_changes_nothing():
         (json.dumps({"items": "all of them", "shipping": SHIPPING}).encode(), 422, "VALIDATION_FAILED"),
         (json.dumps({"items": [{"product_id": product, "quantity": 1}] * 51, "shipping": SHIPPING}).encode(), 422, "VALIDATION_FAILED"),
         (json.dumps(order_body(999999999)).encode(), 422, "UNKNOWN_PRODUCT"),
-        (json.dumps({**order_body(product), "use_points": 10}).encode(), 422, "VALIDATION_FAILED"),
+        (json.dumps({**order_body(product), "use_points": 10}).encode(), 422, "INSUFFICIENT_POINTS"),
         (json.dumps({**order_body(product), "memo": "x" * 100_000}).encode(), 413, "PAYLOAD_TOO_LARGE"),
     ]
     for raw, want_status, want_code in cases:
