@@ -24,6 +24,10 @@ if [ -z "${TEST_QUICK:-}" ]; then
     cmake --build build-tsan -j2 --target unit_tests db_tests
 fi
 
+echo "== the API contract: lint api/openapi.yaml, README's endpoint table =="
+REDOCLY_TELEMETRY=off tests/contract/node_modules/.bin/redocly lint api/openapi.yaml
+/usr/bin/python3 scripts/api_table.py --check
+
 state="$root/.local/test"
 export TEST_PG_PORT="${TEST_PG_PORT:-55532}" TEST_AMQP_PORT="${TEST_AMQP_PORT:-56820}"
 source scripts/lib/services.sh
@@ -32,6 +36,7 @@ cleanup() {
     trap - INT TERM EXIT
     RUN_DIR="$state/run" scripts/start_workers.sh --stop >/dev/null 2>&1 || true
     if [ -n "${sandbox_pid:-}" ]; then kill "$sandbox_pid" 2>/dev/null || true; fi
+    if [ -n "${prism_pid:-}" ]; then kill "$prism_pid" 2>/dev/null || true; fi
     services_stop "$state" "$TEST_PG_PORT" "$TEST_AMQP_PORT"
 }
 trap cleanup INT TERM EXIT
@@ -68,10 +73,24 @@ if [ -z "${TEST_QUICK:-}" ]; then
     (cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -R "unit_tests|db_tests")
 fi
 
-echo "== system tests (release binaries) =="
+echo "== system tests (release binaries, through Prism's validating proxy) =="
 # The database tests leave rows (payments, jobs) that the fleet would pick up: start from empty servers.
 [ -z "${TEST_QUICK:-}" ] && fresh_servers
-/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/system ${PYTEST_ARGS:-}
+# Every answer the tests get passes through Prism, which checks it against api/openapi.yaml and turns
+# one that disagrees into an error (500 VIOLATIONS) that fails its test. Requests are not checked:
+# the tests send bad input on purpose, and the API's own answers to it are what is checked.
+proxy_port="${TEST_PROXY_PORT:-18182}"
+tests/contract/node_modules/.bin/prism proxy api/openapi.yaml "http://127.0.0.1:${TEST_API_PORT:-18181}" \
+    --errors --validate-request=false -p "$proxy_port" > "$state/prism.log" 2>&1 &
+prism_pid=$!
+for _ in $(seq 1 100); do grep -q "Prism is listening" "$state/prism.log" 2>/dev/null && break; sleep 0.2; done
+TEST_API_BASE="http://127.0.0.1:$proxy_port" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/system ${PYTEST_ARGS:-}
+kill "$prism_pid" 2>/dev/null || true
+if grep -E "VIOLATIONS|Violation" "$state/prism.log"; then
+    echo "answers that disagree with api/openapi.yaml (above; the whole log: $state/prism.log)" >&2
+    exit 1
+fi
+echo "every answer of the release pass agreed with api/openapi.yaml"
 
 if [ -z "${TEST_QUICK:-}" ]; then
     echo "== system tests (address + undefined behaviour sanitizer binaries) =="

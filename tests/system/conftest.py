@@ -37,7 +37,8 @@ def token(sub, role=""):
 
 
 def request(method, path, body=None, tok=None, headers=None, raw=None):
-    """(status, headers, parsed JSON or text) of one HTTP call."""
+    """(status, headers, parsed JSON or text) of one HTTP call. Header names are case-insensitive (a proxy
+    may change their case)."""
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
     req = urllib.request.Request(BASE + path, data=data, method=method)
     req.add_header("Content-Type", "application/json")
@@ -47,9 +48,9 @@ def request(method, path, body=None, tok=None, headers=None, raw=None):
         req.add_header(k, v)
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
-            status, hdrs, text = r.status, dict(r.headers), r.read().decode()
+            status, hdrs, text = r.status, r.headers, r.read().decode()
     except urllib.error.HTTPError as e:
-        status, hdrs, text = e.code, dict(e.headers), e.read().decode()
+        status, hdrs, text = e.code, e.headers, e.read().decode()
     try:
         return status, hdrs, json.loads(text)
     except ValueError:
