@@ -81,9 +81,10 @@ echo "== system tests (release binaries, through Prism's validating proxy) =="
 # the tests send bad input on purpose, and the API's own answers to it are what is checked.
 proxy_port="${TEST_PROXY_PORT:-18182}"
 tests/contract/node_modules/.bin/prism proxy api/openapi.yaml "http://127.0.0.1:${TEST_API_PORT:-18181}" \
-    --errors --validate-request=false -p "$proxy_port" > "$state/prism.log" 2>&1 &
+    --errors --validate-request=false -p "$proxy_port" -v warn > "$state/prism.log" 2>&1 &
 prism_pid=$!
-for _ in $(seq 1 100); do grep -q "Prism is listening" "$state/prism.log" 2>/dev/null && break; sleep 0.2; done
+# Listening once it answers anything (the API is not started yet: the tests start it).
+for _ in $(seq 1 150); do curl -s -o /dev/null "http://127.0.0.1:$proxy_port/health" && break; sleep 0.2; done
 TEST_API_BASE="http://127.0.0.1:$proxy_port" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/system ${PYTEST_ARGS:-}
 kill "$prism_pid" 2>/dev/null || true
 if grep -E "VIOLATIONS|Violation" "$state/prism.log"; then
