@@ -34,9 +34,7 @@ void RegisterBalanceRoutes(Rest::Router& r, App& app) {
                      RunIdempotent(*conn, caller.user_id, key, [&](PgTransaction& tx) -> StoredReply {
                          return {201, ChargeBalance(tx, caller.user_id, amount)};
                      });
-                 Reply reply{result.reply.status, result.reply.body, {}};
-                 if (result.replayed) reply.headers.emplace_back("Idempotent-Replayed", "true");
-                 return reply;
+                 return IdempotentReply(result);
              }));
     AddRoute(r, Http::Method::Get, "/api/v1/balance",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {

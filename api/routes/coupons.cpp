@@ -19,9 +19,7 @@ void RegisterCouponRoutes(Rest::Router& r, App& app) {
                      RunIdempotent(*conn, admin.user_id, idem, [&](PgTransaction& tx) -> StoredReply {
                          return {201, CreateCoupon(tx, coupon)};
                      });
-                 Reply reply{result.reply.status, result.reply.body, {}};
-                 if (result.replayed) reply.headers.emplace_back("Idempotent-Replayed", "true");
-                 return reply;
+                 return IdempotentReply(result);
              }));
     AddRoute(r, Http::Method::Post, "/api/v1/coupons/:id/issue",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {

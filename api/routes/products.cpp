@@ -20,9 +20,7 @@ void RegisterProductRoutes(Rest::Router& r, App& app) {
                      RunIdempotent(*conn, admin.user_id, idem, [&](PgTransaction& tx) -> StoredReply {
                          return {201, CreateProduct(tx, product)};
                      });
-                 Reply reply{result.reply.status, result.reply.body, {}};
-                 if (result.replayed) reply.headers.emplace_back("Idempotent-Replayed", "true");
-                 return reply;
+                 return IdempotentReply(result);
              }));
     AddRoute(r, Http::Method::Patch, "/api/v1/admin/products/:id",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
