@@ -103,6 +103,7 @@ bool RunBatch(const std::string& db_url, const QueueConfig& queue, const Handler
                 slot->state = Slot::State::kRunning;
                 slot->item = items.front();
                 slot->batch.assign(items.begin() + 1, items.end());
+                slot->jobs = static_cast<int>(items.size());
                 slot->started = started;
                 slot->backend_pid = conn->backend_pid();
             }
@@ -116,6 +117,7 @@ bool RunBatch(const std::string& db_url, const QueueConfig& queue, const Handler
     }
     std::lock_guard lock(slot->mu);
     slot->batch.clear();
+    slot->jobs = 1;
     if (slot->state == Slot::State::kAbandoned) {
         // The watchdog settled every job of the batch; the thread that replaced this one goes on.
         spdlog::warn("a batch of {} jobs came back after its time limit; its result is discarded",

@@ -10,9 +10,11 @@ void Watchdog::Check(std::vector<std::shared_ptr<Slot>>& slots, Dispatcher& disp
     for (auto& slot : slots) {
         std::vector<WorkItem> items;
         int pid = 0;
+        Millis limit{0};
         {
             std::lock_guard lock(slot->mu);
-            if (slot->state != Slot::State::kRunning || now - slot->started < queue_.time_limit) continue;
+            limit = queue_.time_limit * slot->jobs;
+            if (slot->state != Slot::State::kRunning || now - slot->started < limit) continue;
             slot->state = Slot::State::kAbandoned;
             items.push_back(slot->item);
             items.insert(items.end(), slot->batch.begin(), slot->batch.end());
@@ -27,8 +29,7 @@ void Watchdog::Check(std::vector<std::shared_ptr<Slot>>& slots, Dispatcher& disp
                 terminated = true;
                 auto r = AbandonJob(*db_, queue_, item.body);
                 settlement = r.settlement;
-                spdlog::warn("job={} abandoned after {}ms: {}", r.job_id, queue_.time_limit.count(),
-                             r.summary);
+                spdlog::warn("job={} abandoned after {}ms: {}", r.job_id, limit.count(), r.summary);
             } catch (const std::exception& e) {
                 spdlog::error("cannot record an abandoned job ({}); it will be delivered again", e.what());
                 db_.reset();

@@ -24,12 +24,16 @@ struct Slot {
     WorkItem item;
     std::vector<WorkItem> batch;  // the others committed with `item`, if it runs in a batch
     Clock::time_point started;
+    // The queue's time limit for each job it runs: a batch of n jobs, run one after the other in one
+    // transaction, may take n limits. (With one limit for the whole batch, eight innocent 300 ms jobs
+    // under a 2 s limit were abandoned together, again and again, until they were dead.)
+    int jobs = 1;
     int backend_pid = 0;
 };
 
-// Abandons handlers that ran past the queue's time limit: their database backend is terminated
-// (rolling back their transaction and releasing its locks), the attempt is recorded as a
-// retryable failure, the message is settled, and a fresh thread takes the abandoned one's place.
+// Abandons handlers that ran past the queue's time limit (per job of a batch): their database backend is
+// terminated (rolling back their transaction and releasing its locks), the attempt is recorded as a retryable
+// failure, the message is settled, and a fresh thread takes the abandoned one's place.
 class Watchdog {
   public:
     Watchdog(const std::string& db_url, const QueueConfig& queue) : db_url_(db_url), queue_(queue) {}
