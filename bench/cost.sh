@@ -64,8 +64,8 @@ psql "$DATABASE_URL" -qX -c "
     INSERT INTO users (sub) SELECT 'extra-' || i FROM generate_series(0, $orders - 1) i ON CONFLICT DO NOTHING;
     INSERT INTO user_coupons (coupon_id, user_id) SELECT $coupon, id FROM users WHERE sub LIKE 'extra-%';
     INSERT INTO point_lots (user_id, amount, remaining, expires_at)
-        SELECT id, 100, 100, now() + interval '1 year' FROM users WHERE sub LIKE 'extra-%';
-    VACUUM ANALYZE" >/dev/null
+        SELECT id, 100, 100, now() + interval '1 year' FROM users WHERE sub LIKE 'extra-%'" >/dev/null
+psql "$DATABASE_URL" -qX -c "VACUUM ANALYZE" >/dev/null
 cost --label "sustained with a coupon and 10 points in every order, ${RATE:-600} orders/s for ${SECONDS_:-15} s" -- \
     build/bin/checkout-bench open --base "$base" --rate "${RATE:-600}" --seconds "${SECONDS_:-15}" --products 50 \
     --extras "$coupon"
