@@ -173,6 +173,27 @@ def test_a_coupon_is_used_by_one_order_only_even_when_two_race_for_it():
     assert (status, problem["code"]) == (422, "COUPON_UNAVAILABLE")
 
 
+def test_an_order_that_loses_a_race_for_points_gives_its_coupon_back():
+    """Two orders of one buyer race for the same 100 points; one also uses a coupon. Whichever loses
+    fails having taken nothing: the coupon is used exactly when its order is confirmed."""
+    product = create_product(stock=100, price=1000)
+    for _ in range(5):
+        tok, user = buyer("points-race")
+        grant_lot(user, 100, 30)
+        cid = new_coupon(amount=100)
+        assert request("POST", f"/api/v1/coupons/{cid}/issue", tok=tok)[0] == 201
+        with_coupon = dict(order_body(product, 1), coupon_id=cid, use_points=100)
+        results = burst([("POST", "/api/v1/orders", tok, with_coupon, None),
+                         ("POST", "/api/v1/orders", tok, dict(order_body(product, 1), use_points=100), None)])
+        assert [s for s, _ in results] == [202, 202], results
+        finals = [final_status(b["order_id"], tok) for _, b in results]
+        assert sorted(f["status"] for f in finals) == ["confirmed", "failed"]
+        assert [f["failure_reason"] for f in finals if f["status"] == "failed"] == ["INSUFFICIENT_POINTS"]
+        coupon = request("GET", "/api/v1/coupons/mine", tok=tok)[2]["items"][0]
+        assert coupon["status"] == ("used" if finals[0]["status"] == "confirmed" else "available")
+        assert points(tok)["balance"] == 0 and ledger_sum(user) == 0
+
+
 # --- stored balance --------------------------------------------------------------------------------
 
 def test_200_concurrent_balance_payments_by_a_user_whose_balance_covers_50():

@@ -114,7 +114,9 @@ Outcome ProcessOrder(PgTransaction& tx, const Job& job) {
     if (!lost && !SpendPoints(tx, user_id, order_id, points)) lost = "INSUFFICIENT_POINTS";
     if (lost) {
         tx.exec(
-            "WITH d AS (DELETE FROM order_items WHERE order_id = $1 RETURNING product_id, quantity) "
+            "WITH d AS (DELETE FROM order_items WHERE order_id = $1 RETURNING product_id, quantity), "
+            "c AS (UPDATE user_coupons SET status = 'available', order_id = NULL, used_at = NULL "
+            "      WHERE order_id = $1) "
             "UPDATE products p SET stock = p.stock + d.quantity FROM d WHERE p.id = d.product_id",
             {order_id});
         return fail(*lost, "the order's coupon or points were used by another order");
