@@ -2,10 +2,13 @@
 # Launches the workers of every queue in queues.yaml (counts from its `workers` keys), the outbox
 # relay, the dead-letter keeper and the scheduler, in the background. Each runs under scripts/lib/supervise.sh,
 # which restarts it when it dies; pids/NAME-i.pid is the supervisor, pids/NAME-i.child the worker.
+# On a fleet already running from the same RUN_DIR it scales instead: each named queue gets processes
+# added, or its extra ones drained (SIGTERM: in-flight jobs finish, the rest go back to RabbitMQ), to
+# reach the count; queues not named are left as they are.
 #
-#   scripts/start_workers.sh                    default counts
+#   scripts/start_workers.sh                    default counts (on a running fleet: restart what is missing)
 #   scripts/start_workers.sh order_heavy=4 points=1 relay=2 dead_letters=1 scheduler=0
-#   scripts/start_workers.sh --status           list what runs
+#   scripts/start_workers.sh --status           per queue: supervisor and worker pids, worker uptime
 #   scripts/start_workers.sh --stop             SIGTERM exactly those pids (they drain), then wait
 #
 # Environment: DATABASE_URL, AMQP_URL (required to start), BIN_DIR (default build/bin), RUN_DIR (pid
@@ -18,17 +21,37 @@ export QUEUES_FILE="${QUEUES_FILE:-$root/queues.yaml}"
 pids="$RUN_DIR/pids"
 mkdir -p "$pids" "$RUN_DIR/logs"
 
+# The supervisor pid of a pid file, if that supervisor is alive and ours (not a reused pid).
+ours() {
+    local pid; pid="$(cat "$1" 2>/dev/null)" || return 1
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q "CHECKOUT_RUN_DIR=$RUN_DIR" "/proc/$pid/environ" 2>/dev/null \
+        && echo "$pid"
+}
+
+uptime_of() {  # seconds since the process started, from /proc
+    local start ticks now
+    start="$(awk '{print $22}' "/proc/$1/stat" 2>/dev/null)" || return 1
+    ticks="$(getconf CLK_TCK)"
+    now="$(awk '{print int($1)}' /proc/uptime)"
+    echo $((now - start / ticks))
+}
+
 status() {
-    local any=0
-    for f in "$pids"/*.pid; do
-        [ -e "$f" ] || continue
+    local any=0 last=""
+    for f in $(ls "$pids"/*.pid 2>/dev/null | sort -V); do
         any=1
-        local pid; pid="$(cat "$f")"
-        local child="${f%.pid}.child"
-        if kill -0 "$pid" 2>/dev/null; then
-            echo "$(basename "$f" .pid) supervisor $pid, worker $(cat "$child" 2>/dev/null || echo '(restarting)')"
+        local base name pid child up
+        base="$(basename "$f" .pid)"; name="${base%-*}"
+        [ "$name" != "$last" ] && { echo "$name: $(ls "$pids/$name"-*.pid | wc -l) process(es)"; last="$name"; }
+        if pid="$(ours "$f")"; then
+            child="$(cat "${f%.pid}.child" 2>/dev/null || true)"
+            if [ -n "$child" ] && up="$(uptime_of "$child")"; then
+                echo "  $base supervisor $pid, worker $child, up ${up}s"
+            else
+                echo "  $base supervisor $pid, worker restarting"
+            fi
         else
-            echo "$(basename "$f" .pid) supervisor $pid gone"
+            echo "  $base supervisor $(cat "$f") gone"
         fi
     done
     [ "$any" = 1 ] || echo "no workers started from $RUN_DIR"
@@ -58,25 +81,49 @@ stop() {
     echo "stopped ${#list[@]} processes"
 }
 
+start_one() {  # name binary index
+    CHECKOUT_RUN_DIR="$RUN_DIR" nohup bash "$root/scripts/lib/supervise.sh" "$BIN_DIR/$2" \
+        "$RUN_DIR/logs/$1-$3.log" "$pids/$1-$3.child" > /dev/null 2>&1 &
+    echo $! > "$pids/$1-$3.pid"
+}
+
+# Brings `name` to `count` processes: starts the missing ones (lowest free indexes first), or drains
+# the extra ones (highest indexes first) and waits for them to exit.
 launch() {  # name binary count
     local name="$1" bin="$2" count="$3"
     if [ ! -x "$BIN_DIR/$bin" ]; then
         [ "$count" -gt 0 ] && echo "skipping $name: $BIN_DIR/$bin is not built (no handlers for this queue yet)"
         return 0
     fi
-    for i in $(seq 1 "$count"); do
-        CHECKOUT_RUN_DIR="$RUN_DIR" nohup bash "$root/scripts/lib/supervise.sh" "$BIN_DIR/$bin" \
-            "$RUN_DIR/logs/$name-$i.log" "$pids/$name-$i.child" > /dev/null 2>&1 &
-        echo $! > "$pids/$name-$i.pid"
+    local live=() f
+    for f in $(ls "$pids/$name"-*.pid 2>/dev/null | sort -V); do
+        if ours "$f" >/dev/null; then live+=("$f"); else rm -f "$f" "${f%.pid}.child"; fi
     done
-    [ "$count" -gt 0 ] && echo "started $count x $bin"
+    local have="${#live[@]}" started=0 i=1
+    while [ $((have + started)) -lt "$count" ]; do
+        if [ ! -e "$pids/$name-$i.pid" ]; then start_one "$name" "$bin" "$i"; started=$((started + 1)); fi
+        i=$((i + 1))
+    done
+    [ "$started" -gt 0 ] && echo "started $started x $bin"
+    if [ "$have" -gt "$count" ]; then
+        local drain=() deadline=$((SECONDS + ${STOP_TIMEOUT:-70}))
+        for f in "${live[@]:$count}"; do
+            drain+=("$(cat "$f")")
+            kill -TERM "$(cat "$f")" 2>/dev/null || true
+            rm -f "$f"
+        done
+        for pid in "${drain[@]}"; do
+            while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+        done
+        echo "drained $((have - count)) x $bin"
+    fi
     return 0
 }
 
 case "${1:-}" in
     --status) status; exit 0 ;;
     --stop) stop; exit 0 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
 esac
 
 : "${DATABASE_URL:?DATABASE_URL must be set}"
@@ -91,9 +138,18 @@ for name in "${!override[@]}"; do
     [ "$name" = relay ] || [ "$name" = dead_letters ] || [ "$name" = scheduler ] && continue
     grep -q "^$name " <<<"$table" || { echo "unknown queue '$name' (see queues.yaml)" >&2; exit 2; }
 done
-launch relay outbox-relay "${override[relay]:-1}"
-launch dead_letters dead-letter-keeper "${override[dead_letters]:-1}"
-launch scheduler checkout-scheduler "${override[scheduler]:-1}"
+# A running fleet with counts given: only the named queues change.
+running=0
+for f in "$pids"/*.pid; do [ -e "$f" ] && ours "$f" >/dev/null && running=1 && break; done
+wanted() {  # name default
+    if [ -n "${override[$1]:-}" ]; then echo "${override[$1]}"
+    elif [ "$running" = 1 ] && [ "${#override[@]}" -gt 0 ]; then echo skip
+    else echo "$2"; fi
+}
+for spec in "relay outbox-relay 1" "dead_letters dead-letter-keeper 1" "scheduler checkout-scheduler 1"; do
+    read -r name bin count <<<"$spec"
+    n="$(wanted "$name" "$count")"; [ "$n" = skip ] || launch "$name" "$bin" "$n"
+done
 while read -r name bin count; do
-    launch "$name" "$bin" "${override[$name]:-$count}"
+    n="$(wanted "$name" "$count")"; [ "$n" = skip ] || launch "$name" "$bin" "$n"
 done <<<"$table"
