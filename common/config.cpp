@@ -327,6 +327,8 @@ Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup) {
             throw ConfigError("LOG_LEVEL", "must be one of debug, info, warn, error; got '" + *v + "'");
         env.log_level = *v == "warning" ? "warn" : *v;
     }
+    if (auto v = lookup("LOG_FORMAT"); v && !v->empty() && *v != "text" && *v != "json")
+        throw ConfigError("LOG_FORMAT", "must be text or json; got '" + *v + "'");
     if (lookup("WORKER_DRAIN_TIMEOUT_MS"))
         env.drain_timeout = Millis(EnvInt(lookup, "WORKER_DRAIN_TIMEOUT_MS", 0, 0, 3600 * 1000));
     if (needs.scheduler) {

@@ -92,17 +92,20 @@ if grep -E "VIOLATIONS|Violation" "$state/prism.log"; then
     exit 1
 fi
 echo "every answer of the release pass agreed with api/openapi.yaml"
+/usr/bin/python3 tests/system/check_logs.py "$state"
 
 if [ -z "${TEST_QUICK:-}" ]; then
     echo "== system tests (address + undefined behaviour sanitizer binaries) =="
     fresh_servers
     # Sanitized binaries abort on a finding; their supervisors would restart them and the tests might
     # still pass, so the logs are searched for reports afterwards.
-    ASAN_OPTIONS="detect_leaks=0:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1" CHECKOUT_BIN_DIR="$root/build-asan/bin" \
-        /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/system ${PYTEST_ARGS:-}
+    # This pass also logs as JSON (LOG_FORMAT=json): every line of every product log must be one object.
+    LOG_FORMAT=json ASAN_OPTIONS="detect_leaks=0:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1" \
+        CHECKOUT_BIN_DIR="$root/build-asan/bin" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/system ${PYTEST_ARGS:-}
     if grep -l -E "ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer" "$state"/*.log "$state"/run/logs/*.log 2>/dev/null; then
         echo "sanitizer reports in the logs above" >&2
         exit 1
     fi
     echo "no sanitizer report in the logs of the ASan/UBSan system pass"
+    LOG_FORMAT=json /usr/bin/python3 tests/system/check_logs.py "$state" --json
 fi

@@ -6,6 +6,15 @@
 #   - on SIGTERM/SIGINT forwards the signal, waits while the worker drains and exits, then exits 0.
 # usage: supervise.sh BINARY LOGFILE CHILD_PID_FILE
 bin="$1" log="$2" childfile="$3"
+# Its own lines, in the worker's log and format (LOG_FORMAT=json: one JSON object per line).
+note() {
+    local now; now="$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)"
+    if [ "${LOG_FORMAT:-}" = json ]; then
+        printf '{"time":"%s","level":"%s","process":"supervisor","pid":%d,"msg":"%s"}\n' "$now" "$1" "$$" "$2" >> "$log"
+    else
+        echo "$now supervisor: $2" >> "$log"
+    fi
+}
 stopping=0
 child=""
 trap 'stopping=1; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null' TERM INT
@@ -22,11 +31,11 @@ while :; do
     done
     [ "$stopping" = 1 ] && break
     if [ "$rc" = 2 ]; then
-        echo "$(date -u +%Y-%m-%dT%H:%M:%S) supervisor: $(basename "$bin") exited with status 2 (a configuration error, above); not restarting it" >> "$log"
+        note error "$(basename "$bin") exited with status 2 (a configuration error, above); not restarting it"
         rm -f "$childfile"
         exit 2
     fi
-    echo "$(date -u +%Y-%m-%dT%H:%M:%S) supervisor: $(basename "$bin") exited with status $rc; restarting in 1 s" >> "$log"
+    note warning "$(basename "$bin") exited with status $rc; restarting in 1 s"
     sleep 1
     [ "$stopping" = 1 ] && break
 done

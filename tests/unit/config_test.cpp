@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "common/config.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace checkout;
 
@@ -49,25 +49,35 @@ TEST_CASE("a valid queues.yaml is read with its defaults") {
 }
 
 TEST_CASE("the project's own queues.yaml is valid") {
-    auto cfg = LoadQueuesYaml(std::string(std::getenv("QUEUES_FILE") ? std::getenv("QUEUES_FILE") : "../queues.yaml"));
+    auto cfg = LoadQueuesYaml(
+        std::string(std::getenv("QUEUES_FILE") ? std::getenv("QUEUES_FILE") : "../queues.yaml"));
     CHECK(cfg.queues.size() == 4);
-    for (const char* q : {"payment_confirm", "order_heavy", "points", "external_api"}) CHECK_NOTHROW(cfg.Queue(q));
+    for (const char* q : {"payment_confirm", "order_heavy", "points", "external_api"})
+        CHECK_NOTHROW(cfg.Queue(q));
 }
 
 TEST_CASE("each malformed setting is named in its error") {
     CHECK(ErrorSetting(Replace(kValid, "prefetch: 10", "prefetch: ten")) == "queues.order_heavy.prefetch");
     CHECK(ErrorSetting(Replace(kValid, "prefetch: 10", "prefetch: 0")) == "queues.order_heavy.prefetch");
-    CHECK(ErrorSetting(Replace(kValid, "max_retries: 3", "max_retries: -1")) == "queues.order_heavy.max_retries");
-    CHECK(ErrorSetting(Replace(kValid, "initial: 100ms", "initial: soon")) == "queues.order_heavy.backoff.initial");
-    CHECK(ErrorSetting(Replace(kValid, "multiplier: 2", "multiplier: 0.5")) == "queues.order_heavy.backoff.multiplier");
+    CHECK(ErrorSetting(Replace(kValid, "max_retries: 3", "max_retries: -1")) ==
+          "queues.order_heavy.max_retries");
+    CHECK(ErrorSetting(Replace(kValid, "initial: 100ms", "initial: soon")) ==
+          "queues.order_heavy.backoff.initial");
+    CHECK(ErrorSetting(Replace(kValid, "multiplier: 2", "multiplier: 0.5")) ==
+          "queues.order_heavy.backoff.multiplier");
     CHECK(ErrorSetting(Replace(kValid, "jitter: 0.1", "jitter: 2")) == "queues.order_heavy.backoff.jitter");
     CHECK(ErrorSetting(Replace(kValid, "cap: 2s", "cap: 10ms")) == "queues.order_heavy.backoff.cap");
-    CHECK(ErrorSetting(Replace(kValid, "time_limit: 5s", "time_limit: 5 hours")) == "queues.order_heavy.time_limit");
+    CHECK(ErrorSetting(Replace(kValid, "time_limit: 5s", "time_limit: 5 hours")) ==
+          "queues.order_heavy.time_limit");
     CHECK(ErrorSetting(Replace(kValid, "workers: 2", "workers: many")) == "queues.order_heavy.workers");
-    CHECK(ErrorSetting(Replace(kValid, "job_types: [order.process]", "job_types: []")) == "queues.order_heavy.job_types");
-    CHECK(ErrorSetting(Replace(kValid, "    workers: 2\n", "    workers: 2\n    colour: blue\n")) == "queues.order_heavy.colour");
-    CHECK(ErrorSetting(Replace(kValid, "    routing_key: order.heavy\n", "")) == "queues.order_heavy.routing_key");
-    CHECK(ErrorSetting(Replace(kValid, "prefetch: 10", "type: fancy\n    prefetch: 10")) == "queues.order_heavy.type");
+    CHECK(ErrorSetting(Replace(kValid, "job_types: [order.process]", "job_types: []")) ==
+          "queues.order_heavy.job_types");
+    CHECK(ErrorSetting(Replace(kValid, "    workers: 2\n", "    workers: 2\n    colour: blue\n")) ==
+          "queues.order_heavy.colour");
+    CHECK(ErrorSetting(Replace(kValid, "    routing_key: order.heavy\n", "")) ==
+          "queues.order_heavy.routing_key");
+    CHECK(ErrorSetting(Replace(kValid, "prefetch: 10", "type: fancy\n    prefetch: 10")) ==
+          "queues.order_heavy.type");
     CHECK(ErrorSetting("queues: [1, 2]") == "queues");
     CHECK(ErrorSetting("queues: {a: [") == "queues.yaml");
 }
@@ -99,7 +109,8 @@ std::string EnvErrorSetting() {
 }  // namespace
 
 TEST_CASE("each missing or malformed environment variable is named") {
-    g_env = {{"DATABASE_URL", "postgresql://u@h/db"}, {"AMQP_URL", "amqp://g:g@h:1/%2f"},
+    g_env = {{"DATABASE_URL", "postgresql://u@h/db"},
+             {"AMQP_URL", "amqp://g:g@h:1/%2f"},
              {"JWT_SECRET", std::string(40, 'k')}};
     CHECK(EnvErrorSetting() == "<no error>");
     auto base = g_env;
@@ -146,8 +157,9 @@ TEST_CASE("AMQP_URL: Celery's // and the spec's %2f both mean the default vhost 
 }
 
 TEST_CASE("an AMQP_URL that cannot be parsed is a configuration error naming AMQP_URL") {
-    for (const char* bad : {"http://h/", "amqp://", "amqp://u:p@/v", "amqp://h:0/", "amqp://h:99999/", "amqp://h:5x/",
-                            "amqp://h/%zz", "amqp://h/%2", "amqp://h/v?x=1", "amqp://:p@h/", "amqp://ho st/"}) {
+    for (const char* bad :
+         {"http://h/", "amqp://", "amqp://u:p@/v", "amqp://h:0/", "amqp://h:99999/", "amqp://h:5x/",
+          "amqp://h/%zz", "amqp://h/%2", "amqp://h/v?x=1", "amqp://:p@h/", "amqp://ho st/"}) {
         INFO(bad);
         try {
             ParseAmqpUrl(bad);
@@ -158,8 +170,11 @@ TEST_CASE("an AMQP_URL that cannot be parsed is a configuration error naming AMQ
     }
 }
 
-TEST_CASE("LOG_LEVEL, WORKER_DRAIN_TIMEOUT_MS and the scheduler's durations are validated at start") {
-    g_env = {{"DATABASE_URL", "postgresql://u@h/db"}, {"AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//"},
+TEST_CASE(
+    "LOG_LEVEL, LOG_FORMAT, POINT_RATES, POPULAR_CACHE_TTL, WORKER_DRAIN_TIMEOUT_MS and the scheduler's "
+    "durations are validated at start") {
+    g_env = {{"DATABASE_URL", "postgresql://u@h/db"},
+             {"AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//"},
              {"JWT_SECRET", std::string(40, 'k')}};
     CHECK(EnvErrorSetting() == "<no error>");
     auto base = g_env;
@@ -167,6 +182,22 @@ TEST_CASE("LOG_LEVEL, WORKER_DRAIN_TIMEOUT_MS and the scheduler's durations are 
     CHECK(EnvErrorSetting() == "LOG_LEVEL");
     g_env["LOG_LEVEL"] = "debug";
     CHECK(EnvErrorSetting() == "<no error>");
+    g_env["LOG_FORMAT"] = "xml";
+    CHECK(EnvErrorSetting() == "LOG_FORMAT");
+    g_env["LOG_FORMAT"] = "json";
+    CHECK(EnvErrorSetting() == "<no error>");
+    g_env = base;
+    g_env["POINT_RATES"] = "gold=5";           // no rate for the default grade
+    CHECK(EnvErrorSetting() == "<no error>");  // only the points worker reads it
+    try {
+        LoadEnvironment({.points = true}, FakeEnv);
+        FAIL("accepted");
+    } catch (const ConfigError& err) {
+        CHECK(err.setting() == "POINT_RATES");
+    }
+    g_env = base;
+    g_env["POPULAR_CACHE_TTL"] = "forever";
+    CHECK(EnvErrorSetting() == "POPULAR_CACHE_TTL");
     g_env = base;
     g_env["WORKER_DRAIN_TIMEOUT_MS"] = "10s";
     CHECK(EnvErrorSetting() == "WORKER_DRAIN_TIMEOUT_MS");
