@@ -6,6 +6,7 @@
 #include "api/status_cache.hpp"
 #include "api/ttl_cache.hpp"
 #include "common/config.hpp"
+#include "common/ops/kpis.hpp"
 #include "common/pg_pool.hpp"
 #include "common/user_store.hpp"
 
@@ -29,7 +30,8 @@ struct App {
     UserDirectory users;
     Executor executor;
     StatusCache statuses;
-    TtlCache popular;  // GET /api/v1/products/popular
+    TtlCache popular;                   // GET /api/v1/products/popular
+    std::map<std::string, Gate> gates;  // GET /ops/gates/{name}, from GATES_FILE
 };
 
 }  // namespace checkout::api

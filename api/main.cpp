@@ -8,7 +8,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "api/app.hpp"
 #include "api/http_support.hpp"
@@ -52,7 +54,26 @@ int main() {
     Environment env;
     QueuesConfig queues;
     if (!LoadServiceConfig({.database = true, .amqp = true, .jwt = true}, env, queues)) return 2;
+    std::map<std::string, Gate> gates;
+    try {
+        std::ifstream file(env.gates_file);
+        if (file) {
+            std::stringstream text;
+            text << file.rdbuf();
+            gates = ParseGatesYaml(text.str(), env.gates_file);
+        } else if (env.gates_file_given) {
+            throw ConfigError("GATES_FILE", "cannot read '" + env.gates_file + "'");
+        }
+        for (const auto& [name, gate] : gates)
+            if (!queues.FindQueue(gate.queue))
+                throw ConfigError(env.gates_file + ": gates." + name + ".queue",
+                                  "no queue '" + gate.queue + "'");
+    } catch (const ConfigError& e) {
+        std::cerr << "configuration error: " << e.what() << "\n";
+        return 2;
+    }
     auto app = std::make_unique<api::App>(std::move(env), std::move(queues));
+    app->gates = std::move(gates);
 
     Rest::Router router;
     api::RegisterHealthRoutes(router, *app);

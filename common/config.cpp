@@ -320,6 +320,10 @@ Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup) {
     env.api_threads = EnvInt(lookup, "API_THREADS", 16, 1, 256);
     env.db_pool_size = EnvInt(lookup, "DB_POOL_SIZE", 16, 1, 500);
     if (auto v = lookup("QUEUES_FILE"); v && !v->empty()) env.queues_file = *v;
+    if (auto v = lookup("GATES_FILE"); v && !v->empty()) {
+        env.gates_file = *v;
+        env.gates_file_given = true;
+    }
     if (auto v = lookup("LOG_LEVEL"); v && !v->empty()) {
         static const std::set<std::string> kLevels{"trace",   "debug", "info",     "warn",
                                                    "warning", "error", "critical", "off"};

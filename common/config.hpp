@@ -91,6 +91,8 @@ struct Environment {
     std::string jwt_secret;
     int api_port = 8080;
     std::string queues_file = "queues.yaml";
+    std::string gates_file = "gates.yaml";  // GATES_FILE (API): release gates; none if the default is absent
+    bool gates_file_given = false;
     int api_threads = 16;  // handler threads (Pistache reactor threads only do I/O)
     int db_pool_size = 16;
     // The payment gateway and the data platform (services that call out).

@@ -162,7 +162,8 @@ std::optional<int> PeekAttempt(PgTransaction& tx, const std::string& job_id) {
 namespace {
 const char* kFinishJob =
     "UPDATE jobs SET state = $2, last_error = COALESCE($3, last_error), next_attempt_at = NULL, "
-    "attempts = GREATEST(attempts, $4), updated_at = now(), finished_at = now(), run_ms = COALESCE($5, "
+    "attempts = GREATEST(attempts, $4), updated_at = now(), finished_at = clock_timestamp(), run_ms = "
+    "COALESCE($5, "
     "run_ms) "
     "WHERE id = $1 AND state IN ('queued', 'running', 'retrying')";
 }

@@ -4,6 +4,7 @@
 #include "api/routes.hpp"
 #include "common/dead_letters.hpp"
 #include "common/json.hpp"
+#include "common/ops/kpis.hpp"
 #include "common/uuid.hpp"
 
 namespace checkout::api {
@@ -20,6 +21,38 @@ void RequireQueue(const App& app, const std::string& queue) {
 }  // namespace
 
 void RegisterOpsRoutes(Rest::Router& r, App& app) {
+    AddRoute(r, Http::Method::Get, "/ops/kpis",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                 AuthenticateAdmin(req, app);
+                 auto conn = app.pool.acquire();
+                 return Reply{200, KpisJson(*conn), {}};
+             }));
+    AddRoute(r, Http::Method::Get, "/ops/gates",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                 AuthenticateAdmin(req, app);
+                 auto conn = app.pool.acquire();
+                 JsonWriter w;
+                 bool all = true;
+                 w.StartObject().Key("gates").StartArray();
+                 for (const auto& [name, gate] : app.gates) {
+                     auto v = EvaluateGate(*conn, gate);
+                     all = all && v.pass;
+                     w.Raw(v.json);
+                 }
+                 w.EndArray().Key("pass").Bool(all).EndObject();
+                 return Reply{all ? 200 : 503, w.str(), {}};
+             }));
+    // 200 when the gate passes, 503 when it fails: what a deploy script checks after a release.
+    AddRoute(r, Http::Method::Get, "/ops/gates/:name",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                 AuthenticateAdmin(req, app);
+                 auto it = app.gates.find(PathParam(req, ":name"));
+                 if (it == app.gates.end())
+                     throw AppError(ErrorCode::kNotFound, "No such gate (see GATES_FILE).");
+                 auto conn = app.pool.acquire();
+                 auto v = EvaluateGate(*conn, it->second);
+                 return Reply{v.pass ? 200 : 503, v.json, {}};
+             }));
     AddRoute(r, Http::Method::Get, "/ops/dead-letters",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                  AuthenticateAdmin(req, app);

@@ -132,6 +132,15 @@ TEST_QUEUE = """
     job_types: [test.noop, test.flaky, test.fail_final, test.sleep, test.crash, test.effect_then_wait]
 """
 QUEUES_FILE = os.path.join(STATE, "queues.test.yaml")
+# The production gates plus one on the fault-injection queue, over a short window (tests/system/test_ops.py).
+TEST_GATE = """
+  test_hooks_failures:
+    queue: test_hooks
+    metric: failure_ratio
+    window: 20s
+    max: 0.5
+"""
+GATES_FILE = os.path.join(STATE, "gates.test.yaml")
 
 
 class Api:
@@ -165,7 +174,7 @@ def request_or_none(method, path):
 
 
 def service_env():
-    return dict(os.environ, API_PORT=str(API_PORT), CHECKOUT_RUN_DIR=RUN_DIR, RUN_DIR=RUN_DIR, QUEUES_FILE=QUEUES_FILE,
+    return dict(os.environ, API_PORT=str(API_PORT), CHECKOUT_RUN_DIR=RUN_DIR, RUN_DIR=RUN_DIR, QUEUES_FILE=QUEUES_FILE, GATES_FILE=GATES_FILE,
                 BIN_DIR=BIN)
 
 
@@ -187,6 +196,8 @@ def system():
         production = f.read()
     with open(QUEUES_FILE, "w") as f:
         f.write(production.rstrip() + "\n" + TEST_QUEUE)
+    with open(os.path.join(ROOT, "gates.yaml")) as f, open(GATES_FILE, "w") as out:
+        out.write(f.read().rstrip() + "\n" + TEST_GATE)
     sql("CREATE TABLE IF NOT EXISTS test_effects (key text PRIMARY KEY, n int NOT NULL); "
         "CREATE TABLE IF NOT EXISTS test_flags (key text PRIMARY KEY); "
         "CREATE TABLE IF NOT EXISTS test_done (job_id uuid PRIMARY KEY); "

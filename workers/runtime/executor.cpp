@@ -225,7 +225,8 @@ std::optional<std::vector<ExecutionResult>> ExecuteBatch(PgConnection& conn, con
         tx.commit_with(
             "UPDATE jobs SET state = v.state, last_error = COALESCE(v.error, jobs.last_error), "
             "next_attempt_at = NULL, "
-            "attempts = GREATEST(jobs.attempts, v.attempts), updated_at = now(), finished_at = now(), run_ms "
+            "attempts = GREATEST(jobs.attempts, v.attempts), updated_at = now(), finished_at = "
+            "clock_timestamp(), run_ms "
             "= v.ms "
             "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[]) AS v(id, state, error, "
             "attempts, ms) "

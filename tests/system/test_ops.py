@@ -1,0 +1,68 @@
+"""KPIs and release gates (issue 11, item 3): GET /ops/kpis and GET /ops/gates/{name}, read from the jobs
+table, against the running fleet."""
+import time
+import uuid
+
+from conftest import enqueue, request, sql, token, wait_job, wait_until
+
+ADMIN = None
+
+
+def admin():
+    global ADMIN
+    ADMIN = ADMIN or token("ops-" + uuid.uuid4().hex, "admin")
+    return ADMIN
+
+
+def gate(name):
+    status, _, body = request("GET", f"/ops/gates/{name}", tok=admin())
+    assert status in (200, 503), body
+    assert body["pass"] == (status == 200)
+    return body
+
+
+def test_kpis_agree_with_the_run_time_the_test_asked_for_and_the_counts_in_the_table():
+    key = uuid.uuid4().hex
+    started = time.monotonic()
+    jobs = [enqueue("test.sleep", {"key": key, "ms": 300}) for _ in range(12)]
+    for j in jobs:
+        assert wait_job(j, {"succeeded"}, 30)[0] == "succeeded"
+    outside = time.monotonic() - started  # every job enqueued and finished within this, from outside
+    status, _, kpis = request("GET", "/ops/kpis", tok=admin())
+    assert status == 200, kpis
+    sleep = kpis["windows"]["1m"]["job_types"]["test.sleep"]
+    assert sleep["finished"] >= 12
+    # Each handler slept 300 ms: the run time's median is that, give or take the scheduling.
+    assert 290 <= sleep["run_ms"]["p50"] <= 800, sleep
+    # Enqueue to finish can be no longer than the whole batch took, seen from outside.
+    assert 290 <= sleep["latency_ms"]["p50"] <= outside * 1000 + 200, (sleep, outside)
+    queue = kpis["windows"]["5m"]["queues"]["test_hooks"]
+    finished = int(sql("SELECT count(*) FROM jobs WHERE queue = 'test_hooks' AND state IN ('succeeded', 'failed', "
+                       "'dead') AND finished_at >= now() - interval '5 minutes'"))
+    assert abs(queue["finished"] - finished) <= 2  # a job or two may finish between the two reads
+    assert 0 <= queue["failure_ratio"] <= 1 and 0 <= queue["retry_ratio"] <= 1
+    dead = dict(line.split("|") for line in sql("SELECT queue, count(*) FROM jobs WHERE state = 'dead' "
+                                                  "GROUP BY queue").splitlines() if line)
+    assert {q: str(v["dead_letters"]) for q, v in kpis["now"].items() if v["dead_letters"]} == dead
+    assert request("GET", "/ops/kpis", tok=token("not-admin"))[0] == 403
+
+
+def test_a_gate_fails_when_its_threshold_is_crossed_and_passes_again():
+    # test_hooks_failures: failure ratio of the test queue over 20 s, at most 0.5. Start from a window
+    # without jobs of that queue (earlier tests used it).
+    wait_until(lambda: gate("test_hooks_failures")["jobs"] == 0, 40, "the gate's window to empty")
+    assert gate("test_hooks_failures")["value"] is None  # nothing ran: nothing fails the release
+    failing = [enqueue("test.fail_final", {}) for _ in range(4)]
+    for j in failing:
+        assert wait_job(j, {"failed"}, 20)[0] == "failed"
+    body = gate("test_hooks_failures")
+    assert (body["pass"], body["value"], body["max"]) == (False, 1.0, 0.5), body
+    fine = [enqueue("test.noop", {}) for _ in range(12)]
+    for j in fine:
+        assert wait_job(j, {"succeeded"}, 20)[0] == "succeeded"
+    body = gate("test_hooks_failures")
+    # 4 failed of 16 (fewer, if the first failures have already left the 20 s window).
+    assert body["pass"] and body["value"] <= 4 / 16, body
+    assert request("GET", "/ops/gates/no_such_gate", tok=admin())[0] == 404
+    status, _, listed = request("GET", "/ops/gates", tok=admin())
+    assert status in (200, 503) and "test_hooks_failures" in [g["gate"] for g in listed["gates"]]
