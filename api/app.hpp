@@ -2,6 +2,7 @@
 // What every route handler may use: configuration, the database pool, the user directory, the
 // status cache.
 
+#include "api/broker_stats.hpp"
 #include "api/executor.hpp"
 #include "api/status_cache.hpp"
 #include "api/ttl_cache.hpp"
@@ -19,7 +20,8 @@ struct App {
           pool(env.database_url, env.db_pool_size),
           executor(env.api_threads, kMaxQueuedRequests),
           statuses(env.database_url, kMaxCachedStatuses),
-          popular(env.popular_ttl) {}
+          popular(env.popular_ttl),
+          broker(env.amqp) {}
     // Requests waiting for a handler thread beyond this are answered 503 at once.
     static constexpr std::size_t kMaxQueuedRequests = 20000;
     // Order and payment statuses kept in memory (about 1 KB each).
@@ -30,8 +32,9 @@ struct App {
     UserDirectory users;
     Executor executor;
     StatusCache statuses;
-    TtlCache popular;                   // GET /api/v1/products/popular
+    TtlCache popular;  // GET /api/v1/products/popular
     std::map<std::string, Gate> gates;  // GET /ops/gates/{name}, from GATES_FILE
+    BrokerStats broker;                 // queue depths for GET /metrics, over one kept connection
 };
 
 }  // namespace checkout::api

@@ -93,25 +93,31 @@ void JobMetrics(PgConnection& db, std::string& out) {
     tx.commit();
 }
 
-void QueueMetrics(const App& app, std::string& out) {
+void QueueMetrics(App& app, std::string& out) {
     MetricHeader(out, "checkout_queue_messages", "gauge",
                  "Messages in each RabbitMQ queue (ready and unacked).");
     MetricHeader(out, "checkout_queue_consumers", "gauge", "Consumers of each RabbitMQ queue.");
+    std::vector<std::string> names;
+    for (const auto& q : app.queues.queues) {
+        names.push_back(q.name);
+        names.push_back(q.dead_letter_queue);
+    }
     try {
-        AmqpConnection mq(app.env.amqp, 0, std::chrono::milliseconds(1000));
-        for (const auto& q : app.queues.queues) {
-            for (const auto& name : {q.name, q.dead_letter_queue}) {
-                auto s = mq.Stats(name);
-                MetricLine(out, "checkout_queue_messages", Label("queue", name),
-                           static_cast<double>(s.messages));
-                MetricLine(out, "checkout_queue_consumers", Label("queue", name),
-                           static_cast<double>(s.consumers));
-            }
+        const auto stats = app.broker.Read(names);
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            MetricLine(out, "checkout_queue_messages", Label("queue", names[i]),
+                       static_cast<double>(stats[i].messages));
+            MetricLine(out, "checkout_queue_consumers", Label("queue", names[i]),
+                       static_cast<double>(stats[i].consumers));
         }
         MetricLine(out, "checkout_rabbitmq_up", "", 1);
     } catch (const std::exception&) {
         MetricLine(out, "checkout_rabbitmq_up", "", 0);
     }
+    MetricHeader(out, "checkout_rabbitmq_connections_made_total", "counter",
+                 "AMQP connections this API process opened for /metrics (one, unless it broke).");
+    MetricLine(out, "checkout_rabbitmq_connections_made_total", "",
+               static_cast<double>(app.broker.connections_made()));
 }
 
 }  // namespace

@@ -66,3 +66,31 @@ def test_a_gate_fails_when_its_threshold_is_crossed_and_passes_again():
     assert request("GET", "/ops/gates/no_such_gate", tok=admin())[0] == 404
     status, _, listed = request("GET", "/ops/gates", tok=admin())
     assert status in (200, 503) and "test_hooks_failures" in [g["gate"] for g in listed["gates"]]
+
+
+def scrape():
+    """GET /metrics, read by Prometheus' own exposition parser: {(name, labels): value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+    status, headers, text = request("GET", "/metrics")
+    assert status == 200 and headers["Content-Type"].startswith("text/plain")
+    samples = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return samples
+
+
+def test_metrics_parse_as_prometheus_exposition_and_move_as_jobs_run_over_one_broker_connection():
+    before = scrape()
+    succeeded = ("checkout_jobs", (("queue", "test_hooks"), ("state", "succeeded")))
+    jobs = [enqueue("test.noop", {}) for _ in range(5)]
+    for j in jobs:
+        assert wait_job(j, {"succeeded"}, 20)[0] == "succeeded"
+    for _ in range(4):
+        after = scrape()
+    assert after[succeeded] >= before.get(succeeded, 0) + 5
+    assert after[("checkout_queue_consumers", (("queue", "test_hooks"),))] >= 1
+    assert after[("checkout_rabbitmq_up", ())] == 1
+    # Five scrapes, one AMQP connection (or one more if an earlier test restarted RabbitMQ).
+    made = after[("checkout_rabbitmq_connections_made_total", ())]
+    assert made == before[("checkout_rabbitmq_connections_made_total", ())] and made <= 2

@@ -1,0 +1,28 @@
+#pragma once
+// Queue depths and consumers for GET /metrics over one AMQP connection kept by the API process, made
+// again only when it breaks (a scrape used to open, and close, a connection of its own).
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/amqp_connection.hpp"
+#include "common/config.hpp"
+
+namespace checkout::api {
+
+class BrokerStats {
+  public:
+    explicit BrokerStats(AmqpAddress address) : address_(std::move(address)) {}
+    // Stats of each queue, in order; throws when RabbitMQ cannot be reached (after one reconnect).
+    std::vector<QueueStats> Read(const std::vector<std::string>& queues);
+    long long connections_made() const { return connections_made_; }
+
+  private:
+    AmqpAddress address_;
+    std::mutex mu_;
+    std::unique_ptr<AmqpConnection> conn_;
+    long long connections_made_ = 0;
+};
+
+}  // namespace checkout::api
