@@ -1,14 +1,20 @@
 #pragma once
-// The API's own request figures, recorded by the route wrapper and shown by GET /metrics.
+// The API's own request figures, per route ("POST /api/v1/orders", the route as registered, so that
+// ids in paths do not make new series), recorded by the route wrapper and shown by GET /metrics.
+// They are this process's only: with several API processes, Prometheus scrapes each.
 #include <array>
 #include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
 
 #include "common/metrics.hpp"
 
 namespace checkout::api {
 
-struct HttpMetrics {
-    HttpMetrics() : latency({0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}) {
+struct RouteMetrics {
+    RouteMetrics() : latency({0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}) {
         for (auto& c : by_class) c = 0;
     }
     void Record(int status, double seconds) {
@@ -18,6 +24,18 @@ struct HttpMetrics {
     }
     std::array<std::atomic<long long>, 6> by_class;  // index = status / 100
     Histogram latency;
+};
+
+class HttpMetrics {
+  public:
+    // The figures of one route, made once when the route is registered; handlers keep the pointer.
+    std::shared_ptr<RouteMetrics> Route(const std::string& name);
+    // checkout_http_responses_total{route, class} and checkout_http_request_duration_seconds{route}.
+    void Write(std::string& out) const;
+
+  private:
+    mutable std::mutex mu_;
+    std::map<std::string, std::shared_ptr<RouteMetrics>> routes_;
 };
 
 HttpMetrics& GlobalHttpMetrics();

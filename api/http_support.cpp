@@ -23,6 +23,27 @@ HttpMetrics& GlobalHttpMetrics() {
     return metrics;
 }
 
+std::shared_ptr<RouteMetrics> HttpMetrics::Route(const std::string& name) {
+    std::lock_guard lock(mu_);
+    auto& r = routes_[name];
+    if (!r) r = std::make_shared<RouteMetrics>();
+    return r;
+}
+
+void HttpMetrics::Write(std::string& out) const {
+    std::lock_guard lock(mu_);
+    MetricHeader(out, "checkout_http_responses_total", "counter", "API responses by route and status class.");
+    for (const auto& [name, r] : routes_)
+        for (int c = 1; c <= 5; ++c)
+            if (const auto n = r->by_class[c].load())
+                MetricLine(out, "checkout_http_responses_total",
+                           Label("route", name) + "," + Label("class", std::to_string(c) + "xx"),
+                           static_cast<double>(n));
+    MetricHeader(out, "checkout_http_request_duration_seconds", "histogram", "API request latency by route.");
+    for (const auto& [name, r] : routes_)
+        r->latency.Write(out, "checkout_http_request_duration_seconds", Label("route", name));
+}
+
 std::string ProblemJson(const AppError& e, const std::string& instance, const std::string& request_id) {
     JsonWriter w;
     w.StartObject();
@@ -73,14 +94,16 @@ std::string NextRequestId() {
 struct Target {
     bool say_keep_alive = false;
     std::string resource;
+    std::shared_ptr<RouteMetrics> route;  // where the answer is counted
     std::string request_id;
 };
 
-Target TargetOf(const Rest::Request& req, const std::string& request_id) {
+Target TargetOf(const Rest::Request& req, const std::string& request_id,
+                std::shared_ptr<RouteMetrics> route) {
     // HTTP/1.1 connections are persistent unless the client says otherwise, but Pistache 0.0.5
     // closes them when the request has no Connection header; say keep-alive explicitly.
     return {req.version() == Http::Version::Http11 && !req.headers().tryGet<Http::Header::Connection>(),
-            req.resource(), request_id};
+            req.resource(), std::move(route), request_id};
 }
 
 void Send(const Target& t, Http::ResponseWriter& response, int status, const std::string& body,
@@ -112,7 +135,7 @@ class DeferredWriter : public DeferredReply {
         } catch (const std::exception& e) {
             spdlog::debug("req={} client gone before its answer: {}", target_.request_id, e.what());
         }
-        GlobalHttpMetrics().Record(r.status, SecondsSince(started_));
+        target_.route->Record(r.status, SecondsSince(started_));
     }
     void Fail(const AppError& e) override {
         Send(Reply{HttpStatus(e.code()),
@@ -143,10 +166,11 @@ bool SentAsJson(const Rest::Request& req) {
 }
 
 void RunGuarded(const Handler& h, const Rest::Request& req,
-                const std::shared_ptr<Http::ResponseWriter>& response) {
+                const std::shared_ptr<Http::ResponseWriter>& response,
+                const std::shared_ptr<RouteMetrics>& route) {
     RequestContext ctx{NextRequestId(), nullptr, nullptr};
     const auto started = std::chrono::steady_clock::now();
-    const Target target = TargetOf(req, ctx.request_id);
+    const Target target = TargetOf(req, ctx.request_id, route);
     ctx.make_deferred = [&] { return std::make_shared<DeferredWriter>(response, target, started); };
     int status = 500;
     auto problem = [&](const AppError& e) {
@@ -181,19 +205,26 @@ void RunGuarded(const Handler& h, const Rest::Request& req,
         if (ctx.deferred) return ctx.deferred->Fail(AppError(ErrorCode::kInternal, "Internal error."));
         problem(AppError(ErrorCode::kInternal, "Internal error."));
     }
-    GlobalHttpMetrics().Record(status, SecondsSince(started));
+    route->Record(status, SecondsSince(started));
     spdlog::debug("req={} {} {} -> {} in {:.0f}us", ctx.request_id, Http::methodString(req.method()),
                   req.resource(), status, SecondsSince(started) * 1e6);
 }
 
 }  // namespace
 
-Rest::Route::Handler Guard(Executor& executor, Handler h) {
-    auto shared = std::make_shared<Handler>(std::move(h));
-    return [&executor, shared](const Rest::Request& req, Http::ResponseWriter response) {
+Guarded Guard(Executor& executor, Handler h) { return Guarded(executor, std::move(h)); }
+
+Guarded::Guarded(Executor& executor, Handler h)
+    : executor_(&executor), handler_(std::make_shared<Handler>(std::move(h))) {}
+
+Rest::Route::Handler Guarded::Named(const std::string& route) const {
+    auto figures = GlobalHttpMetrics().Route(route);
+    Executor& executor = *executor_;
+    auto shared = handler_;
+    return [&executor, shared, figures](const Rest::Request& req, Http::ResponseWriter response) {
         // ResponseWriter is move-only and std::function wants copyable callables: share it.
         auto writer = std::make_shared<Http::ResponseWriter>(std::move(response));
-        auto task = [shared, req, writer]() mutable { RunGuarded(*shared, req, writer); };
+        auto task = [shared, req, writer, figures]() mutable { RunGuarded(*shared, req, writer, figures); };
         if (!executor.Submit(task)) {
             // Saturated: shed load at once rather than queue without bound.
             RunGuarded(
@@ -201,7 +232,7 @@ Rest::Route::Handler Guard(Executor& executor, Handler h) {
                     throw AppError(ErrorCode::kUnavailable, "The service is busy; try again shortly.",
                                    "handler queue full");
                 },
-                req, writer);
+                req, writer, figures);
         }
         return Rest::Route::Result::Ok;
     };
@@ -216,9 +247,9 @@ std::map<std::string, std::set<Http::Method>>& KnownRoutes() {
 
 }  // namespace
 
-void AddRoute(Rest::Router& r, Http::Method method, const std::string& path, Rest::Route::Handler handler) {
+void AddRoute(Rest::Router& r, Http::Method method, const std::string& path, const Guarded& handler) {
     KnownRoutes()[path].insert(method);
-    r.addRoute(method, path, std::move(handler));
+    r.addRoute(method, path, handler.Named(std::string(Http::methodString(method)) + " " + path));
 }
 
 void RegisterMethodNotAllowed(Rest::Router& r, Executor& executor) {
@@ -230,9 +261,9 @@ void RegisterMethodNotAllowed(Rest::Router& r, Executor& executor) {
         for (auto m : methods) {
             if (allowed.count(m)) continue;
             r.addRoute(m, path, Guard(executor, [allow](const Rest::Request&, RequestContext&) -> Reply {
-                           throw AppError(ErrorCode::kMethodNotAllowed,
-                                          "This endpoint answers " + allow + " only.");
-                       }));
+                                    throw AppError(ErrorCode::kMethodNotAllowed,
+                                                   "This endpoint answers " + allow + " only.");
+                                }).Named("method not allowed"));
         }
     }
 }

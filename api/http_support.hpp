@@ -52,15 +52,27 @@ class DeferredReply {
 using Handler = std::function<Reply(const Pistache::Rest::Request&, RequestContext&)>;
 
 class Executor;
-// AddRoute registers a route and remembers its path, so that RegisterMethodNotAllowed can answer every other
-// method on that path with a problem+json 405 (Pistache's own 405 is text/plain).
+// A handler wrapped by Guard, not yet bound to a route: Named() makes the Pistache handler that counts
+// its answers under that route name (GET /metrics).
+class Guarded {
+  public:
+    Guarded(Executor& executor, Handler h);
+    Pistache::Rest::Route::Handler Named(const std::string& route) const;
+
+  private:
+    Executor* executor_;
+    std::shared_ptr<Handler> handler_;
+};
+// AddRoute registers a route under the name "METHOD path" and remembers its path, so that
+// RegisterMethodNotAllowed can answer every other method on that path with a problem+json 405
+// (Pistache's own 405 is text/plain).
 void AddRoute(Pistache::Rest::Router& r, Pistache::Http::Method method, const std::string& path,
-              Pistache::Rest::Route::Handler handler);
+              const Guarded& handler);
 // After every AddRoute: GET, POST, PUT, PATCH and DELETE on a known path that has no handler for them.
 void RegisterMethodNotAllowed(Pistache::Rest::Router& r, Executor& executor);
 // Wraps a handler: runs it on `executor` (503 at once when its queue is full), maps errors to
 // problem+json, logs with a request id.
-Pistache::Rest::Route::Handler Guard(Executor& executor, Handler h);
+Guarded Guard(Executor& executor, Handler h);
 std::string ProblemJson(const AppError& e, const std::string& instance, const std::string& request_id);
 
 // Path and query helpers that answer 404/422 instead of Pistache's "Bad lexical cast" 500.

@@ -92,8 +92,8 @@ int main() {
     api::RegisterMethodNotAllowed(router, app->executor);
     Rest::Routes::NotFound(
         router, api::Guard(app->executor, [](const Rest::Request&, api::RequestContext&) -> api::Reply {
-            throw AppError(ErrorCode::kRouteNotFound, "No such endpoint.");
-        }));
+                    throw AppError(ErrorCode::kRouteNotFound, "No such endpoint.");
+                }).Named("no such route"));
 
     Http::Endpoint endpoint(Address(Ipv4::any(), Port(static_cast<uint16_t>(app->env.api_port))));
     // Pistache's own limit answers text/plain 413 (it cuts the request before any handler runs); keep

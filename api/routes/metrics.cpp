@@ -126,13 +126,7 @@ void RegisterMetricsRoutes(Rest::Router& r, App& app) {
     AddRoute(
         r, Http::Method::Get, "/metrics", Guard(app.executor, [&app](const Rest::Request&, RequestContext&) {
             std::string out;
-            auto& http = GlobalHttpMetrics();
-            MetricHeader(out, "checkout_http_responses_total", "counter", "API responses by status class.");
-            for (int c = 1; c <= 5; ++c)
-                MetricLine(out, "checkout_http_responses_total", Label("class", fmt::format("{}xx", c)),
-                           static_cast<double>(http.by_class[c].load()));
-            MetricHeader(out, "checkout_http_request_duration_seconds", "histogram", "API request latency.");
-            http.latency.Write(out, "checkout_http_request_duration_seconds", "");
+            GlobalHttpMetrics().Write(out);
             const auto st = app.statuses.stats();
             MetricHeader(out, "checkout_status_cache_entries", "gauge",
                          "Order and payment statuses this API process holds in memory.");

@@ -86,8 +86,17 @@ def test_metrics_parse_as_prometheus_exposition_and_move_as_jobs_run_over_one_br
     jobs = [enqueue("test.noop", {}) for _ in range(5)]
     for j in jobs:
         assert wait_job(j, {"succeeded"}, 20)[0] == "succeeded"
+    for _ in range(3):
+        assert request("GET", "/api/v1/payments/methods")[0] == 200
+    assert request("GET", "/api/v1/no/such/route")[0] == 404
     for _ in range(4):
         after = scrape()
+    # Per route, as registered (ids in paths make no new series).
+    methods = ("checkout_http_responses_total", (("class", "2xx"), ("route", "GET /api/v1/payments/methods")))
+    assert after[methods] == before.get(methods, 0) + 3
+    unmatched = ("checkout_http_responses_total", (("class", "4xx"), ("route", "no such route")))
+    assert after[unmatched] == before.get(unmatched, 0) + 1
+    assert after[("checkout_http_request_duration_seconds_count", (("route", "GET /api/v1/payments/methods"),))] >= 3
     assert after[succeeded] >= before.get(succeeded, 0) + 5
     assert after[("checkout_queue_consumers", (("queue", "test_hooks"),))] >= 1
     assert after[("checkout_rabbitmq_up", ())] == 1

@@ -146,5 +146,5 @@ def test_metrics_expose_jobs_retries_dead_letters_durations_backlog_and_queues()
     assert 'checkout_outbox_backlog{kind="due"}' in lines
     assert lines['checkout_queue_consumers{queue="order_heavy"}'] >= 1
     assert lines["checkout_rabbitmq_up"] == 1
-    assert lines['checkout_http_responses_total{class="2xx"}'] >= 1
-    assert lines['checkout_http_request_duration_seconds_count'] >= 1
+    assert lines['checkout_http_responses_total{route="GET /health",class="2xx"}'] >= 1
+    assert lines['checkout_http_request_duration_seconds_count{route="GET /health"}'] >= 1
