@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 
 #include <cstdlib>
 
@@ -31,6 +32,16 @@ long long PgResult::integer(int row, int col) const {
     return std::strtoll(PQgetvalue(res_.get(), row, col), nullptr, 10);
 }
 
+namespace {
+// libpq writes the server's notices, and errors that arrive while no query runs (a connection the
+// server terminates), straight to stderr; route them through our log, in its format (LOG_FORMAT).
+void LogNotice(void*, const char* message) {
+    std::string text(message);
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    spdlog::warn("postgresql: {}", text);
+}
+}  // namespace
+
 PgConnection::PgConnection(const std::string& url) {
     conn_ = PQconnectdb(url.c_str());
     if (PQstatus(conn_) != CONNECTION_OK) {
@@ -39,6 +50,7 @@ PgConnection::PgConnection(const std::string& url) {
         conn_ = nullptr;
         throw PgError("cannot connect to PostgreSQL: " + msg, "08001", true);
     }
+    PQsetNoticeProcessor(conn_, LogNotice, nullptr);
 }
 
 PgConnection::~PgConnection() {
