@@ -346,6 +346,11 @@ Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup) {
         env.points_valid_days = EnvInt(lookup, "POINTS_VALID_DAYS", env.points_valid_days, 1, 3650);
     }
     env.popular_ttl = EnvDuration(lookup, "POPULAR_CACHE_TTL", env.popular_ttl);
+    if (auto v = lookup("METRICS_PORT"); v && *v == "off")
+        env.metrics_port.reset();
+    else
+        env.metrics_port = EnvInt(lookup, "METRICS_PORT", 0, 0, 65535);
+    if (auto v = lookup("METRICS_PORT_FILE"); v) env.metrics_port_file = *v;
     if (needs.gateway) {
         auto base = lookup("TOSS_API_BASE");
         if (!base || base->empty())

@@ -113,6 +113,11 @@ struct Environment {
     int points_valid_days = 365;
     // POPULAR_CACHE_TTL: how long GET /api/v1/products/popular answers from memory.
     Millis popular_ttl{10000};
+    // METRICS_PORT (workers, relay, keeper, scheduler): where this process serves its own GET
+    // /metrics; 0 picks a free port (logged, and written to METRICS_PORT_FILE when set, which the
+    // supervisor does); "off" serves none.
+    std::optional<int> metrics_port = 0;
+    std::string metrics_port_file;
 };
 
 struct EnvNeeds {

@@ -19,7 +19,8 @@ stopping=0
 child=""
 trap 'stopping=1; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null' TERM INT
 while :; do
-    "$bin" >> "$log" 2>&1 &
+    # Where the worker writes the port of its /metrics (scripts/prometheus_config.sh reads it).
+    METRICS_PORT_FILE="${childfile%.child}.port" "$bin" >> "$log" 2>&1 &
     child=$!
     echo "$child" > "$childfile"
     rc=0

@@ -11,6 +11,8 @@
 #include "common/amqp_connection.hpp"
 #include "common/dead_letters.hpp"
 #include "common/log.hpp"
+#include "common/metrics.hpp"
+#include "common/metrics_server.hpp"
 #include "common/process.hpp"
 #include "common/reconnect_backoff.hpp"
 #include "common/uuid.hpp"
@@ -27,6 +29,15 @@ int main() {
     Environment env;
     QueuesConfig cfg;
     if (!LoadServiceConfig({.database = true, .amqp = true, .jwt = false}, env, cfg)) return 2;
+    std::unique_ptr<MetricsServer> metrics;
+    try {
+        metrics = MetricsServer::Start(env);
+    } catch (const std::exception& e) {
+        std::cerr << "configuration error: " << e.what() << "\n";
+        return 2;
+    }
+    auto& reconnects = ProcessMetrics().Counter("checkout_reconnects_total",
+                                                "Connections opened again after one was lost.", "");
     std::thread([&] {
         int sig = 0;
         sigwait(&signals, &sig);
@@ -34,7 +45,8 @@ int main() {
     }).detach();
 
     ReconnectBackoff backoff;
-    while (!g_stop) {
+    for (bool first = true; !g_stop; first = false) {
+        if (!first) reconnects.fetch_add(1, std::memory_order_relaxed);
         try {
             PgConnection db(env.database_url);
             AmqpConnection mq(env.amqp);
@@ -48,13 +60,23 @@ int main() {
                 auto job = ParseEnvelope(d->body);
                 if (!job || !IsUuid(job->id)) {
                     // Not a job: nothing to record it against. Keep it visible in the log, then drop it.
-                    spdlog::error("dropping a dead-lettered message that is not a job envelope: {:.300}", d->body);
+                    spdlog::error("dropping a dead-lettered message that is not a job envelope: {:.300}",
+                                  d->body);
                     mq.Ack(d->tag);
                     continue;
                 }
-                const std::string reason = "POISON: delivered " + std::to_string(d->delivery_count) +
-                                           " times without an outcome (the worker died or lost its connection each time)";
-                if (MarkDeadLettered(db, job->id, reason)) spdlog::warn("job={} type={} is dead: {}", job->id, job->type, reason);
+                const std::string reason =
+                    "POISON: delivered " + std::to_string(d->delivery_count) +
+                    " times without an outcome (the worker died or lost its connection each time)";
+                if (MarkDeadLettered(db, job->id, reason)) {
+                    spdlog::warn("job={} type={} is dead: {}", job->id, job->type, reason);
+                    ProcessMetrics()
+                        .Counter("checkout_dead_letters_recorded_total",
+                                 "Jobs this keeper found in a dead-letter queue and marked dead (the worker "
+                                 "could not).",
+                                 Label("queue", job->queue) + "," + Label("type", job->type))
+                        .fetch_add(1, std::memory_order_relaxed);
+                }
                 mq.Ack(d->tag);
             }
         } catch (const std::exception& e) {

@@ -1,4 +1,5 @@
 // worker-external-api: consumes the external_api queue (gateway confirm and refund, analytics).
+#include "common/metrics.hpp"
 #include "common/payments/payment_transitions.hpp"
 #include "workers/external_api/breaker_report.hpp"
 #include "workers/external_api/handlers.hpp"
@@ -14,11 +15,21 @@ int main() {
     ctx->queues = process->cfg;
     // Opens after 5 gateway failures in a row; one probe after 10 s.
     auto breaker = std::make_shared<CircuitBreaker>(5, std::chrono::seconds(10));
-    ctx->toss = std::make_shared<TossClient>(
-        TossClientOptions{env.toss_api_base, env.toss_secret_key, std::chrono::milliseconds(3000), env.gateway_timeout},
-        breaker);
+    ctx->toss =
+        std::make_shared<TossClient>(TossClientOptions{env.toss_api_base, env.toss_secret_key,
+                                                       std::chrono::milliseconds(3000), env.gateway_timeout},
+                                     breaker);
     ctx->data_platform_url = env.data_platform_url;
     BreakerReport report(env.database_url, env.toss_api_base, breaker);
+    ProcessMetrics().AddCollector([breaker, gateway = env.toss_api_base](std::string& out) {
+        MetricHeader(out, "checkout_gateway_circuit_state", "gauge",
+                     "This process's circuit breaker to the payment gateway: 0 closed, 1 half-open, 2 open.");
+        const auto s = breaker->state(CircuitBreaker::Clock::now());
+        MetricLine(out, "checkout_gateway_circuit_state", Label("gateway", gateway),
+                   s == CircuitBreaker::State::kClosed     ? 0
+                   : s == CircuitBreaker::State::kHalfOpen ? 1
+                                                           : 2);
+    });
     return RunExternalWorker(*process, {{kCallGatewayJob, ConfirmAtGateway(ctx)},
                                         {kCancelPaymentJob, RefundAtGateway(ctx)},
                                         {kAnalyticsJob, SendAnalytics(ctx)}});

@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "common/log.hpp"
+#include "common/metrics.hpp"
+#include "common/metrics_server.hpp"
 #include "common/process.hpp"
 #include "workers/outbox_relay/relay.hpp"
 
@@ -17,6 +19,29 @@ int main() {
     if (!LoadServiceConfig({.database = true, .amqp = true, .jwt = false}, env, cfg)) return 2;
     std::atomic<bool> stop{false};
     RelayStats stats;
+    ProcessMetrics().AddCollector([&stats](std::string& out) {
+        MetricHeader(out, "checkout_relay_published_total", "counter",
+                     "Messages published to RabbitMQ and confirmed by it.");
+        MetricLine(out, "checkout_relay_published_total", "", static_cast<double>(stats.published.load()));
+        MetricHeader(out, "checkout_relay_rounds_total", "counter", "Reads of what is due to publish.");
+        MetricLine(out, "checkout_relay_rounds_total", "", static_cast<double>(stats.rounds.load()));
+        MetricHeader(out, "checkout_relay_leader", "gauge",
+                     "1 while this relay holds the lock and publishes.");
+        MetricLine(out, "checkout_relay_leader", "", stats.leader ? 1 : 0);
+        MetricHeader(out, "checkout_reconnects_total", "counter",
+                     "Connections opened again after one was lost.");
+        MetricLine(out, "checkout_reconnects_total", Label("peer", "postgresql"),
+                   static_cast<double>(stats.pg_reconnects.load()));
+        MetricLine(out, "checkout_reconnects_total", Label("peer", "rabbitmq"),
+                   static_cast<double>(stats.amqp_reconnects.load()));
+    });
+    std::unique_ptr<MetricsServer> metrics;  // after `stats`, which it reads: destroyed first
+    try {
+        metrics = MetricsServer::Start(env);
+    } catch (const std::exception& e) {
+        std::cerr << "configuration error: " << e.what() << "\n";
+        return 2;
+    }
     std::thread worker([&] { RunRelay(env, cfg, stop, stats); });
     int sig = 0;
     sigwait(&signals, &sig);

@@ -60,6 +60,7 @@ struct Relay {
     std::uint64_t persisted;
     Clock::time_point persisted_at = Clock::now();
     std::string confirmed_outbox = "{}";  // outbox rows RabbitMQ confirmed, to delete in the next round
+    bool ever_connected = false;
 
     // Publishes what is due until nothing is; returns the milliseconds until the next delayed row
     // falls due (capped at 1 s), or throws when PostgreSQL or RabbitMQ fails. Nothing advances
@@ -73,6 +74,7 @@ struct Relay {
             auto rows = db.exec(kRound, {save, confirmed_outbox, std::to_string(cursor.low()),
                                          std::to_string(cap), cursor.pending_array(), kOutboxBatch});
             confirmed_outbox = "{}";
+            ++stats.rounds;
             if (save) {
                 persisted = cursor.durable();
                 persisted_at = Clock::now();
@@ -103,6 +105,8 @@ struct Relay {
             }
             if (!batch.empty()) {
                 if (!mq || mq->broken()) {
+                    if (ever_connected) ++stats.amqp_reconnects;
+                    ever_connected = true;
                     mq = std::make_unique<AmqpConnection>(env.amqp);
                     mq->DeclareTopology(cfg);
                     spdlog::info("connected to RabbitMQ");
@@ -129,8 +133,10 @@ void RunRelay(const Environment& env, const QueuesConfig& cfg, const std::atomic
               RelayStats& stats) {
     std::unique_ptr<AmqpConnection> mq;
     ReconnectBackoff backoff;
-    while (!stop) {
+    for (bool first = true; !stop; first = false) {
         try {
+            if (!first) ++stats.pg_reconnects;
+            stats.leader = false;
             PgConnection db(env.database_url);
             bool leader = false;
             while (!stop && !leader) {
@@ -145,6 +151,7 @@ void RunRelay(const Environment& env, const QueuesConfig& cfg, const std::atomic
             const std::uint64_t start =
                 std::stoull(db.exec("SELECT next_xid::text FROM relay_cursor").str(0, 0));
             Relay relay{env, cfg, stats, db, mq, PublishCursor(start), start};
+            stats.leader = true;
             spdlog::info("relay is the leader, publishing jobs from transaction {}", start);
             while (!stop) {
                 long long wait_ms = 0;

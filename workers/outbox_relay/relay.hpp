@@ -12,8 +12,13 @@
 
 namespace checkout {
 
+// What the relay has done, served on its /metrics (main.cpp).
 struct RelayStats {
     std::atomic<long long> published{0};
+    std::atomic<long long> rounds{0};         // queries that read what is due
+    std::atomic<bool> leader{false};          // holds the lock and publishes (the others wait)
+    std::atomic<long long> pg_reconnects{0};  // connections opened after the first
+    std::atomic<long long> amqp_reconnects{0};
 };
 
 // Runs until `stop` becomes true. Survives restarts of PostgreSQL and RabbitMQ.

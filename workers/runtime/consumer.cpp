@@ -9,6 +9,7 @@
 
 #include "common/amqp_connection.hpp"
 #include "common/log.hpp"
+#include "common/metrics.hpp"
 #include "common/reconnect_backoff.hpp"
 #include "workers/runtime/ack_planner.hpp"
 #include "workers/runtime/handler_thread.hpp"
@@ -58,6 +59,18 @@ int Consume(WorkerProcess& process, const QueueConfig& queue, Handlers handlers)
     AckPlanner acks;  // what is delivered on the current connection and not yet settled
     ReconnectBackoff backoff;
     std::optional<Clock::time_point> drain_until;
+    auto& metrics = ProcessMetrics();
+    const std::string q = Label("queue", queue.name);
+    auto& in_flight =
+        metrics.Gauge("checkout_jobs_in_flight",
+                      "Messages this process holds: delivered and not yet acked or rejected.", q);
+    auto* calls_in_flight =
+        http ? &metrics.Gauge("checkout_http_calls_in_flight",
+                              "Calls to the gateway or the data platform waiting for an answer.", q)
+             : nullptr;
+    auto& broker_reconnects =
+        metrics.Counter("checkout_reconnects_total", "Connections opened again after one was lost.",
+                        q + "," + Label("peer", "rabbitmq"));
 
     spdlog::info("consuming {} with {} handler threads, prefetch {}", queue.name, queue.concurrency,
                  queue.prefetch);
@@ -92,7 +105,7 @@ int Consume(WorkerProcess& process, const QueueConfig& queue, Handlers handlers)
                 conn = std::make_unique<AmqpConnection>(env.amqp);
                 conn->DeclareTopology(cfg);
                 conn->Consume(queue.name, queue.prefetch);
-                ++generation;
+                if (++generation > 1) broker_reconnects.fetch_add(1, std::memory_order_relaxed);
                 backoff.Reset();
                 spdlog::info("connected to RabbitMQ (generation {})", generation);
             } catch (const AmqpError& e) {
@@ -107,6 +120,8 @@ int Consume(WorkerProcess& process, const QueueConfig& queue, Handlers handlers)
             ++abandoned_threads;
             start_thread(std::move(slot));
         });
+        in_flight.store(static_cast<long long>(acks.unsettled()), std::memory_order_relaxed);
+        if (http) calls_in_flight->store(http->in_flight(), std::memory_order_relaxed);
         try {
             std::vector<AckPlanner::Settled> settled;
             for (const auto& s : dispatcher.TakeSettled()) {

@@ -70,7 +70,8 @@ ExecutionResult SettleFailure(PgConnection& conn, const QueueConfig& queue, cons
                               const std::exception_ptr& failure) {
     const Failure f = Classify(failure);
     if (f.in_doubt) {
-        return {Settlement::kRequeue, job.id, "in doubt, delivering again: " + f.error};
+        return {Settlement::kRequeue, job.id, "in doubt, delivering again: " + f.error, JobOutcome::kRequeued,
+                job.type};
     }
     return RecordFailure(conn, queue, job, attempts, f.retryable, f.error);
 }
@@ -82,23 +83,26 @@ ExecutionResult RecordFailure(PgConnection& conn, const QueueConfig& queue, cons
         if (!retryable) {
             MarkFinished(tx, job.id, JobState::kFailed, error, attempts);
             tx.commit();
-            return {Settlement::kAck, job.id, "failed: " + error};
+            return {Settlement::kAck, job.id, "failed: " + error, JobOutcome::kFailed, job.type};
         }
         if (attempts > queue.max_retries) {
             MarkFinished(tx, job.id, JobState::kDead, error, attempts);
             tx.commit();
             return {Settlement::kDeadLetter, job.id,
-                    "dead after " + std::to_string(attempts) + " attempts: " + error};
+                    "dead after " + std::to_string(attempts) + " attempts: " + error, JobOutcome::kDead,
+                    job.type};
         }
         const auto delay = NextDelay(queue.backoff, attempts);
         ScheduleRetry(tx, queue, job, attempts, delay, error);
         tx.commit();
         return {Settlement::kAck, job.id,
                 "attempt " + std::to_string(attempts) + " failed, retry in " + std::to_string(delay.count()) +
-                    "ms: " + error};
+                    "ms: " + error,
+                JobOutcome::kRetry, job.type};
     } catch (const std::exception& e) {
         return {Settlement::kRequeue, job.id,
-                std::string("cannot record the failure, delivering again: ") + e.what()};
+                std::string("cannot record the failure, delivering again: ") + e.what(),
+                JobOutcome::kRequeued, job.type};
     }
 }
 
@@ -121,12 +125,12 @@ std::optional<ExecutionResult> CountRedeliveredRun(PgConnection& conn, const Que
                               " times after its worker died, and never reached an outcome";
     MarkFinished(tx, job->id, JobState::kDead, error, static_cast<int>(r.integer(0, 1)));
     tx.commit();
-    return ExecutionResult{Settlement::kDeadLetter, job->id, "dead: " + error};
+    return ExecutionResult{Settlement::kDeadLetter, job->id, "dead: " + error, JobOutcome::kDead, job->type};
 }
 
 ExecutionResult AbandonJob(PgConnection& conn, const QueueConfig& queue, const std::string& body) {
     auto job = ParseEnvelope(body);
-    if (!job) return {Settlement::kDeadLetter, "", "malformed message"};
+    if (!job) return {Settlement::kDeadLetter, "", "malformed message", JobOutcome::kDead, ""};
     // The abandoned attempt's own transaction (where StartAttempt counted it) was rolled back when
     // its backend was terminated; count it here. The row lock makes this wait until that backend is gone.
     std::optional<int> attempts;
@@ -138,7 +142,9 @@ ExecutionResult AbandonJob(PgConnection& conn, const QueueConfig& queue, const s
             attempts = static_cast<int>(r.integer(0, 0)) + 1;
         tx.commit();
     }
-    if (!attempts) return {Settlement::kAck, job->id, "finished just before its time limit"};
+    if (!attempts)
+        return {Settlement::kAck, job->id, "finished just before its time limit", JobOutcome::kDuplicate,
+                job->type};
     const std::string error = std::string(CodeName(ErrorCode::kTimeLimit)) + ": handler ran past " +
                               std::to_string(queue.time_limit.count()) + "ms and was abandoned";
     return RecordFailure(conn, queue, *job, *attempts, true, error);
@@ -155,13 +161,14 @@ ExternalProgress Conclude(PgTransaction& tx, const Job& job, int attempts, Step 
     }
     const long long run_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
-    ExecutionResult result{Settlement::kAck, job.id, "succeeded"};
+    ExecutionResult result{Settlement::kAck, job.id, "succeeded", JobOutcome::kSucceeded, job.type};
     if (step.outcome.succeeded) {
         MarkFinishedAndCommit(tx, job.id, JobState::kSucceeded, std::nullopt, attempts, run_ms);
     } else {
         MarkFinishedAndCommit(tx, job.id, JobState::kFailed, step.outcome.code + ": " + step.outcome.message,
                               attempts, run_ms);
         result.summary = "failed: " + step.outcome.code;
+        result.outcome = JobOutcome::kFailed;
     }
     return {result, std::nullopt};
 }
@@ -200,10 +207,12 @@ std::optional<std::vector<ExecutionResult>> ExecuteBatch(PgConnection& conn, con
         for (auto& job : jobs) {
             auto a = attempts.find(job.id);
             if (a == attempts.end()) {
-                results.push_back({Settlement::kAck, job.id, "duplicate delivery of a finished job"});
+                results.push_back({Settlement::kAck, job.id, "duplicate delivery of a finished job",
+                                   JobOutcome::kDuplicate, job.type});
                 continue;
             }
             job.attempt = a->second;
+            CountJobStarted(job.queue, job.type, job.enqueued_at);
             const auto started = Clock::now();
             Step step = handlers.at(job.type).begin(tx, job);
             if (step.call) return std::nullopt;
@@ -215,11 +224,12 @@ std::optional<std::vector<ExecutionResult>> ExecuteBatch(PgConnection& conn, con
             if (step.outcome.succeeded) {
                 add(f_states, "succeeded");
                 add(f_errors, "NULL");
-                results.push_back({Settlement::kAck, job.id, "succeeded"});
+                results.push_back({Settlement::kAck, job.id, "succeeded", JobOutcome::kSucceeded, job.type});
             } else {
                 add(f_states, "failed");
                 add(f_errors, PgArrayElement(step.outcome.code + ": " + step.outcome.message));
-                results.push_back({Settlement::kAck, job.id, "failed: " + step.outcome.code});
+                results.push_back({Settlement::kAck, job.id, "failed: " + step.outcome.code,
+                                   JobOutcome::kFailed, job.type});
             }
         }
         tx.commit_with(
@@ -242,14 +252,17 @@ std::optional<std::vector<ExecutionResult>> ExecuteBatch(PgConnection& conn, con
 ExternalProgress BeginExternalJob(PgConnection& conn, const QueueConfig& queue,
                                   const ExternalRegistry& handlers, const std::string& body) {
     auto job = ParseEnvelope(body);
-    if (!job) return {ExecutionResult{Settlement::kDeadLetter, "", "malformed message"}, std::nullopt};
+    if (!job)
+        return {ExecutionResult{Settlement::kDeadLetter, "", "malformed message", JobOutcome::kDead, ""},
+                std::nullopt};
     auto handler = handlers.find(job->type);
     if (handler == handlers.end()) {
         PgTransaction tx(conn);
         MarkFinished(tx, job->id, JobState::kDead,
                      "NO_HANDLER: queue " + queue.name + " has no handler for " + job->type, 0);
         tx.commit();
-        return {ExecutionResult{Settlement::kDeadLetter, job->id, "no handler for " + job->type},
+        return {ExecutionResult{Settlement::kDeadLetter, job->id, "no handler for " + job->type,
+                                JobOutcome::kDead, job->type},
                 std::nullopt};
     }
     std::optional<int> attempts;
@@ -261,8 +274,10 @@ ExternalProgress BeginExternalJob(PgConnection& conn, const QueueConfig& queue,
         const bool one_step = !handler->second.on_response;
         attempts = one_step ? PeekAttempt(tx, job->id) : StartAttempt(tx, job->id);
         if (!attempts)
-            return {ExecutionResult{Settlement::kAck, job->id, "duplicate delivery of a finished job"},
+            return {ExecutionResult{Settlement::kAck, job->id, "duplicate delivery of a finished job",
+                                    JobOutcome::kDuplicate, job->type},
                     std::nullopt};
+        CountJobStarted(queue.name, job->type, job->enqueued_at);
         return Conclude(tx, *job, *attempts, handler->second.begin(tx, *job), started);
     } catch (...) {
         failure = std::current_exception();
@@ -272,7 +287,8 @@ ExternalProgress BeginExternalJob(PgConnection& conn, const QueueConfig& queue,
             std::rethrow_exception(failure);
         } catch (const std::exception& e) {
             return {ExecutionResult{Settlement::kRequeue, job->id,
-                                    std::string("cannot start the job, delivering again: ") + e.what()},
+                                    std::string("cannot start the job, delivering again: ") + e.what(),
+                                    JobOutcome::kRequeued, job->type},
                     std::nullopt};
         }
     }
@@ -289,9 +305,10 @@ ExternalProgress ContinueExternalJob(PgConnection& conn, const QueueConfig& queu
         // A duplicate delivery may have finished the job while this call was out.
         auto state = tx.exec("SELECT state FROM jobs WHERE id = $1 FOR UPDATE", {pending.job.id});
         if (state.rows() == 0 || state.get(0, 0) != "running")
-            return {ExecutionResult{Settlement::kAck, pending.job.id,
-                                    "finished elsewhere while its call was out"},
-                    std::nullopt};
+            return {
+                ExecutionResult{Settlement::kAck, pending.job.id, "finished elsewhere while its call was out",
+                                JobOutcome::kDuplicate, pending.job.type},
+                std::nullopt};
         return Conclude(tx, pending.job, pending.attempts,
                         handler.on_response(tx, pending.job, pending.call, response), pending.started);
     } catch (...) {

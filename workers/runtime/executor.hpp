@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/config.hpp"
+#include "workers/runtime/job_metrics.hpp"
 #include "workers/runtime/worker_runtime.hpp"
 
 namespace checkout {
@@ -24,7 +25,9 @@ enum class Settlement {
 struct ExecutionResult {
     Settlement settlement = Settlement::kAck;
     std::string job_id;
-    std::string summary;  // for the log line
+    std::string summary;                          // for the log line
+    JobOutcome outcome = JobOutcome::kSucceeded;  // for the process's /metrics (job_metrics.hpp)
+    std::string type;                             // the job's type; empty when the message is not a job
 };
 
 // Transactional handlers as external ones whose first step is the whole job (one code path runs both).

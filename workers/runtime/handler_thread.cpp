@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "common/log.hpp"
+#include "common/metrics.hpp"
 #include "common/reconnect_backoff.hpp"
 
 namespace checkout {
@@ -16,17 +17,34 @@ std::atomic<void (*)()> after_batch_commit{nullptr};
 void EnsureConnected(std::unique_ptr<PgConnection>& conn, const std::string& db_url,
                      const QueueConfig& queue) {
     if (conn && conn->healthy()) return;
+    // The thread's first connection is not a reconnect.
+    thread_local bool connected_before = false;
+    if (connected_before)
+        ProcessMetrics()
+            .Counter("checkout_reconnects_total", "Connections opened again after one was lost.",
+                     Label("queue", queue.name) + "," + Label("peer", "postgresql"))
+            .fetch_add(1, std::memory_order_relaxed);
+    connected_before = true;
     conn = std::make_unique<PgConnection>(db_url);
     // No statement of a job may run longer than its queue's time limit.
     conn->exec("SELECT set_config('statement_timeout', $1, false)",
                {std::to_string(queue.time_limit.count())});
 }
 
+// "host:port" of a URL, to label call figures without the path's ids.
+std::string HostOf(const std::string& url) {
+    auto start = url.find("://");
+    start = start == std::string::npos ? 0 : start + 3;
+    return url.substr(start, url.find('/', start) - start);
+}
+
 // One try at a work item on this handler thread.
 struct Attempt {
     enum class Kind { kSettled, kCalledOut, kAbandoned } kind = Kind::kSettled;
     Settlement settlement = Settlement::kRequeue;
-    std::string summary, job_id;
+    std::string summary, job_id, type;
+    JobOutcome outcome = JobOutcome::kRequeued;
+    double seconds = 0;  // since the job's first step began
 };
 
 Attempt RunItem(const std::string& db_url, const QueueConfig& queue, const Handlers& handlers,
@@ -34,6 +52,7 @@ Attempt RunItem(const std::string& db_url, const QueueConfig& queue, const Handl
                 std::unique_ptr<PgConnection>& conn, WorkItem& item) {
     Attempt a;
     const auto started = Clock::now();
+    const auto job_started = item.continuation ? item.continuation->pending.started : started;
     {
         RunGate::Hold hold(gate, slot.get(), item.suspect);
         try {
@@ -59,16 +78,25 @@ Attempt RunItem(const std::string& db_url, const QueueConfig& queue, const Handl
                 auto waiting = std::make_shared<Continuation>();
                 waiting->pending = std::move(*progress.pending);
                 WorkItem next{item.generation, item.tag, std::move(item.body), waiting, item.suspect};
-                handlers.http->Submit(waiting->pending.call,
-                                      [&dispatcher, next](HttpResponse response) mutable {
-                                          next.continuation->response = std::move(response);
-                                          dispatcher.Push(std::move(next));
-                                      });
+                auto& latency = ProcessMetrics().Histo(
+                    "checkout_http_call_duration_seconds",
+                    "Calls out (the gateway, the data platform), from submit to answer, by host.",
+                    Label("queue", queue.name) + "," + Label("host", HostOf(waiting->pending.call.url)));
+                handlers.http->Submit(
+                    waiting->pending.call,
+                    [&dispatcher, &latency, next, sent = Clock::now()](HttpResponse response) mutable {
+                        latency.Observe(std::chrono::duration<double>(Clock::now() - sent).count());
+                        next.continuation->response = std::move(response);
+                        dispatcher.Push(std::move(next));
+                    });
                 a.kind = Attempt::Kind::kCalledOut;
             } else {
                 a.settlement = progress.settled->settlement;
                 a.summary = progress.settled->summary;
                 a.job_id = progress.settled->job_id;
+                a.type = progress.settled->type;
+                a.outcome = progress.settled->outcome;
+                a.seconds = std::chrono::duration<double>(Clock::now() - job_started).count();
             }
         } catch (const std::exception& e) {
             a.summary = std::string("cannot run a job: ") + e.what();
@@ -128,8 +156,12 @@ bool RunBatch(const std::string& db_url, const QueueConfig& queue, const Handler
     slot->state = Slot::State::kIdle;
     if (!results) return false;
     if (auto hook = after_batch_commit.load()) hook();
+    // The batch's jobs ran one after another in one transaction: each is given its share of it.
+    const double share =
+        std::chrono::duration<double>(Clock::now() - started).count() / static_cast<double>(items.size());
     for (std::size_t i = 0; i < items.size(); ++i) {
         const auto& r = (*results)[i];
+        CountJobFinished(queue.name, r.type, r.outcome, share);
         if (r.summary != "succeeded")
             spdlog::info("job={} {} (in a batch of {})", r.job_id, r.summary, items.size());
         dispatcher.Settle({items[i].generation, items[i].tag, r.settlement});
@@ -179,6 +211,7 @@ void HandlerThread(const std::string& db_url, const QueueConfig& queue, const Ha
                     spdlog::debug("job={} {} in {}ms", a.job_id, a.summary, ms);
                 else
                     spdlog::info("job={} {} ({}ms)", a.job_id, a.summary, ms);
+                CountJobFinished(queue.name, a.type, a.outcome, a.seconds);
                 dispatcher.Settle({item.generation, item.tag, a.settlement});
                 break;
             }

@@ -1,6 +1,7 @@
 #include "workers/runtime/watchdog.hpp"
 
 #include "common/log.hpp"
+#include "workers/runtime/job_metrics.hpp"
 
 namespace checkout {
 
@@ -11,6 +12,7 @@ void Watchdog::Check(std::vector<std::shared_ptr<Slot>>& slots, Dispatcher& disp
         std::vector<WorkItem> items;
         int pid = 0;
         Millis limit{0};
+        Slot::Clock::time_point started;
         {
             std::lock_guard lock(slot->mu);
             limit = queue_.time_limit * slot->jobs;
@@ -19,6 +21,7 @@ void Watchdog::Check(std::vector<std::shared_ptr<Slot>>& slots, Dispatcher& disp
             items.push_back(slot->item);
             items.insert(items.end(), slot->batch.begin(), slot->batch.end());
             pid = slot->backend_pid;
+            started = slot->started;
         }
         bool terminated = false;
         for (const auto& item : items) {
@@ -29,6 +32,8 @@ void Watchdog::Check(std::vector<std::shared_ptr<Slot>>& slots, Dispatcher& disp
                 terminated = true;
                 auto r = AbandonJob(*db_, queue_, item.body);
                 settlement = r.settlement;
+                CountJobFinished(queue_.name, r.type, r.outcome,
+                                 std::chrono::duration<double>(now - started).count());
                 spdlog::warn("job={} abandoned after {}ms: {}", r.job_id, limit.count(), r.summary);
             } catch (const std::exception& e) {
                 spdlog::error("cannot record an abandoned job ({}); it will be delivered again", e.what());

@@ -22,6 +22,12 @@ std::unique_ptr<WorkerProcess> StartWorkerProcess(const std::string& queue_name,
                   << p->env.queues_file << "\n";
         return nullptr;
     }
+    try {
+        p->metrics = MetricsServer::Start(p->env);
+    } catch (const std::exception& e) {
+        std::cerr << "configuration error: " << e.what() << "\n";
+        return nullptr;
+    }
     return p;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/config.hpp"
+#include "common/metrics_server.hpp"
 
 namespace checkout {
 
@@ -17,11 +18,12 @@ struct WorkerProcess {
     sigset_t signals;
     Environment env;
     QueuesConfig cfg;
-    std::atomic<bool> stop{false};  // set on SIGTERM/SIGINT: drain
+    std::atomic<bool> stop{false};           // set on SIGTERM/SIGINT: drain
+    std::unique_ptr<MetricsServer> metrics;  // this process's GET /metrics (METRICS_PORT)
 };
 
-// `needs` beyond the database and the broker (e.g. the gateway). nullptr after printing a
-// configuration error naming the setting; the caller exits 2.
+// `needs` beyond the database and the broker (e.g. the gateway). Starts the process's /metrics
+// listener. nullptr after printing a configuration error naming the setting; the caller exits 2.
 std::unique_ptr<WorkerProcess> StartWorkerProcess(const std::string& queue_name, EnvNeeds needs = {});
 
 // Starts the thread that turns SIGTERM/SIGINT into `stop` (once the worker is ready to drain).

@@ -15,6 +15,8 @@
 #include <thread>
 
 #include "common/log.hpp"
+#include "common/metrics.hpp"
+#include "common/metrics_server.hpp"
 #include "common/points/point_store.hpp"
 #include "common/process.hpp"
 #include "workers/scheduler/order_expiry.hpp"
@@ -37,6 +39,19 @@ int main(int argc, char** argv) {
     if (!LoadServiceConfig(
             {.database = true, .amqp = false, .jwt = false, .gateway = true, .scheduler = true}, env, cfg))
         return 2;
+    std::unique_ptr<MetricsServer> metrics;
+    if (!once) {
+        try {
+            metrics = MetricsServer::Start(env);
+        } catch (const std::exception& e) {
+            std::cerr << "configuration error: " << e.what() << "\n";
+            return 2;
+        }
+    }
+    auto count = [](const char* name, const char* help, const std::string& labels, long long n) {
+        ProcessMetrics().Counter(name, help, labels).fetch_add(n, std::memory_order_relaxed);
+    };
+    const char* kRunsHelp = "Periodic tasks this scheduler ran (each runs once per period fleet-wide).";
     const Millis expiry_after = env.order_expiry_after, reconcile_after = env.payment_reconcile_after,
                  period = env.scheduler_period;
     TossClient toss(
@@ -57,14 +72,25 @@ int main(int argc, char** argv) {
             const Millis claim = once ? Millis(0) : period;
             if (ClaimPeriod(*conn, "order_expiry", claim)) {
                 const auto n = ExpireUnpaidOrders(*conn, expiry_after);
+                count("checkout_scheduler_runs_total", kRunsHelp, Label("task", "order_expiry"), 1);
+                count("checkout_orders_expired_total", "Unpaid orders this scheduler expired.", "", n);
                 if (n > 0 || once) spdlog::info("order expiry: {} orders expired", n);
             }
             if (ClaimPeriod(*conn, "points_expiry", claim)) {
                 const auto n = ExpirePoints(*conn);
+                count("checkout_scheduler_runs_total", kRunsHelp, Label("task", "points_expiry"), 1);
+                count("checkout_points_expired_total", "Points this scheduler expired.", "", n);
                 if (n > 0 || once) spdlog::info("points expiry: {} points expired", n);
             }
             if (ClaimPeriod(*conn, "payment_reconciler", claim)) {
                 const auto c = ReconcilePayments(*conn, cfg, toss, reconcile_after);
+                count("checkout_scheduler_runs_total", kRunsHelp, Label("task", "payment_reconciler"), 1);
+                const char* kReconciled =
+                    "Payments in doubt this scheduler looked up at the gateway, by result.";
+                count("checkout_payments_reconciled_total", kReconciled, Label("result", "approved"),
+                      c.approved);
+                count("checkout_payments_reconciled_total", kReconciled, Label("result", "failed"), c.failed);
+                count("checkout_payments_reconciled_total", kReconciled, Label("result", "left"), c.left);
                 if (c.looked_up > 0 || once)
                     spdlog::info("reconciler: {} looked up, {} approved, {} failed, {} left", c.looked_up,
                                  c.approved, c.failed, c.left);

@@ -1,0 +1,89 @@
+#include "workers/runtime/job_metrics.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include "common/metrics.hpp"
+
+namespace checkout {
+
+namespace {
+
+std::atomic<long long> g_done{0};
+
+// Seconds since the epoch of "YYYY-MM-DDTHH:MM:SS.mmmZ"; negative when unreadable.
+double ParseIso(const std::string& text) {
+    std::tm tm{};
+    int ms = 0;
+    if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return static_cast<double>(timegm(&tm)) + ms / 1000.0;
+}
+
+std::string JobLabels(const std::string& queue, const std::string& type) {
+    return Label("queue", queue) + "," + Label("type", type.empty() ? "unknown" : type);
+}
+
+}  // namespace
+
+const char* OutcomeName(JobOutcome outcome) {
+    switch (outcome) {
+        case JobOutcome::kSucceeded:
+            return "succeeded";
+        case JobOutcome::kFailed:
+            return "failed";
+        case JobOutcome::kRetry:
+            return "retry";
+        case JobOutcome::kDead:
+            return "dead";
+        case JobOutcome::kRequeued:
+            return "requeued";
+        case JobOutcome::kDuplicate:
+            return "duplicate";
+    }
+    return "unknown";
+}
+
+void CountJobStarted(const std::string& queue, const std::string& type, const std::string& enqueued_at) {
+    auto& m = ProcessMetrics();
+    const auto labels = JobLabels(queue, type);
+    m.Counter("checkout_jobs_started_total", "Job attempts this process began.", labels)
+        .fetch_add(1, std::memory_order_relaxed);
+    const double at = ParseIso(enqueued_at);
+    if (at < 0) return;
+    const double now =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    m.Histo("checkout_job_queue_wait_seconds",
+            "From a job's enqueue (a retry's due time) to its attempt's start.", labels)
+        .Observe(now > at ? now - at : 0);
+}
+
+void CountJobFinished(const std::string& queue, const std::string& type, JobOutcome outcome,
+                      double handler_seconds) {
+    auto& m = ProcessMetrics();
+    const auto labels = JobLabels(queue, type);
+    m.Counter("checkout_jobs_finished_total", "Job attempts this process ended, by outcome.",
+              labels + "," + Label("outcome", OutcomeName(outcome)))
+        .fetch_add(1, std::memory_order_relaxed);
+    if (outcome == JobOutcome::kDuplicate) return;
+    g_done.fetch_add(1, std::memory_order_relaxed);
+    if (outcome == JobOutcome::kRequeued) return;
+    m.Histo("checkout_job_handler_duration_seconds", "From an attempt's start to its outcome.", labels)
+        .Observe(handler_seconds);
+    if (outcome == JobOutcome::kRetry)
+        m.Counter("checkout_job_retries_total", "Failed attempts this process scheduled to run again.",
+                  labels)
+            .fetch_add(1, std::memory_order_relaxed);
+    if (outcome == JobOutcome::kDead)
+        m.Counter("checkout_job_dead_letters_total", "Jobs this process sent to their dead-letter queue.",
+                  labels)
+            .fetch_add(1, std::memory_order_relaxed);
+}
+
+long long JobsDone() { return g_done.load(std::memory_order_relaxed); }
+
+}  // namespace checkout
