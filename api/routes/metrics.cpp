@@ -1,6 +1,9 @@
-// GET /metrics: Prometheus text. Job figures come from PostgreSQL (every worker process writes
-// there, so one scrape of any API instance sees the whole fleet); queue depths from RabbitMQ; request
-// figures from this API process.
+// GET /metrics: this API process's own figures (requests per route, its status cache), like every
+// worker's own /metrics: Prometheus scrapes each process and sums.
+// GET /metrics/fleet: the figures of the whole fleet, read from the jobs table and RabbitMQ (jobs by
+// state, the outbox backlog, queue depths and consumers, each worker's breaker). Every API process
+// answers it alike, so exactly one scrape target takes it (scripts/prometheus_config.sh picks the
+// first API); scraping it from two would count the fleet twice.
 #include "common/metrics.hpp"
 
 #include <fmt/format.h>
@@ -140,13 +143,18 @@ void RegisterMetricsRoutes(Rest::Router& r, App& app) {
                        static_cast<double>(st.load_queries));
             MetricHeader(out, "checkout_status_long_polls", "gauge", "Statuses with a parked long poll.");
             MetricLine(out, "checkout_status_long_polls", "", static_cast<double>(st.waiting));
-            {
-                auto conn = app.pool.acquire();
-                JobMetrics(*conn, out);
-            }
-            QueueMetrics(app, out);
             return Reply{200, out, {{"X-Content-Type-Options", "nosniff"}}, "text/plain; version=0.0.4"};
         }));
+    AddRoute(r, Http::Method::Get, "/metrics/fleet",
+             Guard(app.executor, [&app](const Rest::Request&, RequestContext&) {
+                 std::string out;
+                 {
+                     auto conn = app.pool.acquire();
+                     JobMetrics(*conn, out);
+                 }
+                 QueueMetrics(app, out);
+                 return Reply{200, out, {{"X-Content-Type-Options", "nosniff"}}, "text/plain; version=0.0.4"};
+             }));
 }
 
 }  // namespace checkout::api

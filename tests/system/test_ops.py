@@ -1,9 +1,11 @@
 """KPIs and release gates (issue 11, item 3): GET /ops/kpis and GET /ops/gates/{name}, read from the jobs
 table, against the running fleet."""
+import os
 import time
+import urllib.request
 import uuid
 
-from conftest import enqueue, request, sql, token, wait_job, wait_until
+from conftest import RUN_DIR, enqueue, request, sql, token, wait_job, wait_until
 
 ADMIN = None
 
@@ -80,16 +82,71 @@ def test_a_gate_fails_when_its_threshold_is_crossed_and_passes_again():
     assert status in (200, 503) and "test_hooks_failures" in [g["gate"] for g in listed["gates"]]
 
 
-def scrape():
-    """GET /metrics, read by Prometheus' own exposition parser: {(name, labels): value}."""
+def parse_exposition(text):
+    """Prometheus text read by Prometheus' own exposition parser: {(name, labels): value}."""
     from prometheus_client.parser import text_string_to_metric_families
-    status, headers, text = request("GET", "/metrics")
-    assert status == 200 and headers["Content-Type"].startswith("text/plain")
     samples = {}
     for family in text_string_to_metric_families(text):
         for s in family.samples:
             samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
     return samples
+
+
+def scrape():
+    """The API's own GET /metrics and the fleet's GET /metrics/fleet, parsed, in one dict."""
+    samples = {}
+    for path in ("/metrics", "/metrics/fleet"):
+        status, headers, text = request("GET", path)
+        assert status == 200 and headers["Content-Type"].startswith("text/plain")
+        samples.update(parse_exposition(text))
+    return samples
+
+
+def worker_ports(name):
+    """The /metrics ports of the running processes `name`-1, -2, ... (written by each at start)."""
+    pids = os.path.join(RUN_DIR, "pids")
+    return [int(open(os.path.join(pids, f)).read()) for f in sorted(os.listdir(pids))
+            if f.startswith(name + "-") and f.endswith(".port") and os.path.exists(os.path.join(pids, f[:-5] + ".child"))]
+
+
+def scrape_process(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        assert r.status == 200 and r.headers["Content-Type"].startswith("text/plain")
+        return parse_exposition(r.read().decode())
+
+
+def test_every_worker_relay_keeper_and_scheduler_serves_its_own_metrics_and_its_job_counters_move():
+    names = ["relay", "dead_letters", "scheduler", "order_heavy", "payment_confirm", "points", "external_api",
+             "test_hooks"]
+    # A process writes its port once it listens, a moment after it starts.
+    wait_until(lambda: all(worker_ports(n) for n in names), 15, "every process to write its metrics port")
+    ports = {n: worker_ports(n) for n in names}
+    for name, plist in ports.items():
+        for port in plist:
+            m = scrape_process(port)
+            assert m[("process_cpu_seconds_total", ())] > 0 and m[("process_resident_memory_bytes", ())] > 0, name
+    relay = scrape_process(ports["relay"][0])
+    assert relay[("checkout_relay_leader", ())] == 1
+    done = ("checkout_jobs_finished_total", (("outcome", "succeeded"), ("queue", "test_hooks"), ("type", "test.noop")))
+    started = ("checkout_jobs_started_total", (("queue", "test_hooks"), ("type", "test.noop")))
+    waited = ("checkout_job_queue_wait_seconds_count", (("queue", "test_hooks"), ("type", "test.noop")))
+
+    def total(key):
+        return sum(scrape_process(p).get(key, 0) for p in worker_ports("test_hooks"))
+
+    before = {k: total(k) for k in (done, started, waited)}
+    published = relay[("checkout_relay_published_total", ())]
+    jobs = [enqueue("test.noop", {}) for _ in range(7)]
+    for j in jobs:
+        assert wait_job(j, {"succeeded"}, 20)[0] == "succeeded"
+    # Counted after the commit, before the ack: by the time the row says succeeded the counter may be
+    # a moment behind, never ahead.
+    wait_until(lambda: total(done) >= before[done] + 7, 5, "the workers' counters to count 7 jobs")
+    assert total(done) == before[done] + 7
+    assert total(started) == before[started] + 7 and total(waited) == before[waited] + 7
+    assert scrape_process(ports["relay"][0])[("checkout_relay_published_total", ())] >= published + 7
+    # The fleet's figures are no longer in each API process's own /metrics.
+    assert "checkout_jobs{" not in request("GET", "/metrics")[2]
 
 
 def test_metrics_parse_as_prometheus_exposition_and_move_as_jobs_run_over_one_broker_connection():

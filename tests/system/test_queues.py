@@ -133,8 +133,11 @@ def test_metrics_expose_jobs_retries_dead_letters_durations_backlog_and_queues()
     key = uuid.uuid4().hex
     job = enqueue("test.flaky", {"key": key, "fail_times": 1})
     wait_job(job, {"succeeded"}, 15)
-    status, headers, text = request("GET", "/metrics")
-    assert status == 200 and headers["Content-Type"].startswith("text/plain")
+    text = ""
+    for path in ("/metrics", "/metrics/fleet"):
+        status, headers, body = request("GET", path)
+        assert status == 200 and headers["Content-Type"].startswith("text/plain")
+        text += body
     lines = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
              if line and not line.startswith("#")}
     succeeded = int(sql("SELECT count(*) FROM jobs WHERE queue = 'test_hooks' AND state = 'succeeded'"))

@@ -10,6 +10,7 @@
 
 #include "common/amqp_connection.hpp"
 #include "common/dead_letters.hpp"
+#include "common/fleet_heartbeat.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "common/metrics_server.hpp"
@@ -36,6 +37,12 @@ int main() {
         std::cerr << "configuration error: " << e.what() << "\n";
         return 2;
     }
+    std::atomic<long long> recorded{0};
+    FleetHeartbeat heartbeat(
+        env.database_url, "dead-letter-keeper", "", metrics ? metrics->port() : 0,
+        [&recorded, n = cfg.queues.size()] {
+            return ProcessReport{recorded.load(), 0, "watching " + std::to_string(n) + " dead-letter queues"};
+        });
     auto& reconnects = ProcessMetrics().Counter("checkout_reconnects_total",
                                                 "Connections opened again after one was lost.", "");
     std::thread([&] {
@@ -70,6 +77,7 @@ int main() {
                     " times without an outcome (the worker died or lost its connection each time)";
                 if (MarkDeadLettered(db, job->id, reason)) {
                     spdlog::warn("job={} type={} is dead: {}", job->id, job->type, reason);
+                    ++recorded;
                     ProcessMetrics()
                         .Counter("checkout_dead_letters_recorded_total",
                                  "Jobs this keeper found in a dead-letter queue and marked dead (the worker "

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <thread>
 
+#include "common/fleet_heartbeat.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "common/metrics_server.hpp"
@@ -42,6 +43,11 @@ int main() {
         std::cerr << "configuration error: " << e.what() << "\n";
         return 2;
     }
+    FleetHeartbeat heartbeat(env.database_url, "outbox-relay", "", metrics ? metrics->port() : 0, [&stats] {
+        return ProcessReport{
+            stats.published.load(), 0,
+            stats.leader ? "publishing (the leader)" : "standing by (another relay publishes)"};
+    });
     std::thread worker([&] { RunRelay(env, cfg, stop, stats); });
     int sig = 0;
     sigwait(&signals, &sig);

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "common/amqp_connection.hpp"
+#include "common/fleet_heartbeat.hpp"
+#include "common/job_store.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "common/reconnect_backoff.hpp"
@@ -19,6 +21,24 @@ namespace checkout {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// What the handler threads are running now, for the fleet's process list: "order.create 12ms, ...".
+std::string Doing(const std::vector<std::shared_ptr<Slot>>& slots, const HttpMulti* http) {
+    std::string out;
+    const auto now = Clock::now();
+    for (const auto& slot : slots) {
+        std::lock_guard lock(slot->mu);
+        if (slot->state != Slot::State::kRunning) continue;
+        const auto job = ParseEnvelope(slot->item.body);
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - slot->started).count();
+        out += (out.empty() ? "" : ", ") + (job ? job->type : std::string("?")) + " " + std::to_string(ms) +
+               "ms";
+        if (slot->jobs > 1) out += " (batch of " + std::to_string(slot->jobs) + ")";
+    }
+    if (http && http->in_flight() > 0)
+        out += (out.empty() ? "" : ", ") + std::to_string(http->in_flight()) + " calls out";
+    return out.empty() ? "idle" : out;
+}
 
 Millis DrainTimeout(const Environment& env, const QueueConfig& queue) {
     if (env.drain_timeout) return *env.drain_timeout;
@@ -68,6 +88,18 @@ int Consume(WorkerProcess& process, const QueueConfig& queue, Handlers handlers)
         http ? &metrics.Gauge("checkout_http_calls_in_flight",
                               "Calls to the gateway or the data platform waiting for an answer.", q)
              : nullptr;
+    struct Snapshot {
+        std::mutex mu;
+        std::string doing = "starting";
+    };
+    auto snapshot = std::make_shared<Snapshot>();
+    FleetHeartbeat heartbeat(
+        env.database_url, "worker-" + queue.name, queue.name, process.metrics ? process.metrics->port() : 0,
+        [snapshot, &in_flight] {
+            std::lock_guard lock(snapshot->mu);
+            return ProcessReport{JobsDone(), static_cast<int>(in_flight.load()), snapshot->doing};
+        });
+    auto snapshot_at = Clock::now();
     auto& broker_reconnects =
         metrics.Counter("checkout_reconnects_total", "Connections opened again after one was lost.",
                         q + "," + Label("peer", "rabbitmq"));
@@ -122,6 +154,13 @@ int Consume(WorkerProcess& process, const QueueConfig& queue, Handlers handlers)
         });
         in_flight.store(static_cast<long long>(acks.unsettled()), std::memory_order_relaxed);
         if (http) calls_in_flight->store(http->in_flight(), std::memory_order_relaxed);
+        if (Clock::now() - snapshot_at > std::chrono::seconds(1)) {
+            snapshot_at = Clock::now();
+            auto doing =
+                drain_until ? std::string("draining: ") + Doing(slots, http.get()) : Doing(slots, http.get());
+            std::lock_guard lock(snapshot->mu);
+            snapshot->doing = std::move(doing);
+        }
         try {
             std::vector<AckPlanner::Settled> settled;
             for (const auto& s : dispatcher.TakeSettled()) {

@@ -14,6 +14,7 @@
 #include <iostream>
 #include <thread>
 
+#include "common/fleet_heartbeat.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "common/metrics_server.hpp"
@@ -48,7 +49,15 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    auto count = [](const char* name, const char* help, const std::string& labels, long long n) {
+    std::atomic<long long> runs{0};
+    std::unique_ptr<FleetHeartbeat> heartbeat;
+    if (!once)
+        heartbeat = std::make_unique<FleetHeartbeat>(
+            env.database_url, "checkout-scheduler", "", metrics ? metrics->port() : 0, [&runs] {
+                return ProcessReport{runs.load(), 0, "order expiry, points expiry, payment reconciler"};
+            });
+    auto count = [&runs](const char* name, const char* help, const std::string& labels, long long n) {
+        if (std::string(name) == "checkout_scheduler_runs_total") ++runs;
         ProcessMetrics().Counter(name, help, labels).fetch_add(n, std::memory_order_relaxed);
     };
     const char* kRunsHelp = "Periodic tasks this scheduler ran (each runs once per period fleet-wide).";
