@@ -7,6 +7,7 @@ packages=(
   librabbitmq-dev libyaml-cpp-dev libjwt-dev
   postgresql postgresql-client rabbitmq-server
   curl python3 python3-aiohttp python3-pika python3-pytest python3-yaml python3-prometheus-client
+  prometheus chromium chromium-driver python3-selenium
 )
 # The contract checkers (@redocly/cli, @stoplight/prism-cli) come from the npm registry and run on
 # Node.js: the machine's own if it has one, else Debian's.

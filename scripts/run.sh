@@ -4,6 +4,8 @@
 # migrations, starts the API on API_PORT (default 8080), the outbox relay and the workers of every
 # queue. Ctrl-C or SIGTERM stops exactly what it started. Arguments go to start_workers.sh, e.g.
 # `scripts/run.sh order_heavy=4` or `scripts/run.sh order_heavy=0` (bench/queue_runtime.sh).
+# WITH_PROMETHEUS=1 also starts Debian's prometheus on 127.0.0.1:PROMETHEUS_PORT (default 9090),
+# scraping every process (scripts/prometheus_config.sh, refreshed every 5 s as the fleet scales).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -19,11 +21,13 @@ PG_PORT="${PG_PORT:-55432}"
 AMQP_PORT="${AMQP_PORT:-56720}"
 api_pid=""
 sandbox_pid=""
+prometheus_pids=()
 cleanup() {
     trap - INT TERM EXIT
     echo "stopping..."
     RUN_DIR="$state" scripts/start_workers.sh --stop || true
     if [ -n "$sandbox_pid" ]; then kill "$sandbox_pid" 2>/dev/null || true; fi
+    for pid in "${prometheus_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     [ -n "$api_pid" ] && kill -TERM "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null
     services_stop "$state" "$PG_PORT" "$AMQP_PORT"
     echo "stopped"
@@ -54,6 +58,17 @@ build/bin/checkout-api >> "$state/api.log" 2>&1 &
 api_pid=$!
 RUN_DIR="$state" scripts/start_workers.sh "$@"
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$API_PORT/health" >/dev/null 2>&1 && break; sleep 0.1; done
+if [ "${WITH_PROMETHEUS:-0}" = 1 ]; then
+    prom="$state/prometheus"
+    RUN_DIR="$state" scripts/prometheus_config.sh "$prom" >/dev/null
+    prometheus --config.file="$prom/prometheus.yml" --storage.tsdb.path="$prom/data" \
+        --web.listen-address="127.0.0.1:${PROMETHEUS_PORT:-9090}" >> "$prom/prometheus.log" 2>&1 &
+    prometheus_pids+=($!)
+    # Scaling (start_workers.sh QUEUE=N) and restarts change the processes and their ports.
+    (while sleep 5; do RUN_DIR="$state" scripts/prometheus_config.sh "$prom" >/dev/null 2>&1 || true; done) &
+    prometheus_pids+=($!)
+    echo "Prometheus on http://127.0.0.1:${PROMETHEUS_PORT:-9090} (log: $prom/prometheus.log)"
+fi
 cat <<MSG
 
 The checkout fleet is running: API on http://127.0.0.1:$API_PORT (log: $state/api.log,
