@@ -8,7 +8,8 @@
 #
 #   scripts/start_workers.sh                    default counts (on a running fleet: restart what is missing)
 #   scripts/start_workers.sh order_heavy=4 points=1 relay=2 dead_letters=1 scheduler=0
-#   scripts/start_workers.sh --status           per queue: supervisor and worker pids, worker uptime
+#   scripts/start_workers.sh --status           per queue: supervisor and worker pids, worker uptime,
+#                                               jobs done by each (from its /metrics) and its port
 #   scripts/start_workers.sh --stop             SIGTERM exactly those pids (they drain), then wait
 #
 # Environment: DATABASE_URL, AMQP_URL (required to start), BIN_DIR (default build/bin), RUN_DIR (pid
@@ -36,9 +37,26 @@ uptime_of() {  # seconds since the process started, from /proc
     echo $((now - start / ticks))
 }
 
+# ", N jobs done, metrics on :PORT" for a process that serves /metrics: the jobs it finished (the
+# relay: messages it published), read from its own counters.
+done_of() {
+    local port; port="$(cat "$pids/$1.port" 2>/dev/null)" || return 0
+    curl -fs --max-time 2 "http://127.0.0.1:$port/metrics" 2>/dev/null | awk -v port="$port" '
+        /^checkout_jobs_finished_total\{/ && !/outcome="duplicate"/ { jobs += $NF; seen = 1 }
+        /^checkout_relay_published_total / { published = $NF }
+        /^checkout_scheduler_runs_total\{/ { runs += $NF; scheduler = 1 }
+        /^checkout_dead_letters_recorded_total\{/ { jobs += $NF; seen = 1 }
+        END {
+            if (published != "") printf ", %d published", published
+            else if (scheduler) printf ", %d periodic runs", runs
+            else printf ", %d jobs done", jobs
+            printf ", metrics on :%s", port
+        }'
+}
+
 status() {
     local any=0 last=""
-    for f in $(ls "$pids"/*.pid 2>/dev/null | sort -V); do
+    for f in $(ls "$pids"/*-[0-9]*.pid 2>/dev/null | sort -V); do
         any=1
         local base name pid child up
         base="$(basename "$f" .pid)"; name="${base%-*}"
@@ -46,7 +64,7 @@ status() {
         if pid="$(ours "$f")"; then
             child="$(cat "${f%.pid}.child" 2>/dev/null || true)"
             if [ -n "$child" ] && up="$(uptime_of "$child")"; then
-                echo "  $base supervisor $pid, worker $child, up ${up}s"
+                echo "  $base supervisor $pid, worker $child, up ${up}s$(done_of "$base")"
             else
                 echo "  $base supervisor $pid, worker restarting"
             fi

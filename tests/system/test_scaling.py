@@ -21,13 +21,16 @@ def fleet(*args):
     return out.stdout
 
 
-def order_heavy_workers():
-    """{index: (supervisor pid, worker pid)} of the running order-heavy processes, from --status."""
+def order_heavy_workers(jobs_done=None):
+    """{index: (supervisor pid, worker pid)} of the running order-heavy processes, from --status; fills
+    `jobs_done` {index: jobs that process finished} when given."""
     found = {}
     for line in fleet("--status").splitlines():
-        m = re.match(r"\s+order_heavy-(\d+) supervisor (\d+), worker (\d+), up \d+s", line)
+        m = re.match(r"\s+order_heavy-(\d+) supervisor (\d+), worker (\d+), up \d+s(?:, (\d+) jobs done)?", line)
         if m:
             found[int(m.group(1))] = (int(m.group(2)), int(m.group(3)))
+            if jobs_done is not None and m.group(4) is not None:
+                jobs_done[int(m.group(1))] = int(m.group(4))
     return found
 
 
@@ -67,6 +70,10 @@ def test_scaling_order_heavy_1_to_4_to_1_while_2000_orders_flow_loses_and_double
         four = order_heavy_workers()
         assert len(four) == 4 and all(alive(w) for _, w in four.values())
         time.sleep(6)  # orders keep flowing to four processes
+        done = {}
+        order_heavy_workers(done)
+        # --status shows what each process did: the new ones took a share of the flow.
+        assert len(done) == 4 and sum(done[i] for i in four if i != 1) > 0, done
         out = fleet("order_heavy=1")  # returns once the three extra processes have drained and exited
         assert "drained 3 x worker-order-heavy" in out, out
         one = order_heavy_workers()
