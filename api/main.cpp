@@ -88,6 +88,7 @@ int main() {
     api::RegisterOpenApiRoute(router, *app);
     api::RegisterJobRoutes(router, *app);
     api::RegisterOpsRoutes(router, *app);
+    api::RegisterOpsPageRoutes(router, *app);
     api::RegisterMetricsRoutes(router, *app);
     api::RegisterMethodNotAllowed(router, app->executor);
     Rest::Routes::NotFound(

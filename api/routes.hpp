@@ -11,6 +11,7 @@ void RegisterProductRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterOrderRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterJobRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterOpsRoutes(Pistache::Rest::Router& r, App& app);
+void RegisterOpsPageRoutes(Pistache::Rest::Router& r, App& app);  // GET /ops, GET /ops/overview
 void RegisterMetricsRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterPaymentRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterWebhookRoutes(Pistache::Rest::Router& r, App& app);
