@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 
+#include "api/route_window.hpp"
 #include "common/metrics.hpp"
 
 namespace checkout::api {
@@ -21,9 +22,11 @@ struct RouteMetrics {
         const int cls = status / 100;
         if (cls >= 1 && cls <= 5) by_class[cls].fetch_add(1, std::memory_order_relaxed);
         latency.Observe(seconds);
+        window.Record(seconds, cls == 5);
     }
     std::array<std::atomic<long long>, 6> by_class;  // index = status / 100
     Histogram latency;
+    RouteWindow window;  // the last 5 minutes, for GET /ops/kpis
 };
 
 class HttpMetrics {
@@ -32,6 +35,9 @@ class HttpMetrics {
     std::shared_ptr<RouteMetrics> Route(const std::string& name);
     // checkout_http_responses_total{route, class} and checkout_http_request_duration_seconds{route}.
     void Write(std::string& out) const;
+    // {"1m": {route: {requests, per_second, server_errors, error_ratio, p50_ms, p95_ms, p99_ms}}, "5m": ...}
+    // for the routes that answered in the window.
+    std::string WindowsJson() const;
 
   private:
     mutable std::mutex mu_;

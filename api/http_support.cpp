@@ -44,6 +44,36 @@ void HttpMetrics::Write(std::string& out) const {
         r->latency.Write(out, "checkout_http_request_duration_seconds", Label("route", name));
 }
 
+std::string HttpMetrics::WindowsJson() const {
+    std::lock_guard lock(mu_);
+    JsonWriter w;
+    w.StartObject();
+    for (const auto& [label, seconds] : {std::pair<const char*, int>{"1m", 60}, {"5m", 300}}) {
+        w.Key(label).StartObject();
+        for (const auto& [name, r] : routes_) {
+            const auto f = r->window.Over(std::chrono::seconds(seconds));
+            if (f.requests == 0) continue;
+            w.Key(name).StartObject();
+            w.Key("requests")
+                .Int(f.requests)
+                .Key("per_second")
+                .w()
+                .Double(static_cast<double>(f.requests) / seconds);
+            w.Key("server_errors").Int(f.server_errors);
+            w.Key("error_ratio")
+                .w()
+                .Double(static_cast<double>(f.server_errors) / static_cast<double>(f.requests));
+            w.Key("p50_ms").w().Double(*f.p50_ms);
+            w.Key("p95_ms").w().Double(*f.p95_ms);
+            w.Key("p99_ms").w().Double(*f.p99_ms);
+            w.EndObject();
+        }
+        w.EndObject();
+    }
+    w.EndObject();
+    return w.str();
+}
+
 std::string ProblemJson(const AppError& e, const std::string& instance, const std::string& request_id) {
     JsonWriter w;
     w.StartObject();

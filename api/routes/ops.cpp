@@ -1,5 +1,6 @@
 // Operator endpoints (admin role): dead letters per queue, and their replay.
 #include "api/auth.hpp"
+#include "api/http_metrics.hpp"
 #include "api/http_support.hpp"
 #include "api/routes.hpp"
 #include "common/dead_letters.hpp"
@@ -25,7 +26,7 @@ void RegisterOpsRoutes(Rest::Router& r, App& app) {
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                  AuthenticateAdmin(req, app);
                  auto conn = app.pool.acquire();
-                 return Reply{200, KpisJson(*conn), {}};
+                 return Reply{200, KpisJson(*conn, GlobalHttpMetrics().WindowsJson()), {}};
              }));
     AddRoute(r, Http::Method::Get, "/ops/gates",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {

@@ -5,6 +5,7 @@
 // consumers (RabbitMQ), the KPIs and gates (the jobs table), the processes (fleet_processes), the dead
 // letters and the latest failures.
 #include "api/auth.hpp"
+#include "api/http_metrics.hpp"
 #include "api/http_support.hpp"
 #include "api/routes.hpp"
 #include "common/dead_letters.hpp"
@@ -62,7 +63,7 @@ void RegisterOpsPageRoutes(Rest::Router& r, App& app) {
                  w.StartObject();
                  WriteQueues(app, w);
                  auto conn = app.pool.acquire();
-                 w.Key("kpis").Raw(KpisJson(*conn));
+                 w.Key("kpis").Raw(KpisJson(*conn, GlobalHttpMetrics().WindowsJson()));
                  w.Key("gates").StartArray();
                  for (const auto& [name, gate] : app.gates) w.Raw(EvaluateGate(*conn, gate).json);
                  w.EndArray();

@@ -115,7 +115,7 @@ std::map<std::string, Gate> ParseGatesYaml(const std::string& text, const std::s
     return gates;
 }
 
-std::string KpisJson(PgConnection& conn) {
+std::string KpisJson(PgConnection& conn, const std::string& routes_json) {
     JsonWriter w;
     w.StartObject().Key("windows").StartObject();
     for (const auto& [label, seconds] : {std::pair<const char*, int>{"1m", 60}, {"5m", 300}}) {
@@ -158,7 +158,9 @@ std::string KpisJson(PgConnection& conn) {
         w.Key("dead_letters").Int(waiting.integer(i, 5));
         w.EndObject();
     }
-    w.EndObject().EndObject();
+    w.EndObject();
+    if (!routes_json.empty()) w.Key("routes").Raw(routes_json);
+    w.EndObject();
     return w.str();
 }
 

@@ -27,8 +27,9 @@ const std::vector<std::string>& GateMetrics();
 // key (GATES_FILE) for anything malformed.
 std::map<std::string, Gate> ParseGatesYaml(const std::string& text, const std::string& source = "gates.yaml");
 
-// {windows: {"1m": {...}, "5m": {...}}, now: {...}} as described above.
-std::string KpisJson(PgConnection& conn);
+// {windows: {"1m": {...}, "5m": {...}}, now: {...}} as described above; with `routes_json`, also
+// {routes: routes_json} (the API's figures per route, which only an API process has).
+std::string KpisJson(PgConnection& conn, const std::string& routes_json = "");
 
 struct GateVerdict {
     bool pass = true;

@@ -5,7 +5,7 @@ import time
 import urllib.request
 import uuid
 
-from conftest import RUN_DIR, enqueue, request, sql, token, wait_job, wait_until
+from conftest import RUN_DIR, create_product, enqueue, request, sql, token, wait_job, wait_until
 
 ADMIN = None
 
@@ -172,3 +172,52 @@ def test_metrics_parse_as_prometheus_exposition_and_move_as_jobs_run_over_one_br
     # Five scrapes, one AMQP connection (or one more if an earlier test restarted RabbitMQ).
     made = after[("checkout_rabbitmq_connections_made_total", ())]
     assert made == before[("checkout_rabbitmq_connections_made_total", ())] and made <= 2
+
+
+def test_route_kpis_agree_with_the_latencies_measured_from_outside():
+    """/ops/kpis' `routes`: this API process's requests per route over a sliding window, held against what
+    the test timed itself: long polls that wait 1 s, and quick reads."""
+    from concurrent.futures import ThreadPoolExecutor
+    from shop import confirm, confirmed_order, knobs, wait_payment
+    product = create_product(stock=5)
+    tok = token("route-kpi-" + uuid.uuid4().hex)
+    order = confirmed_order(tok, product)
+    knobs(latency_ms=2500)  # the gateway holds the confirm: the payment's status stays put for 2.5 s
+    _, _, pay = confirm(tok, order)
+    route = "GET /api/v1/payments/:id/status"
+
+    def routes():
+        status, _, body = request("GET", "/ops/kpis", tok=admin())
+        assert status == 200
+        return body["routes"]["1m"]
+
+    # Polls of earlier tests would mix into the window: start from an empty one.
+    wait_until(lambda: route not in routes(), 75, "the route's 1-minute window to empty")
+
+    def poll(_):
+        started = time.monotonic()
+        status, _, body = request("GET", f"/api/v1/payments/{pay['payment_id']}/status?wait=1", tok=tok)
+        assert status == 200 and body["status"] == "in_progress", body
+        return (time.monotonic() - started) * 1000
+
+    with ThreadPoolExecutor(10) as pool:
+        outside = sorted(pool.map(poll, range(10)))
+    after = routes()[route]
+    assert after["requests"] == 10, after
+    # The API's own timing is within the outside one (which adds the network and the client), and within
+    # the log buckets' 12% of it.
+    median = (outside[4] + outside[5]) / 2
+    assert 0.85 * 1000 <= after["p50_ms"] <= median * 1.13, (after, outside)
+    assert after["p99_ms"] <= outside[-1] * 1.13, (after, outside)
+    assert after["server_errors"] == 0 and after["error_ratio"] == 0
+
+    quick = []
+    for _ in range(50):
+        started = time.monotonic()
+        assert request("GET", "/api/v1/payments/methods")[0] == 200
+        quick.append((time.monotonic() - started) * 1000)
+    methods = routes()["GET /api/v1/payments/methods"]
+    assert methods["requests"] >= 50
+    assert methods["p50_ms"] <= sorted(quick)[25] * 1.13, (methods, sorted(quick)[25])
+    wait_payment(tok, pay["payment_id"], {"done", "failed"})
+    knobs(latency_ms=0)
