@@ -4,7 +4,7 @@ import os
 import subprocess
 import time
 
-from conftest import BIN, ROOT, STATE, wait_until
+from conftest import API_PORT, BIN, ROOT, STATE, wait_until
 
 
 def run(binary, **env):
@@ -50,6 +50,10 @@ def test_each_binary_names_the_bad_setting_and_exits():
         ("checkout-api", {"LOG_LEVEL": "verbose"}, "LOG_LEVEL"),
         ("worker-points", {"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
         ("worker-order-heavy", {"WORKER_DRAIN_TIMEOUT_MS": "10s"}, "WORKER_DRAIN_TIMEOUT_MS"),
+        # Issue 11: each process's /metrics listener.
+        ("worker-order-heavy", {"METRICS_PORT": "lots"}, "METRICS_PORT"),
+        ("outbox-relay", {"METRICS_PORT": "70000"}, "METRICS_PORT"),
+        ("dead-letter-keeper", {"METRICS_PORT": str(API_PORT)}, "METRICS_PORT"),  # taken by the API under test
     ]
     for binary, env, setting in cases:
         r = run(binary, **env)
