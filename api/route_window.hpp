@@ -1,19 +1,19 @@
 #pragma once
 // One route's requests over the last 5 minutes, for GET /ops/kpis: counts in 10-second slots of
-// log-spaced latency buckets (0.1 ms to about a minute, each 25% wider than the last), so recording is
-// one short lock and reading p50/p95/p99 over 1 or 5 minutes adds up at most 31 slots. A percentile is
-// the geometric middle of its bucket: within about 12% of the true value.
+// log-spaced latency buckets (common/ops/log_buckets.hpp), so recording is one short lock and reading
+// p50/p95/p99 over 1 or 5 minutes adds up at most 31 slots.
 #include <array>
 #include <chrono>
 #include <mutex>
 #include <optional>
+
+#include "common/ops/log_buckets.hpp"
 
 namespace checkout::api {
 
 class RouteWindow {
   public:
     using Clock = std::chrono::steady_clock;
-    static constexpr int kBuckets = 60;
     static constexpr int kSlotSeconds = 10;
     static constexpr int kSlots = 31;  // 5 minutes and the slot being filled
 
@@ -31,7 +31,7 @@ class RouteWindow {
     struct Slot {
         long long epoch = -1;  // which 10 s this slot holds
         long long errors = 0;
-        std::array<long long, kBuckets> buckets{};
+        LogBucketCounts buckets{};
     };
     mutable std::mutex mu_;
     std::array<Slot, kSlots> slots_{};

@@ -5,11 +5,19 @@
 #include <memory>
 
 #include "common/log.hpp"
+#include "common/ops/job_stats.hpp"
 #include "common/pg_connection.hpp"
 
 namespace checkout {
 
 namespace {
+
+// "[a,b]" and "[c]" into "[a,b,c]"; either may be empty.
+std::string MergeJsonArrays(const std::string& a, const std::string& b) {
+    if (a.empty()) return b;
+    if (b.empty()) return a;
+    return a.substr(0, a.size() - 1) + "," + b.substr(1);
+}
 
 std::string HostName() {
     char name[256] = {};
@@ -41,8 +49,12 @@ void FleetHeartbeat::Loop() {
     const std::string host = HostName();
     const std::string pid = std::to_string(getpid());
     std::unique_ptr<PgConnection> db;
+    std::string stats;
+    long long beats = 0;
     std::unique_lock lock(mu_);
-    while (!stop_) {
+    // One more beat after the stop: the jobs finished in the last 2 s are written too.
+    for (bool last = false; !last;) {
+        last = stop_;
         lock.unlock();
         try {
             if (!db || !db->healthy()) {
@@ -51,7 +63,18 @@ void FleetHeartbeat::Loop() {
                 db->exec("SET synchronous_commit = off");
             }
             const ProcessReport r = report_();
+            // The jobs finished since the last beat go in the same statement (one commit); if it
+            // fails they are kept for the next one.
+            stats = MergeJsonArrays(stats, TakeJobStatsJson());
             db->exec(
+                "WITH s AS (INSERT INTO job_stats (host, pid, queue, type, finished, failed, dead, retried, "
+                "run_buckets, latency_buckets) SELECT $1, $2::int, r.queue, r.type, r.finished, r.failed, "
+                "r.dead, "
+                "r.retried, r.run_buckets, r.latency_buckets FROM json_to_recordset($9::json) AS r(queue "
+                "text, "
+                "type text, finished int, failed int, dead int, retried int, run_buckets int[], "
+                "latency_buckets "
+                "int[])) "
                 "INSERT INTO fleet_processes (host, pid, process, queue, metrics_port, started_at, "
                 "jobs_done, "
                 "in_flight, doing, updated_at) VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, '')::int, "
@@ -65,13 +88,17 @@ void FleetHeartbeat::Loop() {
                 "END",
                 {host, pid, process_, queue_,
                  metrics_port_ > 0 ? std::to_string(metrics_port_) : std::string(),
-                 std::to_string(r.jobs_done), std::to_string(r.in_flight), r.doing});
+                 std::to_string(r.jobs_done), std::to_string(r.in_flight), r.doing,
+                 stats.empty() ? "[]" : stats});
+            stats.clear();
+            // job_stats keeps 15 minutes (the widest window is 5); any process may prune it.
+            if (++beats % 30 == 0) db->exec("DELETE FROM job_stats WHERE at < now() - interval '15 minutes'");
         } catch (const std::exception& e) {
             spdlog::debug("heartbeat not written: {}", e.what());
             db.reset();
         }
         lock.lock();
-        wake_.wait_for(lock, std::chrono::seconds(2), [this] { return stop_; });
+        if (!last) wake_.wait_for(lock, std::chrono::seconds(2), [this] { return stop_; });
     }
     lock.unlock();
     try {

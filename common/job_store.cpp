@@ -28,9 +28,8 @@ std::string_view StateName(JobState s) {
 }
 
 namespace {
-std::string NowIso() {
+std::string IsoAt(std::chrono::system_clock::time_point now) {
     using namespace std::chrono;
-    const auto now = system_clock::now();
     const auto t = system_clock::to_time_t(now);
     const auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
     std::tm tm{};
@@ -41,6 +40,8 @@ std::string NowIso() {
     std::snprintf(out, sizeof(out), "%s.%03dZ", buf, static_cast<int>(ms));
     return out;
 }
+
+std::string NowIso() { return IsoAt(std::chrono::system_clock::now()); }
 }  // namespace
 
 std::string EnvelopeJson(const Job& job) {
@@ -52,6 +53,7 @@ std::string EnvelopeJson(const Job& job) {
     w.Key("payload").Raw(job.payload_json);
     w.Key("attempt").Int(job.attempt);
     w.Key("enqueued_at").String(job.enqueued_at);
+    if (!job.created_at.empty()) w.Key("created_at").String(job.created_at);
     w.EndObject();
     return w.str();
 }
@@ -79,12 +81,16 @@ std::optional<Job> ParseEnvelope(const std::string& body) {
     j.payload_json.assign(sb.GetString(), sb.GetSize());
     j.attempt = attempt->value.GetInt();
     if (const auto* at = str("enqueued_at")) j.enqueued_at = at->GetString();
+    if (const auto* at = str("created_at"))
+        j.created_at = at->GetString();
+    else
+        j.created_at = j.enqueued_at;
     return j;
 }
 
 Job NewJob(const QueuesConfig& cfg, const std::string& job_id, const std::string& type,
            const std::string& payload_json) {
-    return Job{job_id, type, cfg.QueueForJobType(type).name, payload_json, 1, NowIso()};
+    return Job{job_id, type, cfg.QueueForJobType(type).name, payload_json, 1, NowIso(), ""};
 }
 
 std::vector<PgParam> JobInsertParams(const Job& job) {
@@ -182,7 +188,8 @@ void ScheduleRetry(PgTransaction& tx, const QueueConfig& q, const Job& job, int 
                    const std::string& error) {
     Job next = job;
     next.attempt = failed_attempt + 1;
-    next.enqueued_at = NowIso();
+    next.created_at = job.created_at.empty() ? job.enqueued_at : job.created_at;
+    next.enqueued_at = IsoAt(std::chrono::system_clock::now() + delay);  // its wait starts when it falls due
     const auto delay_ms = std::to_string(delay.count());
     tx.exec(
         "WITH j AS (UPDATE jobs SET state = 'retrying', last_error = $2, updated_at = now(), "

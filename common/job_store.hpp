@@ -20,10 +20,11 @@ struct Job {
     std::string queue;
     std::string payload_json;
     int attempt = 1;
-    std::string enqueued_at;
+    std::string enqueued_at;  // when this attempt was enqueued (a retry: when it falls due)
+    std::string created_at;   // when the job was created; empty: enqueued_at (a first attempt)
 };
 
-// The message body: {id, type, queue, payload, attempt, enqueued_at}.
+// The message body: {id, type, queue, payload, attempt, enqueued_at, created_at (retries only)}.
 std::string EnvelopeJson(const Job& job);
 // Parses a message body; nullopt when it is not a well-formed envelope (a poison message).
 std::optional<Job> ParseEnvelope(const std::string& body);

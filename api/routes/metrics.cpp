@@ -22,48 +22,19 @@ using namespace Pistache;
 
 namespace {
 
-constexpr int kDurationBucketsMs[] = {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000};
-
 void JobMetrics(PgConnection& db, std::string& out) {
     PgTransaction tx(db);
     // A scrape must not pile up behind a slow table scan.
     tx.exec("SET LOCAL statement_timeout = 5000");
-    auto states = tx.exec(
-        "SELECT queue, state, count(*), sum(GREATEST(attempts - 1, 0)) FROM jobs GROUP BY 1, 2 ORDER BY 1, "
-        "2");
+    // One pass over the table, without sorting; the job counters and duration histograms by type
+    // come from each worker's own /metrics instead.
+    auto states = tx.exec("SELECT queue, state, count(*) FROM jobs GROUP BY 1, 2 ORDER BY 1, 2");
     MetricHeader(out, "checkout_jobs", "gauge",
-                 "Jobs by queue and state (state=\"dead\" are the dead letters).");
-    std::map<std::string, double> retries;
-    for (int i = 0; i < states.rows(); ++i) {
+                 "Jobs in the table by queue and state (state=\"dead\" are the dead letters).");
+    for (int i = 0; i < states.rows(); ++i)
         MetricLine(out, "checkout_jobs",
                    Label("queue", states.str(i, 0)) + "," + Label("state", states.str(i, 1)),
                    static_cast<double>(states.integer(i, 2)));
-        retries[states.str(i, 0)] += static_cast<double>(states.integer(i, 3));
-    }
-    MetricHeader(out, "checkout_job_retries_total", "counter", "Attempts beyond the first, by queue.");
-    for (const auto& [queue, n] : retries)
-        MetricLine(out, "checkout_job_retries_total", Label("queue", queue), n);
-
-    std::string buckets;
-    for (int b : kDurationBucketsMs) buckets += fmt::format(", count(*) FILTER (WHERE run_ms <= {})", b);
-    auto hist = tx.exec("SELECT queue, count(*), coalesce(sum(run_ms), 0)" + buckets +
-                        " FROM jobs WHERE run_ms IS NOT NULL GROUP BY 1 ORDER BY 1");
-    MetricHeader(out, "checkout_job_handler_duration_seconds", "histogram",
-                 "How long handlers ran, by queue.");
-    for (int i = 0; i < hist.rows(); ++i) {
-        const auto q = Label("queue", hist.str(i, 0));
-        int col = 3;
-        for (int b : kDurationBucketsMs)
-            MetricLine(out, "checkout_job_handler_duration_seconds_bucket",
-                       q + "," + Label("le", fmt::format("{}", b / 1000.0)),
-                       static_cast<double>(hist.integer(i, col++)));
-        MetricLine(out, "checkout_job_handler_duration_seconds_bucket", q + ",le=\"+Inf\"",
-                   static_cast<double>(hist.integer(i, 1)));
-        MetricLine(out, "checkout_job_handler_duration_seconds_sum", q,
-                   static_cast<double>(hist.integer(i, 2)) / 1000.0);
-        MetricLine(out, "checkout_job_handler_duration_seconds_count", q,
-                   static_cast<double>(hist.integer(i, 1)));
-    }
 
     // Not yet published: delayed retries in the outbox table, and jobs at or after the relay's saved
     // position (migration 007; that position is saved at most every 200 ms, so a few just-published

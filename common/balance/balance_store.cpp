@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "common/json.hpp"
+#include "common/ledger_page.hpp"
 
 namespace checkout {
 
@@ -34,15 +35,9 @@ std::string BalanceJson(PgConnection& conn, long long user_id, int page, int siz
         .exec(
             "SELECT json_build_object('balance', coalesce((SELECT balance FROM balances WHERE user_id = $1), "
             "0), "
-            "'ledger', json_build_object('items', coalesce((SELECT json_agg(json_build_object("
-            "  'id', id, 'kind', kind, 'amount', amount, 'payment_id', payment_id, "
-            "  'created_at', to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')) "
-            "ORDER BY id DESC) "
-            "  FROM (SELECT * FROM balance_ledger WHERE user_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3) "
-            "x), '[]'::json), "
-            "'page', $4::int, 'size', $2::int, "
-            "'total', (SELECT count(*) FROM balance_ledger WHERE user_id = $1)))::text",
-            {user_id, size, static_cast<long long>(page - 1) * size, page})
+            "'ledger', " +
+                LedgerPageSql("balance_ledger", "'payment_id', payment_id") + ")::text",
+            LedgerPageParams(user_id, page, size))
         .str(0, 0);
 }
 

@@ -7,56 +7,44 @@
 #include "common/config.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
+#include "common/ops/job_stats.hpp"
 
 namespace checkout {
 
 namespace {
 
-// Per queue (and per type when `by_type`), over the last `window` seconds, one row each:
-// finished, failed, dead, retried, run p50/p95/p99, enqueue-to-finish p50/p95/p99 (ms).
-const char* kWindowSql =
-    "SELECT queue, CASE WHEN $2 THEN type ELSE '' END AS t, count(*), "
-    "count(*) FILTER (WHERE state = 'failed'), count(*) FILTER (WHERE state = 'dead'), "
-    "count(*) FILTER (WHERE attempts > 1), "
-    "percentile_cont(0.5) WITHIN GROUP (ORDER BY run_ms), percentile_cont(0.95) WITHIN GROUP (ORDER BY "
-    "run_ms), "
-    "percentile_cont(0.99) WITHIN GROUP (ORDER BY run_ms), "
-    "percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - created_at) * 1000), "
-    "percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - created_at) * 1000), "
-    "percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - created_at) * 1000) "
-    "FROM jobs WHERE finished_at >= now() - make_interval(secs => $1) "
-    "AND state IN ('succeeded', 'failed', 'dead') GROUP BY 1, 2 ORDER BY 1, 2";
-
-void Number(JsonWriter& w, const PgResult& r, int row, int col) {
-    if (r.is_null(row, col))
-        w.Null();
-    else
-        w.w().Double(std::stod(r.str(row, col)));
+void Quantiles(JsonWriter& w, const char* key, const LogBucketCounts& counts) {
+    w.Key(key).StartObject();
+    for (auto [name, q] : {std::pair<const char*, double>{"p50", 0.50}, {"p95", 0.95}, {"p99", 0.99}}) {
+        w.Key(name);
+        if (auto v = LogBucketQuantile(counts, q))
+            w.w().Double(*v);
+        else
+            w.Null();
+    }
+    w.EndObject();
 }
 
-void WriteFigures(JsonWriter& w, const PgResult& r, int i, int window_s) {
-    const double n = static_cast<double>(r.integer(i, 2));
+void Add(JobFigures& into, const JobFigures& f) {
+    into.finished += f.finished;
+    into.failed += f.failed;
+    into.dead += f.dead;
+    into.retried += f.retried;
+    for (std::size_t b = 0; b < into.run.size(); ++b) {
+        into.run[b] += f.run[b];
+        into.latency[b] += f.latency[b];
+    }
+}
+
+void WriteFigures(JsonWriter& w, const JobFigures& f, int window_s) {
+    const double n = static_cast<double>(f.finished);
     w.StartObject();
-    w.Key("finished").Int(r.integer(i, 2)).Key("per_second").w().Double(n / window_s);
-    w.Key("failed").Int(r.integer(i, 3)).Key("dead").Int(r.integer(i, 4)).Key("retried").Int(r.integer(i, 5));
-    w.Key("failure_ratio").w().Double(n > 0 ? (r.integer(i, 3) + r.integer(i, 4)) / n : 0.0);
-    w.Key("retry_ratio").w().Double(n > 0 ? r.integer(i, 5) / n : 0.0);
-    w.Key("run_ms").StartObject();
-    w.Key("p50");
-    Number(w, r, i, 6);
-    w.Key("p95");
-    Number(w, r, i, 7);
-    w.Key("p99");
-    Number(w, r, i, 8);
-    w.EndObject();
-    w.Key("latency_ms").StartObject();
-    w.Key("p50");
-    Number(w, r, i, 9);
-    w.Key("p95");
-    Number(w, r, i, 10);
-    w.Key("p99");
-    Number(w, r, i, 11);
-    w.EndObject();
+    w.Key("finished").Int(f.finished).Key("per_second").w().Double(n / window_s);
+    w.Key("failed").Int(f.failed).Key("dead").Int(f.dead).Key("retried").Int(f.retried);
+    w.Key("failure_ratio").w().Double(n > 0 ? static_cast<double>(f.failed + f.dead) / n : 0.0);
+    w.Key("retry_ratio").w().Double(n > 0 ? static_cast<double>(f.retried) / n : 0.0);
+    Quantiles(w, "run_ms", f.run);
+    Quantiles(w, "latency_ms", f.latency);
     w.EndObject();
 }
 
@@ -64,6 +52,14 @@ int WindowSeconds(const std::string& text, const std::string& setting) {
     const auto ms = ParseDuration(text, setting).count();
     if (ms < 1000 || ms > 24LL * 3600 * 1000) throw ConfigError(setting, "must be from 1s to 24h");
     return static_cast<int>(ms / 1000);
+}
+
+// One queue's figures over the window.
+JobFigures QueueFigures(PgConnection& conn, const std::string& queue, int window_s) {
+    JobFigures sum;
+    for (const auto& [key, f] : ReadJobStats(conn, window_s))
+        if (key.first == queue) Add(sum, f);
+    return sum;
 }
 
 }  // namespace
@@ -119,17 +115,21 @@ std::string KpisJson(PgConnection& conn, const std::string& routes_json) {
     JsonWriter w;
     w.StartObject().Key("windows").StartObject();
     for (const auto& [label, seconds] : {std::pair<const char*, int>{"1m", 60}, {"5m", 300}}) {
-        auto by_queue = conn.exec(kWindowSql, {static_cast<long long>(seconds), PgParam("false")});
-        auto by_type = conn.exec(kWindowSql, {static_cast<long long>(seconds), PgParam("true")});
+        const auto by_key = ReadJobStats(conn, seconds);
+        std::map<std::string, JobFigures> by_queue, by_type;
+        for (const auto& [key, f] : by_key) {
+            Add(by_queue[key.first], f);
+            Add(by_type[key.second], f);
+        }
         w.Key(label).StartObject().Key("queues").StartObject();
-        for (int i = 0; i < by_queue.rows(); ++i) {
-            w.Key(by_queue.get(i, 0));
-            WriteFigures(w, by_queue, i, seconds);
+        for (const auto& [queue, f] : by_queue) {
+            w.Key(queue);
+            WriteFigures(w, f, seconds);
         }
         w.EndObject().Key("job_types").StartObject();
-        for (int i = 0; i < by_type.rows(); ++i) {
-            w.Key(by_type.get(i, 1));
-            WriteFigures(w, by_type, i, seconds);
+        for (const auto& [type, f] : by_type) {
+            w.Key(type);
+            WriteFigures(w, f, seconds);
         }
         w.EndObject().EndObject();
     }
@@ -175,29 +175,21 @@ GateVerdict EvaluateGate(PgConnection& conn, const Gate& gate) {
         jobs = r.integer(0, 0);
         v.value = r.is_null(0, 1) ? 0.0 : std::stod(r.str(0, 1));
     } else {
-        auto r = conn.exec(
-            "SELECT count(*), count(*) FILTER (WHERE state IN ('failed', 'dead')), count(*) FILTER (WHERE "
-            "attempts > 1), "
-            "count(*) FILTER (WHERE state = 'dead'), percentile_cont(0.99) WITHIN GROUP (ORDER BY run_ms), "
-            "percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - created_at) * "
-            "1000) "
-            "FROM jobs WHERE queue = $1 AND finished_at >= now() - make_interval(secs => $2) "
-            "AND state IN ('succeeded', 'failed', 'dead')",
-            {gate.queue, static_cast<long long>(gate.window_s)});
-        jobs = r.integer(0, 0);
+        const JobFigures f = QueueFigures(conn, gate.queue, gate.window_s);
+        jobs = f.finished;
         const double n = static_cast<double>(jobs);
         if (gate.metric == "dead")
-            v.value = static_cast<double>(r.integer(0, 3));
+            v.value = static_cast<double>(f.dead);
         else if (jobs == 0)
             v.value = std::nullopt;
         else if (gate.metric == "failure_ratio")
-            v.value = r.integer(0, 1) / n;
+            v.value = static_cast<double>(f.failed + f.dead) / n;
         else if (gate.metric == "retry_ratio")
-            v.value = r.integer(0, 2) / n;
-        else if (gate.metric == "run_p99_ms" && !r.is_null(0, 4))
-            v.value = std::stod(r.str(0, 4));
-        else if (gate.metric == "latency_p99_ms" && !r.is_null(0, 5))
-            v.value = std::stod(r.str(0, 5));
+            v.value = static_cast<double>(f.retried) / n;
+        else if (gate.metric == "run_p99_ms")
+            v.value = LogBucketQuantile(f.run, 0.99);
+        else if (gate.metric == "latency_p99_ms")
+            v.value = LogBucketQuantile(f.latency, 0.99);
     }
     v.pass = !v.value || *v.value <= gate.max;
     JsonWriter w;

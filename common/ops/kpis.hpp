@@ -1,9 +1,10 @@
 #pragma once
-// The fleet's KPIs (GET /ops/kpis) and release gates (GET /ops/gates/{name}), read from the jobs table:
+// The fleet's KPIs (GET /ops/kpis) and release gates (GET /ops/gates/{name}), read from PostgreSQL:
 // one place for fleet-wide figures, whichever API process answers. Per queue and job type, over a
-// sliding window: how many jobs finished, throughput, the p50/p95/p99 of the handler's run time and
-// of the time from enqueue to finish, failure and retry ratios, dead letters; and, now, the age of
-// the oldest queued and retrying job.
+// sliding window, from what every process wrote to job_stats (job_stats.hpp; up to 2 s behind): how
+// many jobs finished, throughput, the p50/p95/p99 of the handler's run time and of the time from
+// enqueue to finish (within about 5%: log buckets), failure and retry ratios, dead letters; and, now,
+// from the jobs table, the jobs waiting in each queue and the age of the oldest queued and retrying.
 #include <map>
 #include <optional>
 #include <string>

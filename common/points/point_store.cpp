@@ -1,5 +1,7 @@
 #include "common/points/point_store.hpp"
 
+#include "common/ledger_page.hpp"
+
 namespace checkout {
 
 namespace {
@@ -136,15 +138,8 @@ std::string PointSummaryJson(PgConnection& conn, long long user_id) {
 
 std::string PointHistoryJson(PgConnection& conn, long long user_id, int page, int size) {
     return conn
-        .exec(
-            "SELECT json_build_object('items', coalesce((SELECT json_agg(json_build_object("
-            "  'id', id, 'kind', kind, 'amount', amount, 'order_id', order_id, 'lot_id', lot_id, "
-            "  'created_at', to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')) "
-            "  ORDER BY id DESC) FROM (SELECT * FROM point_ledger WHERE user_id = $1 "
-            "  ORDER BY id DESC LIMIT $2 OFFSET $3) x), '[]'::json), "
-            "'page', $4::int, 'size', $2::int, "
-            "'total', (SELECT count(*) FROM point_ledger WHERE user_id = $1))::text",
-            {user_id, size, static_cast<long long>(page - 1) * size, page})
+        .exec("SELECT " + LedgerPageSql("point_ledger", "'order_id', order_id, 'lot_id', lot_id") + "::text",
+              LedgerPageParams(user_id, page, size))
         .str(0, 0);
 }
 

@@ -166,7 +166,7 @@ TEST_CASE("a cancel at the gateway between approval and finalize leaves the orde
         tx.commit();
     }
     CHECK(f.PaymentStatus(p) == "canceled");
-    Job finalize{NewUuid(), kFinalizePaymentJob, "payment_confirm", PaymentJobPayload(p), 1, ""};
+    Job finalize{NewUuid(), kFinalizePaymentJob, "payment_confirm", PaymentJobPayload(p), 1, "", ""};
     {
         PgTransaction tx(f.c);
         CHECK(FinalizePayment(Queues())(tx, finalize).succeeded);

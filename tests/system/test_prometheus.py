@@ -84,7 +84,7 @@ def test_prometheus_scrapes_every_process_up_under_load_and_its_job_counters_agr
         up = {r["metric"]["process"]: r["value"][1] for r in query(prometheus, 'up{job="checkout"}')}
         return set(up) == expected and all(v == "1" for v in up.values())
     wait_until(all_up, 30, f"Prometheus to see {sorted(expected)} up")
-    assert scalar(prometheus, 'up{job="checkout_fleet"}') == 1
+    wait_until(lambda: scalar(prometheus, 'up{job="checkout_fleet"}') == 1, 15, "the fleet's target to be up")
 
     # Baseline: nothing of the kinds counted below is running; Prometheus has scraped since.
     t0 = time.time()

@@ -14,6 +14,7 @@
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "common/metrics_server.hpp"
+#include "common/ops/job_stats.hpp"
 #include "common/process.hpp"
 #include "common/reconnect_backoff.hpp"
 #include "common/uuid.hpp"
@@ -78,6 +79,8 @@ int main() {
                 if (MarkDeadLettered(db, job->id, reason)) {
                     spdlog::warn("job={} type={} is dead: {}", job->id, job->type, reason);
                     ++recorded;
+                    RecordFinishedJob(job->queue, job->type, FinalState::kDead, 0, job->created_at,
+                                      job->attempt);
                     ProcessMetrics()
                         .Counter("checkout_dead_letters_recorded_total",
                                  "Jobs this keeper found in a dead-letter queue and marked dead (the worker "

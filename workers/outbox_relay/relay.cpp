@@ -96,7 +96,8 @@ struct Relay {
                             rows.str(i, 2),
                             rows.str(i, 4),
                             static_cast<int>(rows.integer(i, 5)),
-                            rows.str(i, 6)};
+                            rows.str(i, 6),
+                            ""};
                     batch.push_back({queue->routing_key, job.id, EnvelopeJson(job)});
                 } else {
                     batch.push_back({rows.str(i, 2), rows.str(i, 3), rows.str(i, 4)});

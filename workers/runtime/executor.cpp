@@ -224,12 +224,13 @@ std::optional<std::vector<ExecutionResult>> ExecuteBatch(PgConnection& conn, con
             if (step.outcome.succeeded) {
                 add(f_states, "succeeded");
                 add(f_errors, "NULL");
-                results.push_back({Settlement::kAck, job.id, "succeeded", JobOutcome::kSucceeded, job.type});
+                results.push_back({Settlement::kAck, job.id, "succeeded", JobOutcome::kSucceeded, job.type,
+                                   static_cast<double>(ms) / 1000});
             } else {
                 add(f_states, "failed");
                 add(f_errors, PgArrayElement(step.outcome.code + ": " + step.outcome.message));
                 results.push_back({Settlement::kAck, job.id, "failed: " + step.outcome.code,
-                                   JobOutcome::kFailed, job.type});
+                                   JobOutcome::kFailed, job.type, static_cast<double>(ms) / 1000});
             }
         }
         tx.commit_with(

@@ -28,6 +28,7 @@ struct ExecutionResult {
     std::string summary;                          // for the log line
     JobOutcome outcome = JobOutcome::kSucceeded;  // for the process's /metrics (job_metrics.hpp)
     std::string type;                             // the job's type; empty when the message is not a job
+    double seconds = -1;                          // its handler's run, when run in a batch
 };
 
 // Transactional handlers as external ones whose first step is the whole job (one code path runs both).

@@ -156,12 +156,12 @@ bool RunBatch(const std::string& db_url, const QueueConfig& queue, const Handler
     slot->state = Slot::State::kIdle;
     if (!results) return false;
     if (auto hook = after_batch_commit.load()) hook();
-    // The batch's jobs ran one after another in one transaction: each is given its share of it.
+    // A duplicate in the batch has no run time of its own: it is given its share of the batch.
     const double share =
         std::chrono::duration<double>(Clock::now() - started).count() / static_cast<double>(items.size());
     for (std::size_t i = 0; i < items.size(); ++i) {
         const auto& r = (*results)[i];
-        CountJobFinished(queue.name, r.type, r.outcome, share);
+        CountJobFinished(queue.name, r.type, r.outcome, r.seconds >= 0 ? r.seconds : share, items[i].body);
         if (r.summary != "succeeded")
             spdlog::info("job={} {} (in a batch of {})", r.job_id, r.summary, items.size());
         dispatcher.Settle({items[i].generation, items[i].tag, r.settlement});
@@ -211,7 +211,7 @@ void HandlerThread(const std::string& db_url, const QueueConfig& queue, const Ha
                     spdlog::debug("job={} {} in {}ms", a.job_id, a.summary, ms);
                 else
                     spdlog::info("job={} {} ({}ms)", a.job_id, a.summary, ms);
-                CountJobFinished(queue.name, a.type, a.outcome, a.seconds);
+                CountJobFinished(queue.name, a.type, a.outcome, a.seconds, item.body);
                 dispatcher.Settle({item.generation, item.tag, a.settlement});
                 break;
             }

@@ -4,7 +4,9 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/job_store.hpp"
 #include "common/metrics.hpp"
+#include "common/ops/job_stats.hpp"
 
 namespace checkout {
 
@@ -63,7 +65,15 @@ void CountJobStarted(const std::string& queue, const std::string& type, const st
 }
 
 void CountJobFinished(const std::string& queue, const std::string& type, JobOutcome outcome,
-                      double handler_seconds) {
+                      double handler_seconds, const std::string& body) {
+    if (outcome == JobOutcome::kSucceeded || outcome == JobOutcome::kFailed || outcome == JobOutcome::kDead) {
+        const auto job = ParseEnvelope(body);
+        RecordFinishedJob(queue, type.empty() ? "unknown" : type,
+                          outcome == JobOutcome::kSucceeded ? FinalState::kSucceeded
+                          : outcome == JobOutcome::kFailed  ? FinalState::kFailed
+                                                            : FinalState::kDead,
+                          handler_seconds, job ? job->created_at : "", job ? job->attempt : 1);
+    }
     auto& m = ProcessMetrics();
     const auto labels = JobLabels(queue, type);
     m.Counter("checkout_jobs_finished_total", "Job attempts this process ended, by outcome.",

@@ -22,8 +22,10 @@ const char* OutcomeName(JobOutcome outcome);
 // `enqueued_at` as the envelope carries it ("2026-12-02T16:18:37.123Z"); empty or unreadable: not
 // observed.
 void CountJobStarted(const std::string& queue, const std::string& type, const std::string& enqueued_at);
+// `body` is the message: a final outcome (succeeded, failed, dead) is also recorded for the fleet's
+// windowed KPIs (common/ops/job_stats.hpp), with the job's creation time and attempt from it.
 void CountJobFinished(const std::string& queue, const std::string& type, JobOutcome outcome,
-                      double handler_seconds);
+                      double handler_seconds, const std::string& body);
 
 // Every job finished by this process, whatever its outcome except duplicates (for --status and the
 // fleet's process list).

@@ -33,7 +33,7 @@ void Watchdog::Check(std::vector<std::shared_ptr<Slot>>& slots, Dispatcher& disp
                 auto r = AbandonJob(*db_, queue_, item.body);
                 settlement = r.settlement;
                 CountJobFinished(queue_.name, r.type, r.outcome,
-                                 std::chrono::duration<double>(now - started).count());
+                                 std::chrono::duration<double>(now - started).count(), item.body);
                 spdlog::warn("job={} abandoned after {}ms: {}", r.job_id, limit.count(), r.summary);
             } catch (const std::exception& e) {
                 spdlog::error("cannot record an abandoned job ({}); it will be delivered again", e.what());
