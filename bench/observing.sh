@@ -63,12 +63,18 @@ fleet() {  # off | on
     for _ in $(seq 1 100); do curl -fs "$base/ready" >/dev/null 2>&1 && break; sleep 0.2; done
 }
 
+cpu_ticks() {  # utime + stime of a process, 0 when there is none
+    [ -n "$1" ] && [ -r "/proc/$1/stat" ] || { echo 0; return; }
+    awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%Y-%m-%d)"
 summary=()
 for round in $(seq 1 "${ROUNDS:-2}"); do
     for mode in off on; do
         fleet "$mode"
         psql "$DATABASE_URL" -qX -c "VACUUM ANALYZE" >/dev/null
+        prom_cpu0="$(cpu_ticks "$prom_pid")"
         out="$(/usr/bin/python3 bench/cost.py --api-pid "$api_pid" --run-dir "$RUN_DIR" --pgdata "$state/pgdata" \
             --rabbit-pidfile "$state/rabbitmq/rabbit.pid" --label "metrics $mode, round $round" -- \
             build/bin/checkout-bench open --base "$base" --rate "${RATE:-600}" --seconds "${SECONDS_:-15}" --products 50)"
@@ -76,7 +82,10 @@ for round in $(seq 1 "${ROUNDS:-2}"); do
         if [ "$mode" = on ]; then
             up="$(curl -fs "http://127.0.0.1:$prom_port/api/v1/query?query=count(up==1)" | /usr/bin/python3 -c \
                 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)')"
-            echo "  prometheus: $up targets up"
+            prom_line="  prometheus: $up targets up, $(( ($(cpu_ticks "$prom_pid") - prom_cpu0) * 1000 / $(getconf CLK_TCK) )) ms of CPU during the run"
+            echo "$prom_line"
+            out="$out
+$prom_line"
         fi
         summary+=("$(echo "$out" | /usr/bin/python3 -c '
 import re, sys
@@ -84,8 +93,11 @@ text = sys.stdin.read()
 m = re.search(r"\((\d+) orders, settled in ([\d.]+) s\)", text)
 orders, took = int(m.group(1)), float(m.group(2))
 cpu = text.split("  CPU ms:")[1]
-total = sum(float(l.split()[-1]) for l in cpu.strip().splitlines() if re.match(r"\s+\S.*\s[\d.]+$", l))
-print(f"{sys.argv[1]:22s} {orders / took:8.0f} orders/s settled   {total:6.3f} CPU ms per order (all parts)")
+total = sum(float(l.split()[-1]) for l in cpu.split("  prometheus")[0].strip().splitlines()
+            if re.match(r"\s+\S.*\s[\d.]+$", l))
+prom = re.search(r"(\d+) ms of CPU during the run", text)
+total += int(prom.group(1)) / orders if prom else 0
+print(f"{sys.argv[1]:22s} {orders / took:8.0f} orders/s settled   {total:6.3f} CPU ms per order (all parts, Prometheus too)")
 ' "metrics $mode, round $round")")
     done
 done
