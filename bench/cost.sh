@@ -17,40 +17,13 @@ state="$root/.local/bench"
 pg_port=55732
 export BENCH_AMQP_PORT=57020  # bench/cost.py finds this RabbitMQ by its node name
 api_port=18581 toss_port=18590
-source scripts/lib/services.sh
-unset DATABASE_URL AMQP_URL
-cleanup() {
-    trap - INT TERM EXIT
-    RUN_DIR="$state/run" scripts/start_workers.sh --stop >/dev/null 2>&1 || true
-    [ -n "${api_pid:-}" ] && kill "$api_pid" 2>/dev/null || true
-    [ -n "${sandbox_pid:-}" ] && kill "$sandbox_pid" 2>/dev/null || true
-    services_stop "$state" "$pg_port" "$BENCH_AMQP_PORT"
-}
-trap cleanup INT TERM EXIT
-rabbit_stop "$state" "$BENCH_AMQP_PORT"; pg_stop "$state"
-rm -rf "$state"
-services_start "$state" "$pg_port" "$BENCH_AMQP_PORT"
-# pg_stat_statements counts the statements; it must be loaded at server start.
-psql "$DATABASE_URL" -qX -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null
-pg_stop "$state"; pg_start "$state" "$pg_port"
-psql "$DATABASE_URL" -qX -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
-export DATABASE_URL AMQP_URL QUEUES_FILE="$root/queues.yaml"
-scripts/migrate.sh >/dev/null
-
-export JWT_SECRET="bench-secret-0123456789-0123456789-abcdef" TOSS_SECRET_KEY="test_sk_bench_0123456789"
-export TOSS_API_BASE="http://127.0.0.1:$toss_port" DATA_PLATFORM_URL="http://127.0.0.1:$toss_port/data-platform/events"
-/usr/bin/python3 tests/sandbox/toss_sandbox.py --port "$toss_port" --secret-key "$TOSS_SECRET_KEY" > "$state/sandbox.log" 2>&1 &
-sandbox_pid=$!
-API_PORT=$api_port build/bin/checkout-api >> "$state/api.log" 2>&1 &
-api_pid=$!
-RUN_DIR="$state/run" CHECKOUT_RUN_DIR="$state/run" scripts/start_workers.sh >/dev/null
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$api_port/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+source bench/lib/private_fleet.sh
+private_fleet_start --workers
 
 cost() {
     /usr/bin/python3 bench/cost.py --api-pid "$api_pid" --run-dir "$state/run" --pgdata "$state/pgdata" \
         --rabbit-pidfile "$state/rabbitmq/rabbit.pid" "$@"
 }
-base="http://127.0.0.1:$api_port"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%Y-%m-%d)"
 cost --label "sustained, ${RATE:-600} orders/s for ${SECONDS_:-15} s" -- \
     build/bin/checkout-bench open --base "$base" --rate "${RATE:-600}" --seconds "${SECONDS_:-15}" --products 50

@@ -16,34 +16,10 @@ state="$root/.local/bench-observing"
 pg_port=55832
 export BENCH_AMQP_PORT=57120
 api_port=18681 toss_port=18690 prom_port=19690
-source scripts/lib/services.sh
-unset DATABASE_URL AMQP_URL
 prom_pid=""
-cleanup() {
-    trap - INT TERM EXIT
-    [ -n "$prom_pid" ] && kill "$prom_pid" 2>/dev/null || true
-    RUN_DIR="$state/run" scripts/start_workers.sh --stop >/dev/null 2>&1 || true
-    [ -n "${api_pid:-}" ] && kill "$api_pid" 2>/dev/null || true
-    [ -n "${sandbox_pid:-}" ] && kill "$sandbox_pid" 2>/dev/null || true
-    services_stop "$state" "$pg_port" "$BENCH_AMQP_PORT"
-}
-trap cleanup INT TERM EXIT
-rabbit_stop "$state" "$BENCH_AMQP_PORT"; pg_stop "$state"
-rm -rf "$state"
-services_start "$state" "$pg_port" "$BENCH_AMQP_PORT"
-psql "$DATABASE_URL" -qX -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null
-pg_stop "$state"; pg_start "$state" "$pg_port"
-psql "$DATABASE_URL" -qX -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
-export DATABASE_URL AMQP_URL QUEUES_FILE="$root/queues.yaml"
-scripts/migrate.sh >/dev/null
-export JWT_SECRET="bench-secret-0123456789-0123456789-abcdef" TOSS_SECRET_KEY="test_sk_bench_0123456789"
-export TOSS_API_BASE="http://127.0.0.1:$toss_port" DATA_PLATFORM_URL="http://127.0.0.1:$toss_port/data-platform/events"
-/usr/bin/python3 tests/sandbox/toss_sandbox.py --port "$toss_port" --secret-key "$TOSS_SECRET_KEY" > "$state/sandbox.log" 2>&1 &
-sandbox_pid=$!
-API_PORT=$api_port build/bin/checkout-api >> "$state/api.log" 2>&1 &
-api_pid=$!
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$api_port/health" >/dev/null 2>&1 && break; sleep 0.2; done
-base="http://127.0.0.1:$api_port"
+before_fleet_stop() { [ -n "$prom_pid" ] && kill "$prom_pid" 2>/dev/null; }
+source bench/lib/private_fleet.sh
+private_fleet_start "" health
 export RUN_DIR="$state/run" CHECKOUT_RUN_DIR="$state/run" API_PORT=$api_port
 
 fleet() {  # off | on

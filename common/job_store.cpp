@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 
 #include "common/json.hpp"
@@ -43,6 +44,17 @@ std::string IsoAt(std::chrono::system_clock::time_point now) {
 
 std::string NowIso() { return IsoAt(std::chrono::system_clock::now()); }
 }  // namespace
+
+double EnvelopeTimeSeconds(const std::string& iso) {
+    std::tm tm{};
+    int ms = 0;
+    if (std::sscanf(iso.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return static_cast<double>(timegm(&tm)) + ms / 1000.0;
+}
 
 std::string EnvelopeJson(const Job& job) {
     JsonWriter w;

@@ -28,6 +28,8 @@ struct Job {
 std::string EnvelopeJson(const Job& job);
 // Parses a message body; nullopt when it is not a well-formed envelope (a poison message).
 std::optional<Job> ParseEnvelope(const std::string& body);
+// Seconds since the epoch of an envelope's time ("2026-12-02T16:18:37.123Z"); negative when unreadable.
+double EnvelopeTimeSeconds(const std::string& iso);
 
 // Enqueueing as SQL: the job row (state queued), as a CTE named j that uses parameters $1..$4 (from
 // JobInsertParams). Callers may add CTEs of their own with $5 and up, and must end with

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "common/job_store.hpp"
 #include "common/json.hpp"
 
 namespace checkout {
@@ -14,17 +15,6 @@ namespace {
 
 std::mutex g_mu;
 std::map<std::pair<std::string, std::string>, JobFigures> g_pending;
-
-double EpochSeconds(const std::string& iso) {
-    std::tm tm{};
-    int ms = 0;
-    if (std::sscanf(iso.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
-        return -1;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return static_cast<double>(timegm(&tm)) + ms / 1000.0;
-}
 
 void WriteBuckets(JsonWriter& w, const LogBucketCounts& counts) {
     w.StartArray();
@@ -65,7 +55,7 @@ void RecordFinishedJob(const std::string& queue, const std::string& type, FinalS
                        double run_seconds, const std::string& created_at, int attempts) {
     const double now =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    const double created = EpochSeconds(created_at);
+    const double created = EnvelopeTimeSeconds(created_at);
     std::lock_guard lock(g_mu);
     auto& f = g_pending[{queue, type}];
     ++f.finished;

@@ -14,18 +14,6 @@ namespace {
 
 std::atomic<long long> g_done{0};
 
-// Seconds since the epoch of "YYYY-MM-DDTHH:MM:SS.mmmZ"; negative when unreadable.
-double ParseIso(const std::string& text) {
-    std::tm tm{};
-    int ms = 0;
-    if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
-        return -1;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return static_cast<double>(timegm(&tm)) + ms / 1000.0;
-}
-
 std::string JobLabels(const std::string& queue, const std::string& type) {
     return Label("queue", queue) + "," + Label("type", type.empty() ? "unknown" : type);
 }
@@ -55,7 +43,7 @@ void CountJobStarted(const std::string& queue, const std::string& type, const st
     const auto labels = JobLabels(queue, type);
     m.Counter("checkout_jobs_started_total", "Job attempts this process began.", labels)
         .fetch_add(1, std::memory_order_relaxed);
-    const double at = ParseIso(enqueued_at);
+    const double at = EnvelopeTimeSeconds(enqueued_at);
     if (at < 0) return;
     const double now =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
