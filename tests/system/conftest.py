@@ -129,7 +129,8 @@ TEST_QUEUE = """
     dead_letter_queue: test_hooks.dead
     workers: 1
     binary: worker-test-hooks
-    job_types: [test.noop, test.flaky, test.fail_final, test.sleep, test.crash, test.effect_then_wait]
+    job_types: [test.noop, test.flaky, test.fail_final, test.sleep, test.measured, test.crash,
+                test.effect_then_wait]
 """
 QUEUES_FILE = os.path.join(STATE, "queues.test.yaml")
 # The production gates plus one on the fault-injection queue, over a short window (tests/system/test_ops.py).

@@ -11,6 +11,8 @@
 //   test.sleep {key, ms, sleep_attempts}
 //                                   sleeps (only on attempts <= sleep_attempts when given), then
 //                                   counts an effect (time limits)
+//   test.measured {key, ms}         the same as test.sleep; only the KPI test enqueues it, so the
+//                                   KPIs of this type are that test's jobs and no other test's
 //   test.crash                      aborts the worker process (poison message)
 //   test.effect_then_wait {key, ms} counts an effect in its transaction, then waits up to ms for
 //                                   test_flags(key) before committing (a kill between effect and commit)
@@ -113,6 +115,7 @@ int main() {
                               throw AppError(ErrorCode::kValidationFailed, "injected final failure");
                           }},
                          {"test.sleep", Sleep},
+                         {"test.measured", Sleep},
                          {"test.crash", [](PgTransaction&, const Job&) -> Outcome { std::abort(); }},
                          {"test.effect_then_wait", EffectThenWait},
                      });
