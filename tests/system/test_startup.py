@@ -94,6 +94,8 @@ def test_the_celery_form_of_the_default_vhost_works_for_the_api_and_the_workers(
 def test_the_supervisor_stops_a_binary_that_exits_on_a_bad_setting():
     log = os.path.join(STATE, "supervised-bad-setting.log")
     child = os.path.join(STATE, "supervised-bad-setting.child")
+    if os.path.exists(log):
+        os.remove(log)  # the supervisor appends: count this run's lines only
     env = dict(os.environ, LOG_LEVEL="verbose")
     started = time.monotonic()
     r = subprocess.run(["bash", os.path.join(ROOT, "scripts", "lib", "supervise.sh"), os.path.join(BIN, "worker-points"),
