@@ -11,6 +11,7 @@
 
 #include "api/route_window.hpp"
 #include "common/metrics.hpp"
+#include "common/ops/kpis.hpp"
 
 namespace checkout::api {
 
@@ -38,6 +39,9 @@ class HttpMetrics {
     // {"1m": {route: {requests, per_second, server_errors, error_ratio, p50_ms, p95_ms, p99_ms}}, "5m": ...}
     // for the routes that answered in the window.
     std::string WindowsJson() const;
+    // For route gates (common/ops/kpis.hpp): whether a route is registered, and its figures.
+    bool Has(const std::string& route) const;
+    RouteGateFigures GateFigures(const std::string& route, int window_s) const;
 
   private:
     mutable std::mutex mu_;
@@ -45,5 +49,7 @@ class HttpMetrics {
 };
 
 HttpMetrics& GlobalHttpMetrics();
+// Route gates answered from this process's figures.
+RouteFiguresLookup ThisProcessRoutes();
 
 }  // namespace checkout::api

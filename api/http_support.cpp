@@ -44,6 +44,29 @@ void HttpMetrics::Write(std::string& out) const {
         r->latency.Write(out, "checkout_http_request_duration_seconds", Label("route", name));
 }
 
+bool HttpMetrics::Has(const std::string& route) const {
+    std::lock_guard lock(mu_);
+    return routes_.count(route) > 0;
+}
+
+RouteGateFigures HttpMetrics::GateFigures(const std::string& route, int window_s) const {
+    std::shared_ptr<RouteMetrics> r;
+    {
+        std::lock_guard lock(mu_);
+        const auto it = routes_.find(route);
+        if (it == routes_.end()) return {};
+        r = it->second;
+    }
+    const auto f = r->window.Over(std::chrono::seconds(window_s));
+    return {f.requests, f.server_errors, f.p99_ms};
+}
+
+RouteFiguresLookup ThisProcessRoutes() {
+    return [](const std::string& route, int window_s) {
+        return GlobalHttpMetrics().GateFigures(route, window_s);
+    };
+}
+
 std::string HttpMetrics::WindowsJson() const {
     std::lock_guard lock(mu_);
     JsonWriter w;

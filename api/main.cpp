@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "api/app.hpp"
+#include "api/http_metrics.hpp"
 #include "api/http_support.hpp"
 #include "api/routes.hpp"
 #include "common/log.hpp"
@@ -65,7 +66,7 @@ int main() {
             throw ConfigError("GATES_FILE", "cannot read '" + env.gates_file + "'");
         }
         for (const auto& [name, gate] : gates)
-            if (!queues.FindQueue(gate.queue))
+            if (!gate.queue.empty() && !queues.FindQueue(gate.queue))
                 throw ConfigError(env.gates_file + ": gates." + name + ".queue",
                                   "no queue '" + gate.queue + "'");
     } catch (const ConfigError& e) {
@@ -95,6 +96,14 @@ int main() {
         router, api::Guard(app->executor, [](const Rest::Request&, api::RequestContext&) -> api::Reply {
                     throw AppError(ErrorCode::kRouteNotFound, "No such endpoint.");
                 }).Named("no such route"));
+
+    // A route gate names a route as registered above ("POST /api/v1/orders").
+    for (const auto& [name, gate] : app->gates)
+        if (!gate.route.empty() && !api::GlobalHttpMetrics().Has(gate.route)) {
+            std::cerr << "configuration error: " << app->env.gates_file << ": gates." << name
+                      << ".route: no route '" << gate.route << "' (e.g. 'POST /api/v1/orders')\n";
+            return 2;
+        }
 
     Http::Endpoint endpoint(Address(Ipv4::any(), Port(static_cast<uint16_t>(app->env.api_port))));
     // Pistache's own limit answers text/plain 413 (it cuts the request before any handler runs); keep

@@ -36,7 +36,7 @@ void RegisterOpsRoutes(Rest::Router& r, App& app) {
                  bool all = true;
                  w.StartObject().Key("gates").StartArray();
                  for (const auto& [name, gate] : app.gates) {
-                     auto v = EvaluateGate(*conn, gate);
+                     auto v = EvaluateGate(*conn, gate, ThisProcessRoutes());
                      all = all && v.pass;
                      w.Raw(v.json);
                  }
@@ -51,7 +51,7 @@ void RegisterOpsRoutes(Rest::Router& r, App& app) {
                  if (it == app.gates.end())
                      throw AppError(ErrorCode::kNotFound, "No such gate (see GATES_FILE).");
                  auto conn = app.pool.acquire();
-                 auto v = EvaluateGate(*conn, it->second);
+                 auto v = EvaluateGate(*conn, it->second, ThisProcessRoutes());
                  return Reply{v.pass ? 200 : 503, v.json, {}};
              }));
     AddRoute(r, Http::Method::Get, "/ops/dead-letters",

@@ -65,7 +65,8 @@ void RegisterOpsPageRoutes(Rest::Router& r, App& app) {
                  auto conn = app.pool.acquire();
                  w.Key("kpis").Raw(KpisJson(*conn, GlobalHttpMetrics().WindowsJson()));
                  w.Key("gates").StartArray();
-                 for (const auto& [name, gate] : app.gates) w.Raw(EvaluateGate(*conn, gate).json);
+                 for (const auto& [name, gate] : app.gates)
+                     w.Raw(EvaluateGate(*conn, gate, ThisProcessRoutes()).json);
                  w.EndArray();
                  w.Key("processes").Raw(FleetProcessesJson(*conn));
                  w.Key("dead_letters").Raw(DeadLettersJson(ListDeadLetters(*conn, "", 20)));

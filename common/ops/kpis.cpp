@@ -64,10 +64,17 @@ JobFigures QueueFigures(PgConnection& conn, const std::string& queue, int window
 
 }  // namespace
 
-const std::vector<std::string>& GateMetrics() {
-    static const std::vector<std::string> metrics{"run_p99_ms",  "latency_p99_ms", "failure_ratio",
-                                                  "retry_ratio", "dead",           "oldest_queued_s"};
-    return metrics;
+std::optional<GateKind> GateKindOf(const std::string& metric) {
+    static const std::map<std::string, GateKind> kinds{
+        {"run_p99_ms", GateKind::kJobs},     {"latency_p99_ms", GateKind::kJobs},
+        {"failure_ratio", GateKind::kJobs},  {"retry_ratio", GateKind::kJobs},
+        {"dead", GateKind::kJobs},           {"oldest_queued_s", GateKind::kJobs},
+        {"route_p99_ms", GateKind::kRoute},  {"route_error_ratio", GateKind::kRoute},
+        {"outbox_age_s", GateKind::kOutbox},
+    };
+    const auto it = kinds.find(metric);
+    if (it == kinds.end()) return std::nullopt;
+    return it->second;
 }
 
 std::map<std::string, Gate> ParseGatesYaml(const std::string& text, const std::string& source) {
@@ -85,22 +92,37 @@ std::map<std::string, Gate> ParseGatesYaml(const std::string& text, const std::s
         g.name = entry.first.as<std::string>();
         const auto key = source + ": gates." + g.name;
         const auto& node = entry.second;
-        if (!node.IsMap()) throw ConfigError(key, "must be a map with queue, metric, window, max");
+        if (!node.IsMap()) throw ConfigError(key, "must be a map with queue or route, metric, window, max");
         for (const auto& field : node) {
             const auto f = field.first.as<std::string>();
-            if (f != "queue" && f != "metric" && f != "window" && f != "max")
-                throw ConfigError(key + "." + f, "is not a gate setting (queue, metric, window, max)");
+            if (f != "queue" && f != "route" && f != "metric" && f != "window" && f != "max")
+                throw ConfigError(key + "." + f, "is not a gate setting (queue, route, metric, window, max)");
         }
-        if (!node["queue"] || !node["metric"] || !node["max"])
-            throw ConfigError(key, "needs queue, metric and max");
-        g.queue = node["queue"].as<std::string>();
+        if (!node["metric"] || !node["max"]) throw ConfigError(key, "needs metric and max");
         g.metric = node["metric"].as<std::string>();
-        const auto& metrics = GateMetrics();
-        if (std::find(metrics.begin(), metrics.end(), g.metric) == metrics.end())
-            throw ConfigError(key + ".metric",
-                              "must be one of run_p99_ms, latency_p99_ms, failure_ratio, retry_ratio, "
-                              "dead, oldest_queued_s");
+        const auto kind = GateKindOf(g.metric);
+        if (!kind)
+            throw ConfigError(
+                key + ".metric",
+                "must be one of run_p99_ms, latency_p99_ms, failure_ratio, retry_ratio, dead, "
+                "oldest_queued_s (with a queue), route_p99_ms, route_error_ratio (with a route), "
+                "outbox_age_s");
+        if (*kind == GateKind::kJobs) {
+            if (!node["queue"]) throw ConfigError(key + ".queue", "is required for " + g.metric);
+            g.queue = node["queue"].as<std::string>();
+        } else if (node["queue"]) {
+            throw ConfigError(key + ".queue", "does not go with " + g.metric);
+        }
+        if (*kind == GateKind::kRoute) {
+            if (!node["route"]) throw ConfigError(key + ".route", "is required for " + g.metric);
+            g.route = node["route"].as<std::string>();
+        } else if (node["route"]) {
+            throw ConfigError(key + ".route", "does not go with " + g.metric);
+        }
         g.window_s = node["window"] ? WindowSeconds(node["window"].as<std::string>(), key + ".window") : 300;
+        // The API keeps a route's figures for 5 minutes (api/route_window.hpp).
+        if (*kind == GateKind::kRoute && g.window_s > 300)
+            throw ConfigError(key + ".window", "must be at most 5m for a route (the API keeps 5 minutes)");
         try {
             g.max = node["max"].as<double>();
         } catch (const YAML::Exception&) {
@@ -164,23 +186,42 @@ std::string KpisJson(PgConnection& conn, const std::string& routes_json) {
     return w.str();
 }
 
-GateVerdict EvaluateGate(PgConnection& conn, const Gate& gate) {
+GateVerdict EvaluateGate(PgConnection& conn, const Gate& gate, const RouteFiguresLookup& routes) {
     GateVerdict v;
-    long long jobs = 0;
+    long long count = 0;  // what the figure stands on: jobs, requests or outbox messages
+    const char* counted = "jobs";
     if (gate.metric == "oldest_queued_s") {
         auto r = conn.exec(
             "SELECT count(*), extract(epoch FROM now() - min(created_at)) FROM jobs WHERE queue = $1 AND "
             "state = 'queued'",
             {gate.queue});
-        jobs = r.integer(0, 0);
+        count = r.integer(0, 0);
         v.value = r.is_null(0, 1) ? 0.0 : std::stod(r.str(0, 1));
+    } else if (gate.metric == "outbox_age_s") {
+        counted = "messages";
+        auto r = conn.exec(
+            "SELECT count(*), extract(epoch FROM now() - min(available_at)) FROM outbox WHERE available_at "
+            "<= "
+            "now()");
+        count = r.integer(0, 0);
+        v.value = r.is_null(0, 1) ? 0.0 : std::stod(r.str(0, 1));
+    } else if (GateKindOf(gate.metric) == GateKind::kRoute) {
+        counted = "requests";
+        const RouteGateFigures f = routes ? routes(gate.route, gate.window_s) : RouteGateFigures{};
+        count = f.requests;
+        if (count == 0)
+            v.value = std::nullopt;
+        else if (gate.metric == "route_p99_ms")
+            v.value = f.p99_ms;
+        else
+            v.value = static_cast<double>(f.server_errors) / static_cast<double>(count);
     } else {
         const JobFigures f = QueueFigures(conn, gate.queue, gate.window_s);
-        jobs = f.finished;
-        const double n = static_cast<double>(jobs);
+        count = f.finished;
+        const double n = static_cast<double>(count);
         if (gate.metric == "dead")
             v.value = static_cast<double>(f.dead);
-        else if (jobs == 0)
+        else if (count == 0)
             v.value = std::nullopt;
         else if (gate.metric == "failure_ratio")
             v.value = static_cast<double>(f.failed + f.dead) / n;
@@ -193,20 +234,17 @@ GateVerdict EvaluateGate(PgConnection& conn, const Gate& gate) {
     }
     v.pass = !v.value || *v.value <= gate.max;
     JsonWriter w;
-    w.StartObject()
-        .Key("gate")
-        .String(gate.name)
-        .Key("queue")
-        .String(gate.queue)
-        .Key("metric")
-        .String(gate.metric);
+    w.StartObject().Key("gate").String(gate.name);
+    if (!gate.queue.empty()) w.Key("queue").String(gate.queue);
+    if (!gate.route.empty()) w.Key("route").String(gate.route);
+    w.Key("metric").String(gate.metric);
     w.Key("window_s").Int(gate.window_s).Key("max").w().Double(gate.max);
     w.Key("value");
     if (v.value)
         w.w().Double(*v.value);
     else
         w.Null();
-    w.Key("jobs").Int(jobs).Key("pass").Bool(v.pass).EndObject();
+    w.Key(counted).Int(count).Key("pass").Bool(v.pass).EndObject();
     v.json = w.str();
     return v;
 }

@@ -133,13 +133,27 @@ TEST_QUEUE = """
                 test.effect_then_wait]
 """
 QUEUES_FILE = os.path.join(STATE, "queues.test.yaml")
-# The production gates plus one on the fault-injection queue, over a short window (tests/system/test_ops.py).
+# The production gates plus some for tests/system/test_ops.py: one on the fault-injection queue over
+# a short window, two on a route (one no request can pass), one on the outbox.
 TEST_GATE = """
   test_hooks_failures:
     queue: test_hooks
     metric: failure_ratio
     window: 20s
     max: 0.5
+  test_health_p99:
+    route: GET /health
+    metric: route_p99_ms
+    window: 1m
+    max: 60000
+  test_health_p99_strict:
+    route: GET /health
+    metric: route_p99_ms
+    window: 1m
+    max: 0
+  test_outbox_age:
+    metric: outbox_age_s
+    max: 10
 """
 GATES_FILE = os.path.join(STATE, "gates.test.yaml")
 

@@ -1,11 +1,13 @@
 """KPIs and release gates (issue 11, item 3): GET /ops/kpis and GET /ops/gates/{name}, read from the jobs
 table, against the running fleet."""
+import json
 import os
+import signal
 import time
 import urllib.request
 import uuid
 
-from conftest import RUN_DIR, create_product, enqueue, request, sql, token, wait_job, wait_until
+from conftest import RUN_DIR, create_product, effects, enqueue, job_row, request, sql, token, wait_job, wait_until
 
 ADMIN = None
 
@@ -108,6 +110,55 @@ def test_a_gate_fails_when_its_threshold_is_crossed_and_passes_again():
     status, _, listed = request("GET", "/ops/gates", tok=admin())
     assert status in (200, 503) and "test_hooks_failures" in [g["gate"] for g in listed["gates"]]
 
+
+
+def test_a_route_gate_reads_the_figures_of_the_api_process_that_answers():
+    for _ in range(20):
+        assert request("GET", "/health")[0] == 200
+    generous = gate("test_health_p99")
+    assert generous["pass"] and generous["route"] == "GET /health" and generous["requests"] >= 20, generous
+    # The same window as /ops/kpis shows for the route (log buckets: within a bucket's width).
+    shown = request("GET", "/ops/kpis", tok=admin())[2]["routes"]["1m"]["GET /health"]
+    assert abs(generous["value"] - shown["p99_ms"]) <= 0.1 * shown["p99_ms"] + 0.01, (generous, shown)
+    strict = gate("test_health_p99_strict")
+    assert not strict["pass"] and strict["value"] > 0 and strict["requests"] >= 20, strict
+
+
+def test_the_outbox_gate_fails_while_the_relay_is_stopped_and_passes_once_it_caught_up():
+    key = uuid.uuid4().hex
+    job = enqueue("test.sleep", {"key": key, "ms": 1})
+    assert wait_job(job, {"succeeded"}, 30)[0] == "succeeded"
+    wait_until(lambda: gate("test_outbox_age")["pass"], 20, "the outbox gate to pass")
+    supervisor = int(open(os.path.join(RUN_DIR, "pids", "relay-1.pid")).read())
+    relay = int(open(os.path.join(RUN_DIR, "pids", "relay-1.child")).read())
+
+    def duplicates_seen():
+        return sum(v for port in worker_ports("test_hooks") for (name, labels), v in scrape_process(port).items()
+                   if name == "checkout_jobs_finished_total" and ("outcome", "duplicate") in labels
+                   and ("type", "test.sleep") in labels)
+    duplicates_before = duplicates_seen()
+    os.kill(supervisor, signal.SIGSTOP)
+    os.kill(relay, signal.SIGSTOP)
+    try:
+        # A message that has waited 20 s for the relay: this job's again, a duplicate such as a retry
+        # racing a redelivery makes, which the worker must recognise.
+        envelope = json.dumps({"id": job, "type": "test.sleep", "queue": "test_hooks",
+                               "payload": {"key": key, "ms": 1}, "attempt": 2,
+                               "enqueued_at": "2026-01-01T00:00:00.000Z"})
+        sql(f"INSERT INTO outbox (job_id, routing_key, body, available_at) VALUES ('{job}', 'test.hooks', "
+            f"'{envelope}', now() - interval '20 seconds')")
+        failing = gate("test_outbox_age")
+        assert not failing["pass"] and failing["value"] >= 20 and failing["messages"] >= 1, failing
+    finally:
+        os.kill(relay, signal.SIGCONT)
+        os.kill(supervisor, signal.SIGCONT)
+    passing = wait_until(lambda: (lambda g: g if g["pass"] else None)(gate("test_outbox_age")), 20,
+                         "the relay to publish what waited")
+    assert passing["value"] <= 10, passing
+    assert sql(f"SELECT count(*) FROM outbox WHERE job_id = '{job}'") == "0"
+    # The duplicate reached the worker, which counted it as one and changed nothing.
+    wait_until(lambda: duplicates_seen() > duplicates_before, 20, "the worker to take the duplicate")
+    assert job_row(job)[0] == "succeeded" and effects(key) == 1
 
 def parse_exposition(text):
     """Prometheus text read by Prometheus' own exposition parser: {(name, labels): value}."""

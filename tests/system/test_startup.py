@@ -22,6 +22,11 @@ def test_each_binary_names_the_bad_setting_and_exits():
         text = f.read()
     with open(bad_yaml, "w") as f:
         f.write(text.replace("prefetch: 64", "prefetch: lots", 1))
+    bad_route, bad_queue = os.path.join(STATE, "bad-route-gates.yaml"), os.path.join(STATE, "bad-queue-gates.yaml")
+    with open(bad_route, "w") as f:
+        f.write("gates:\n  accept: {route: GET /api/v1/nowhere, metric: route_p99_ms, max: 100}\n")
+    with open(bad_queue, "w") as f:
+        f.write("gates:\n  settle: {queue: no_such_queue, metric: latency_p99_ms, max: 100}\n")
     cases = [
         ("checkout-api", {"API_PORT": "99999"}, "API_PORT"),
         ("checkout-api", {"JWT_SECRET": "short"}, "JWT_SECRET"),
@@ -54,6 +59,9 @@ def test_each_binary_names_the_bad_setting_and_exits():
         ("worker-order-heavy", {"METRICS_PORT": "lots"}, "METRICS_PORT"),
         ("outbox-relay", {"METRICS_PORT": "70000"}, "METRICS_PORT"),
         ("dead-letter-keeper", {"METRICS_PORT": str(API_PORT)}, "METRICS_PORT"),  # taken by the API under test
+        ("checkout-api", {"GATES_FILE": bad_route}, f"{bad_route}: gates.accept.route"),
+        ("checkout-api", {"GATES_FILE": bad_queue}, f"{bad_queue}: gates.settle.queue"),
+        ("checkout-api", {"GATES_FILE": "/nonexistent/gates.yaml"}, "GATES_FILE"),
     ]
     for binary, env, setting in cases:
         r = run(binary, **env)
