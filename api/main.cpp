@@ -65,10 +65,6 @@ int main() {
         } else if (env.gates_file_given) {
             throw ConfigError("GATES_FILE", "cannot read '" + env.gates_file + "'");
         }
-        for (const auto& [name, gate] : gates)
-            if (!gate.queue.empty() && !queues.FindQueue(gate.queue))
-                throw ConfigError(env.gates_file + ": gates." + name + ".queue",
-                                  "no queue '" + gate.queue + "'");
     } catch (const ConfigError& e) {
         std::cerr << "configuration error: " << e.what() << "\n";
         return 2;
@@ -97,13 +93,20 @@ int main() {
                     throw AppError(ErrorCode::kRouteNotFound, "No such endpoint.");
                 }).Named("no such route"));
 
-    // A route gate names a route as registered above ("POST /api/v1/orders").
-    for (const auto& [name, gate] : app->gates)
-        if (!gate.route.empty() && !api::GlobalHttpMetrics().Has(gate.route)) {
-            std::cerr << "configuration error: " << app->env.gates_file << ": gates." << name
-                      << ".route: no route '" << gate.route << "' (e.g. 'POST /api/v1/orders')\n";
-            return 2;
+    // A gate names a queue of the queues file or a route as registered above ("POST /api/v1/orders").
+    try {
+        for (const auto& [name, gate] : app->gates) {
+            const std::string key = app->env.gates_file + ": gates." + name;
+            if (!gate.queue.empty() && !app->queues.FindQueue(gate.queue))
+                throw ConfigError(key + ".queue", "no queue '" + gate.queue + "'");
+            if (!gate.route.empty() && !api::GlobalHttpMetrics().Has(gate.route))
+                throw ConfigError(key + ".route",
+                                  "no route '" + gate.route + "' (e.g. 'POST /api/v1/orders')");
         }
+    } catch (const ConfigError& e) {
+        std::cerr << "configuration error: " << e.what() << "\n";
+        return 2;
+    }
 
     Http::Endpoint endpoint(Address(Ipv4::any(), Port(static_cast<uint16_t>(app->env.api_port))));
     // Pistache's own limit answers text/plain 413 (it cuts the request before any handler runs); keep

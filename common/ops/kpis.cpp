@@ -200,9 +200,8 @@ GateVerdict EvaluateGate(PgConnection& conn, const Gate& gate, const RouteFigure
     } else if (gate.metric == "outbox_age_s") {
         counted = "messages";
         auto r = conn.exec(
-            "SELECT count(*), extract(epoch FROM now() - min(available_at)) FROM outbox WHERE available_at "
-            "<= "
-            "now()");
+            "SELECT count(*), extract(epoch FROM now() - min(available_at)) FROM outbox "
+            "WHERE available_at <= now()");
         count = r.integer(0, 0);
         v.value = r.is_null(0, 1) ? 0.0 : std::stod(r.str(0, 1));
     } else if (GateKindOf(gate.metric) == GateKind::kRoute) {
