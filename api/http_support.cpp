@@ -331,7 +331,10 @@ long long PathId(const Rest::Request& req, const char* name) {
 }
 
 std::string PathParam(const Rest::Request& req, const char* name) {
-    return req.param(name).as<std::string>();
+    auto v = req.param(name).as<std::string>();
+    // No resource is named by bytes that are not text; PostgreSQL would refuse them with a 500.
+    if (!IsValidUtf8Text(v)) throw AppError(ErrorCode::kNotFound, "No such resource.");
+    return v;
 }
 
 int QueryInt(const Rest::Request& req, const char* name, int fallback, int lo, int hi) {
@@ -347,8 +350,13 @@ int QueryInt(const Rest::Request& req, const char* name, int fallback, int lo, i
 }
 
 std::optional<std::string> Header(const Rest::Request& req, const std::string& name) {
-    if (auto raw = req.headers().tryGetRaw(name)) return raw->value();
-    return std::nullopt;
+    auto raw = req.headers().tryGetRaw(name);
+    if (!raw) return std::nullopt;
+    // Every header value read here may reach SQL: bytes that are not UTF-8 text are refused.
+    if (!IsValidUtf8Text(raw->value()))
+        throw AppError(ErrorCode::kValidationFailed, "A header is not valid UTF-8 text.",
+                       std::vector<FieldError>{{name, "must be UTF-8 text without NUL characters"}});
+    return raw->value();
 }
 
 std::optional<IdempotencyKey> IdempotencyKeyHeader(const Rest::Request& req,

@@ -60,6 +60,8 @@ Row Describe(ErrorCode code) {
             return {"CART_EMPTY", 422, D::kFinal};
         case ErrorCode::kInsufficientPoints:
             return {"INSUFFICIENT_POINTS", 422, D::kFinal};
+        case ErrorCode::kTopUpSpent:
+            return {"TOPUP_SPENT", 409, D::kFinal};
         case ErrorCode::kInsufficientBalance:
             return {"INSUFFICIENT_BALANCE", 409, D::kFinal};
         case ErrorCode::kInsufficientStock:

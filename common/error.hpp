@@ -37,6 +37,7 @@ enum class ErrorCode {
     kCartEmpty,               // an order without items, from an empty cart
     kInsufficientPoints,      // use_points above the caller's balance
     kInsufficientBalance,     // a stored-balance payment above the balance
+    kTopUpSpent,              // a top-up's refund while the balance no longer holds its credit
     // Business outcomes of jobs.
     kInsufficientStock,
     kGatewayRejected,   // the gateway gave a final answer (card rejected, ...): never retried

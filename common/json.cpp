@@ -1,7 +1,9 @@
 #include "common/json.hpp"
 
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
 
+#include <algorithm>
 #include <set>
 #include <string_view>
 
@@ -43,10 +45,56 @@ void RejectAmbiguous(const rapidjson::Value& v, const std::string& path) {
 
 }  // namespace
 
+int JsonNestingDepth(std::string_view text) {
+    // One pass over the bytes, outside strings, so that the depth is known before anything recurses.
+    int depth = 0, deepest = 0;
+    bool in_string = false, escaped = false;
+    for (const char c : text) {
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            deepest = std::max(deepest, ++depth);
+        } else if (c == ']' || c == '}') {
+            --depth;
+        }
+    }
+    return deepest;
+}
+
+bool IsValidUtf8Text(std::string_view s) {
+    rapidjson::MemoryStream ms(s.data(), s.size());
+    struct Discard {
+        void Put(char) {}
+    } out;
+    while (ms.Tell() < s.size()) {
+        if (ms.Peek() == '\0') return false;
+        if (!rapidjson::UTF8<>::Validate(ms, out)) return false;
+    }
+    return true;
+}
+
+bool ParseBoundedJson(rapidjson::Document& d, std::string_view text) {
+    if (JsonNestingDepth(text) > kMaxJsonDepth) return false;
+    d.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
+    return !d.HasParseError();
+}
+
 rapidjson::Document ParseJsonObject(std::string_view body, const std::string& what) {
     rapidjson::Document d;
+    // Nesting is bounded before parsing: every walk of the document below (and RapidJSON's own
+    // recursive parser) would otherwise let 32,000 '[' overflow the handler thread's stack.
+    if (JsonNestingDepth(body) > kMaxJsonDepth)
+        throw AppError(ErrorCode::kInvalidJson, "The request body is nested too deeply.",
+                       "more than " + std::to_string(kMaxJsonDepth) + " levels of arrays and objects");
     // Invalid UTF-8 is refused here rather than at PostgreSQL (a 500).
-    d.Parse<rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
+    d.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(body.data(), body.size());
     if (d.HasParseError())
         throw AppError(ErrorCode::kInvalidJson,
                        d.GetParseError() == rapidjson::kParseErrorStringInvalidEncoding

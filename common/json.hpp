@@ -10,7 +10,20 @@
 
 namespace checkout {
 
-// Parses a request body; throws AppError(kInvalidJson) when it is not JSON and
+// The deepest nesting of arrays and objects any JSON this service reads may have; a request body's
+// fields are 3 levels deep at most.
+inline constexpr int kMaxJsonDepth = 32;
+// How deep `text` nests arrays and objects, counted without parsing (strings skipped).
+int JsonNestingDepth(std::string_view text);
+// For JSON from elsewhere (the gateway's answers, stored rows): false when it is not JSON or nests
+// deeper than kMaxJsonDepth; never recurses on the input.
+bool ParseBoundedJson(rapidjson::Document& d, std::string_view text);
+
+// True when `s` is valid UTF-8 (no overlong forms, no surrogates) without a NUL character: text that
+// PostgreSQL accepts. Headers and path parameters are checked with it before they reach SQL.
+bool IsValidUtf8Text(std::string_view s);
+
+// Parses a request body (at most kMaxJsonDepth deep, else kInvalidJson); throws AppError(kInvalidJson) when it is not JSON and
 // AppError(kValidationFailed, `what`) when it is JSON but not an object.
 rapidjson::Document ParseJsonObject(std::string_view body, const std::string& what);
 

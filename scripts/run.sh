@@ -9,12 +9,17 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-state="$root/.local/run"
-mkdir -p "$state"
+# RUN_STATE_DIR and CHECKOUT_BIN_DIR (binaries already built: no build step) are for the test of this
+# script (tests/system/test_run_script.py); a user needs neither.
+state="$(realpath -m "${RUN_STATE_DIR:-$root/.local/run}")"
+mkdir -p "$state/pids"
 
 scripts/install_deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF -DCHECKOUT_TEST_HOOKS=OFF >/dev/null
-cmake --build build -j2
+if [ -z "${CHECKOUT_BIN_DIR:-}" ]; then
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF -DCHECKOUT_TEST_HOOKS=OFF >/dev/null
+    cmake --build build -j2
+fi
+bin_dir="${CHECKOUT_BIN_DIR:-$root/build/bin}"
 
 source scripts/lib/services.sh
 PG_PORT="${PG_PORT:-55432}"
@@ -25,7 +30,7 @@ prometheus_pids=()
 cleanup() {
     trap - INT TERM EXIT
     echo "stopping..."
-    RUN_DIR="$state" scripts/start_workers.sh --stop || true
+    RUN_DIR="$state" BIN_DIR="$bin_dir" scripts/start_workers.sh --stop || true
     if [ -n "$sandbox_pid" ]; then kill "$sandbox_pid" 2>/dev/null || true; fi
     for pid in "${prometheus_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     [ -n "$api_pid" ] && kill -TERM "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null
@@ -54,9 +59,13 @@ DATA_PLATFORM_URL="${DATA_PLATFORM_URL:-$TOSS_API_BASE/data-platform/events}"
 export JWT_SECRET DATABASE_URL AMQP_URL TOSS_API_BASE TOSS_SECRET_KEY DATA_PLATFORM_URL
 export API_PORT="${API_PORT:-8080}" QUEUES_FILE="$root/queues.yaml"
 
-build/bin/checkout-api >> "$state/api.log" 2>&1 &
+# The API is supervised like the workers: restarted a second after it dies (pids/api.child is the
+# API process itself); a configuration error (exit 2) stops run.sh, naming the setting in api.log.
+CHECKOUT_RUN_DIR="$state" bash scripts/lib/supervise.sh "$bin_dir/checkout-api" "$state/api.log" \
+    "$state/pids/api.child" &
 api_pid=$!
-RUN_DIR="$state" scripts/start_workers.sh "$@"
+echo "$api_pid" > "$state/pids/api-supervisor"
+RUN_DIR="$state" BIN_DIR="$bin_dir" scripts/start_workers.sh "$@"
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$API_PORT/health" >/dev/null 2>&1 && break; sleep 0.1; done
 if [ "${WITH_PROMETHEUS:-0}" = 1 ]; then
     prom="$state/prometheus"
@@ -73,7 +82,7 @@ cat <<MSG
 
 The checkout fleet is running: API on http://127.0.0.1:$API_PORT (log: $state/api.log,
 workers' logs: $state/logs/). Mint a token with:
-  JWT_SECRET=\$(cat $state/jwt_secret) build/bin/checkout-token alice         (admin: add 'admin')
+  JWT_SECRET=\$(cat $state/jwt_secret) $bin_dir/checkout-token alice         (admin: add 'admin')
 and follow the README's walk-through. Ctrl-C stops everything.
 MSG
-wait "$api_pid"
+wait "$api_pid" || { rc=$?; echo "the API's supervisor exited with status $rc (see $state/api.log)"; exit "$rc"; }

@@ -1,9 +1,12 @@
-// The stored balance: top-ups (Idempotency-Key required: it moves money), the balance and its ledger,
-// and paying an order from it (202 and a status URL; a payment_confirm job does the debit).
+// The stored balance: top-ups (paid through the gateway like an order: POST /balance/charge answers
+// the orderId to pay, and the balance is credited when the payment's confirm ends DONE), an admin's
+// grants, the balance and its ledger, and paying an order from it (202 and a status URL; a
+// payment_confirm job does the debit). Whatever moves money requires an Idempotency-Key.
 #include "api/auth.hpp"
 #include "api/http_support.hpp"
 #include "api/routes.hpp"
 #include "common/balance/balance_store.hpp"
+#include "common/json.hpp"
 #include "common/payments/balance_payment.hpp"
 
 namespace checkout::api {
@@ -32,7 +35,23 @@ void RegisterBalanceRoutes(Rest::Router& r, App& app) {
                  auto conn = app.pool.acquire();
                  auto result =
                      RunIdempotent(*conn, caller.user_id, key, [&](PgTransaction& tx) -> StoredReply {
-                         return {201, ChargeBalance(tx, caller.user_id, amount)};
+                         return {201, StartTopUp(tx, caller.user_id, amount)};
+                     });
+                 return IdempotentReply(result);
+             }));
+    AddRoute(r, Http::Method::Post, "/api/v1/admin/balance/grants",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                 auto admin = AuthenticateAdmin(req, app);
+                 const auto grant = ParseBalanceGrant(req.body());
+                 JsonWriter canonical;
+                 canonical.StartObject().Key("user").String(grant.user_sub).Key("amount").Int(grant.amount);
+                 canonical.Key("reason").String(grant.reason).EndObject();
+                 const auto key = RequiredKey(req, canonical.str());
+                 auto conn = app.pool.acquire();
+                 const long long user_id = app.users.IdFor(*conn, grant.user_sub);
+                 auto result =
+                     RunIdempotent(*conn, admin.user_id, key, [&](PgTransaction& tx) -> StoredReply {
+                         return {201, GrantBalance(tx, user_id, grant, admin.claims.sub)};
                      });
                  return IdempotentReply(result);
              }));

@@ -1,5 +1,6 @@
 #include "common/orders/order_release.hpp"
 
+#include "common/balance/balance_store.hpp"
 #include "common/points/point_store.hpp"
 
 namespace checkout {
@@ -9,10 +10,16 @@ bool ReleaseOrder(PgTransaction& tx, const std::string& order_id, std::string_vi
     // The order row lock taken here serializes this with points.earn (which reads the order FOR SHARE):
     // either the earn committed first and is taken back below, or it sees the order released and
     // earns nothing.
-    auto o = tx.exec("UPDATE orders SET status = $3 WHERE id = $1 AND status = $2 RETURNING user_id",
+    auto o = tx.exec("UPDATE orders SET status = $3 WHERE id = $1 AND status = $2 RETURNING user_id, kind",
                      {order_id, std::string(from), std::string(to)});
     if (o.rows() == 0) return false;
     const long long user_id = o.integer(0, 0);
+    if (o.get(0, 1) == "topup") {
+        // No stock, coupon or points: only the credit of a paid top-up. The buyer's own cancel has
+        // checked (under the balance's lock) that the balance still holds it.
+        if (from == "paid") TakeBackTopUp(tx, order_id, /*strict=*/false);
+        return true;
+    }
     tx.exec(
         from == "paid"
             ? "UPDATE products p SET stock = p.stock + i.quantity, sold_count = p.sold_count - i.quantity "

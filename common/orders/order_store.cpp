@@ -275,7 +275,7 @@ void WriteOrder(JsonWriter& w, const PgResult& r, int i) {
 
 std::optional<std::string> OrderJson(PgConnection& conn, long long user_id, const std::string& order_id) {
     if (!IsUuid(order_id)) return std::nullopt;
-    auto r = conn.exec(std::string(kOrderColumns) + "FROM orders o WHERE o.id = $1 AND o.user_id = $2",
+    auto r = conn.exec(std::string(kOrderColumns) + "FROM orders o WHERE o.id = $1 AND o.user_id = $2 AND o.kind = 'goods'",
                        {order_id, user_id});
     if (r.rows() == 0) return std::nullopt;
     JsonWriter w;
@@ -286,12 +286,12 @@ std::optional<std::string> OrderJson(PgConnection& conn, long long user_id, cons
 std::string OrderPageJson(PgConnection& conn, long long user_id, int page, int size) {
     // orders_by_user (user_id, created_at DESC) serves both the page and the count.
     auto r = conn.exec(std::string(kOrderColumns) +
-                           ", count(*) OVER () FROM orders o WHERE o.user_id = $1 "
+                           ", count(*) OVER () FROM orders o WHERE o.user_id = $1 AND o.kind = 'goods' "
                            "ORDER BY o.created_at DESC, o.id DESC LIMIT $2 OFFSET $3",
                        {user_id, size, static_cast<long long>(page - 1) * size});
     const long long total =
         r.rows() > 0 ? r.integer(0, 14)
-                     : conn.exec("SELECT count(*) FROM orders WHERE user_id = $1", {user_id}).integer(0, 0);
+                     : conn.exec("SELECT count(*) FROM orders WHERE user_id = $1 AND kind = 'goods'", {user_id}).integer(0, 0);
     JsonWriter w;
     w.StartObject();
     w.Key("items").StartArray();

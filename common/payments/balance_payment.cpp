@@ -17,8 +17,8 @@ PaymentReply StartBalancePayment(PgConnection& conn, const QueuesConfig& cfg, lo
         // The order row lock serializes this with confirms and other balance payments of the order.
         auto o = tx.exec(
             "SELECT o.status, o.final_amount, EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id "
-            "AND p.status IN ('in_progress', 'done')) FROM orders o WHERE o.id = $1 AND o.user_id = $2 FOR "
-            "UPDATE",
+            "AND p.status IN ('in_progress', 'done')) FROM orders o WHERE o.id = $1 AND o.user_id = $2 AND o.kind = 'goods' "
+            "FOR UPDATE",
             {order_id, user_id});
         if (o.rows() == 0) throw AppError(ErrorCode::kNotFound, "No such order.");
         if (o.boolean(0, 2))

@@ -2,6 +2,7 @@
 
 #include <regex>
 
+#include "common/balance/balance_store.hpp"
 #include "common/error.hpp"
 #include "common/job_store.hpp"
 #include "common/json.hpp"
@@ -156,6 +157,8 @@ PaymentReply CancelPayment(PgConnection& conn, const QueuesConfig& cfg, long lon
     if (status != "done")
         throw AppError(ErrorCode::kPaymentConflict,
                        "Only a completed payment can be canceled; this one is " + ClientStatus(status) + ".");
+    // A top-up whose credit was spent cannot be refunded (409 TOPUP_SPENT): the money is gone.
+    TakeBackTopUp(tx, order_id, /*strict=*/true);
     ReleaseOrder(tx, order_id, "paid", "canceled");
     RequestRefund(tx, cfg, payment_id, reason);
     const std::string job_id = refund_job();

@@ -1,5 +1,6 @@
 #include "common/payments/payment_transitions.hpp"
 
+#include "common/balance/balance_store.hpp"
 #include "common/error.hpp"
 #include "common/job_store.hpp"
 #include "common/json.hpp"
@@ -122,6 +123,16 @@ void CompleteSale(PgTransaction& tx, const QueuesConfig& cfg, const std::string&
         "      WHERE i.order_id = $2 AND pr.id = i.product_id) "
         "INSERT INTO payment_log (payment_id, event) VALUES ($1, 'paid')",
         {payment_id, order_id});
+}
+
+void CompleteTopUp(PgTransaction& tx, const std::string& payment_id, const std::string& order_id,
+                   long long user_id, long long amount) {
+    tx.exec(
+        "WITH p AS (UPDATE payments SET status = 'done', updated_at = now() WHERE id = $1), "
+        "o AS (UPDATE orders SET status = 'paid' WHERE id = $2) "
+        "INSERT INTO payment_log (payment_id, event) VALUES ($1, 'paid')",
+        {payment_id, order_id});
+    CreditTopUp(tx, payment_id, user_id, amount);
 }
 
 void RecordRefund(PgTransaction& tx, const std::string& payment_id) {

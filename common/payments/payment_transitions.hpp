@@ -63,6 +63,11 @@ void CompleteSale(PgTransaction& tx, const QueuesConfig& cfg, const std::string&
                   const std::string& order_id, const std::string& order_number, long long user_id,
                   long long amount);
 
+// A top-up's payment is done (payment.finalize): the payment `done`, the top-up (an order of kind
+// 'topup') `paid`, the balance credited once. No points, no sold count. Same locks as CompleteSale.
+void CompleteTopUp(PgTransaction& tx, const std::string& payment_id, const std::string& order_id,
+                   long long user_id, long long amount);
+
 // Starts a refund at the gateway: the payment becomes `refunding` and payment.cancel is enqueued.
 // No-op if a refund was already requested or done.
 void RequestRefund(PgTransaction& tx, const QueuesConfig& cfg, const std::string& payment_id,

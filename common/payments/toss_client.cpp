@@ -41,8 +41,7 @@ std::string_view KindName(GatewayResult::Kind k) {
 
 std::optional<TossPayment> ParseTossPayment(const std::string& json) {
     rapidjson::Document d;
-    d.Parse(json.c_str());
-    if (!d.IsObject()) return std::nullopt;
+    if (!ParseBoundedJson(d, json) || !d.IsObject()) return std::nullopt;
     auto str = [&](const rapidjson::Value& obj, const char* key) -> std::string {
         auto it = obj.FindMember(key);
         return it != obj.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
@@ -125,7 +124,7 @@ GatewayResult TossClient::Classify(const HttpResponse& r) {
         return out;
     }
     rapidjson::Document d;
-    d.Parse(out.body.c_str());
+    ParseBoundedJson(d, out.body);
     if (d.IsObject() && d.HasMember("code") && d["code"].IsString()) out.code = d["code"].GetString();
     if (d.IsObject() && d.HasMember("message") && d["message"].IsString()) out.message = d["message"].GetString();
     out.kind = RetryableGatewayError(r.status, out.code) ? GatewayResult::Kind::kRetryable : GatewayResult::Kind::kRejected;

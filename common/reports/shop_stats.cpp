@@ -6,7 +6,7 @@ std::string ShopStatsJson(PgConnection& conn) {
     // Revenue is what paid orders (still paid: refunds excluded) charged, over orders placed in the window.
     return conn
         .exec(
-            "WITH o AS (SELECT status, final_amount FROM orders WHERE created_at >= now() - interval '30 "
+            "WITH o AS (SELECT status, final_amount FROM orders WHERE kind = 'goods' AND created_at >= now() - interval '30 "
             "days'), "
             "s AS (SELECT status, count(*) AS n FROM o GROUP BY status) "
             "SELECT json_build_object('window_days', 30, "

@@ -109,3 +109,39 @@ def assert_one_charge_per_paid_order(order_ids):
         keys = held.get(number, [])
         assert len(keys) <= 1, f"order {number} ({status}) is charged {len(keys)} times: {keys}"
         assert (len(keys) == 1) == (status == "paid"), f"order {number} is {status} while the gateway holds {keys}"
+
+
+def top_up(tok, amount, key=None):
+    """Starts a top-up (nothing credited) and pays it through the gateway as the Toss widget would;
+    returns (top-up answer, payment id) once the payment is done."""
+    status, _, topup = request("POST", "/api/v1/balance/charge", {"amount": amount}, tok=tok,
+                               headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert status == 201 and topup["status"] == "awaiting_payment", topup
+    _, _, paying = confirm(tok, {"order_number": topup["orderId"], "final_amount": amount}, key=key)
+    assert wait_payment(tok, paying["payment_id"], {"done", "failed"})["status"] == "done", paying
+    return topup, paying["payment_id"]
+
+
+def assert_balance_invariant(user):
+    """The balance ledger sums to the balance; every paid top-up is credited exactly once, and only while
+    its payment is done (or was, before a refund that took it back); every balance payment is debited once."""
+    balance = int(sql(f"SELECT coalesce((SELECT balance FROM balances WHERE user_id = {user}), 0)"))
+    ledger = int(sql(f"SELECT coalesce(sum(amount), 0) FROM balance_ledger WHERE user_id = {user}"))
+    assert ledger == balance, f"user {user}: ledger sums to {ledger}, balance is {balance}"
+    assert balance >= 0
+    # A credit only for a payment the gateway approved and that became done; one per payment.
+    bad = sql(f"SELECT string_agg(l.payment_id::text || ':' || p.status, ',') FROM balance_ledger l "
+              f"JOIN payments p ON p.id = l.payment_id WHERE l.user_id = {user} AND l.kind = 'topup' "
+              f"AND (NOT p.approved OR p.status NOT IN ('done', 'refunding', 'canceled'))")
+    assert bad == "", f"credits for payments never done: {bad}"
+    assert sql(f"SELECT count(*) FROM payments p JOIN orders o ON o.id = p.order_id WHERE o.kind = 'topup' "
+               f"AND p.user_id = {user} AND p.status = 'done' AND NOT EXISTS (SELECT 1 FROM balance_ledger l "
+               f"WHERE l.payment_id = p.id AND l.kind = 'topup')") == "0", "a done top-up was not credited"
+    # Refunded top-ups: credit taken back; every balance payment done is debited exactly once.
+    assert sql(f"SELECT count(*) FROM payments p JOIN orders o ON o.id = p.order_id WHERE o.kind = 'topup' "
+               f"AND p.user_id = {user} AND p.status = 'canceled' AND EXISTS (SELECT 1 FROM balance_ledger l "
+               f"WHERE l.payment_id = p.id AND l.kind = 'topup') AND NOT EXISTS (SELECT 1 FROM balance_ledger "
+               f"l WHERE l.payment_id = p.id AND l.kind = 'topup_refund')") == "0", "a refunded top-up kept its credit"
+    assert sql(f"SELECT count(*) FROM payments p WHERE p.user_id = {user} AND p.method = 'balance' "
+               f"AND p.status IN ('done', 'refunding', 'canceled') AND (SELECT count(*) FROM balance_ledger l "
+               f"WHERE l.payment_id = p.id AND l.kind = 'pay') <> 1") == "0", "a balance payment debited != once"

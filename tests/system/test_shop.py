@@ -15,7 +15,8 @@ import yaml
 
 from conftest import (BASE, SHIPPING, create_product, enqueue, final_status, order_body, request, sql, token,
                       wait_job, wait_until)
-from shop import confirm, confirmed_order, paid_order, scheduler_once, wait_payment
+from shop import (approvals, assert_balance_invariant, assert_one_charge_per_paid_order, cancels, confirm,
+                  confirmed_order, knobs, paid_order, scheduler_once, top_up, wait_payment)
 
 
 def b64(data):
@@ -199,9 +200,8 @@ def test_an_order_that_loses_a_race_for_points_gives_its_coupon_back():
 def test_200_concurrent_balance_payments_by_a_user_whose_balance_covers_50():
     tok, user = buyer("balance-race")
     product = create_product(stock=200, price=1000)
-    status, _, charged = request("POST", "/api/v1/balance/charge", {"amount": 50000}, tok=tok,
-                                 headers={"Idempotency-Key": uuid.uuid4().hex})
-    assert status == 201 and charged["balance"] == 50000, charged
+    top_up(tok, 50000)
+    assert request("GET", "/api/v1/balance", tok=tok)[2]["balance"] == 50000
     placed = burst([("POST", "/api/v1/orders", tok, order_body(product, 1), None)] * 200)
     assert all(s == 202 for s, _ in placed), placed[:3]
     ids = [b["order_id"] for _, b in placed]
@@ -218,27 +218,118 @@ def test_200_concurrent_balance_payments_by_a_user_whose_balance_covers_50():
     assert sql(f"SELECT count(*) FROM orders WHERE id IN ('{in_list}') AND status = 'paid'") == "50"
     status, _, balance = request("GET", "/api/v1/balance?size=100", tok=tok)
     assert status == 200 and balance["balance"] == 0
-    assert balance["ledger"]["total"] == 51  # one charge, fifty payments
-    assert int(sql(f"SELECT sum(amount) FROM balance_ledger WHERE user_id = {user}")) == balance["balance"]
+    assert balance["ledger"]["total"] == 51  # one top-up, fifty payments
+    assert_balance_invariant(user)
     # A payment shows its state like any other; the status of a failed one says why.
     p = paying[0][1]
     assert request("GET", p["status_url"], tok=tok)[2]["status"] in ("done", "failed")
 
 
-def test_balance_charge_needs_a_key_replays_once_and_refund_goes_back_to_the_balance():
-    tok, user = buyer("balance-refund")
+def test_a_top_up_is_free_money_no_longer_it_is_credited_only_when_the_gateway_says_done():
+    """Issue 17 item 1: a top-up answered 201 and credited 1,000,000 with no gateway call."""
+    tok, user = buyer("topup")
     status, _, problem = request("POST", "/api/v1/balance/charge", {"amount": 5000}, tok=tok)
     assert (status, problem["code"]) == (422, "IDEMPOTENCY_KEY_REQUIRED")
-    for bad in [{"amount": 0}, {"amount": -5}, {"amount": "5"}, {}]:
+    for bad in [{"amount": 0}, {"amount": -5}, {"amount": "5"}, {}, {"amount": 10000001}]:
         assert request("POST", "/api/v1/balance/charge", bad, tok=tok, headers={"Idempotency-Key": "k"})[0] == 422
     key = uuid.uuid4().hex
-    first = request("POST", "/api/v1/balance/charge", {"amount": 5000}, tok=tok, headers={"Idempotency-Key": key})
-    again = request("POST", "/api/v1/balance/charge", {"amount": 5000}, tok=tok, headers={"Idempotency-Key": key})
-    assert first[0] == again[0] == 201 and first[2] == again[2]
+    status, _, topup = request("POST", "/api/v1/balance/charge", {"amount": 1000000}, tok=tok,
+                               headers={"Idempotency-Key": key})
+    assert status == 201 and topup["status"] == "awaiting_payment" and topup["amount"] == 1000000, topup
+    assert request("GET", "/api/v1/balance", tok=tok)[2]["balance"] == 0
+    # The same request again answers the same top-up; no order list shows it; it cannot pay itself.
+    again = request("POST", "/api/v1/balance/charge", {"amount": 1000000}, tok=tok, headers={"Idempotency-Key": key})
+    assert again[0] == 201 and again[2] == topup
     other = request("POST", "/api/v1/balance/charge", {"amount": 7000}, tok=tok, headers={"Idempotency-Key": key})
     assert (other[0], other[2]["code"]) == (422, "IDEMPOTENCY_KEY_REUSED")
-    assert request("GET", "/api/v1/balance", tok=tok)[2]["balance"] == 5000
+    assert request("GET", "/api/v1/orders", tok=tok)[2]["total"] == 0
+    assert request("GET", f"/api/v1/orders/{topup['topup_id']}", tok=tok)[0] == 404
+    assert request("POST", f"/api/v1/orders/{topup['topup_id']}/pay-with-balance", tok=tok)[0] == 404
+    order = {"order_number": topup["orderId"], "final_amount": 1000000}
+    # The amount is checked like an order's; a refused card credits nothing.
+    status, _, problem = confirm(tok, order, amount=1000)
+    assert (status, problem["code"]) == (422, "AMOUNT_MISMATCH")
+    knobs(reject_next=1)
+    status, _, refused = confirm(tok, order)
+    assert status == 202, refused
+    assert wait_payment(tok, refused["payment_id"], {"failed"})["failure"]["code"] == "REJECT_CARD_COMPANY"
+    assert request("GET", "/api/v1/balance", tok=tok)[2]["balance"] == 0
+    # Paid for real: credited once, whatever is sent again (confirm, webhook resend, finalize redelivery).
+    pay_key = "pk_" + uuid.uuid4().hex
+    status, _, paying = confirm(tok, order, key=pay_key)
+    assert status == 202, paying
+    assert wait_payment(tok, paying["payment_id"], {"done"})["order_status"] == "paid"
+    assert confirm(tok, order, key=pay_key)[2]["payment_id"] == paying["payment_id"]
+    assert approvals(pay_key) == 1
+    balance = request("GET", "/api/v1/balance", tok=tok)[2]
+    assert balance["balance"] == 1000000
+    assert [(e["kind"], e["amount"], e["payment_id"]) for e in balance["ledger"]["items"]] == \
+        [("topup", 1000000, paying["payment_id"])]
+    # The finalize job run again (at-least-once) changes nothing.
+    wait_job(enqueue("payment.finalize", {"payment_id": paying["payment_id"]}), {"succeeded"}, 20)
+    assert request("GET", "/api/v1/balance", tok=tok)[2]["balance"] == 1000000
+    # A top-up earns no points (paying with the balance later does).
+    assert request("GET", "/api/v1/points", tok=tok)[2]["balance"] == 0
+    assert_balance_invariant(user)
+    assert_one_charge_per_paid_order([topup["topup_id"]])
 
+
+def test_refunding_a_top_up_takes_its_credit_back_and_is_refused_once_it_is_spent():
+    tok, user = buyer("topup-refund")
+    topup, topup_payment = top_up(tok, 5000)
+    product = create_product(stock=5, price=3000)
+    order = confirmed_order(tok, product)
+    _, _, paying = request("POST", f"/api/v1/orders/{order['id']}/pay-with-balance", tok=tok)
+    assert wait_payment(tok, paying["payment_id"], {"done", "failed"})["status"] == "done"
+    # 2,000 left of the 5,000: the top-up cannot be refunded, and nothing changes.
+    status, _, problem = request("POST", f"/api/v1/payments/{topup_payment}/cancel", {}, tok=tok)
+    assert (status, problem["code"]) == (409, "TOPUP_SPENT"), problem
+    assert request("GET", "/api/v1/balance", tok=tok)[2]["balance"] == 2000
+    assert wait_payment(tok, topup_payment, {"done"})["order_status"] == "paid"
+    # The order's refund goes back to the balance; now the top-up can be refunded, at the gateway.
+    assert request("POST", f"/api/v1/payments/{paying['payment_id']}/cancel", {}, tok=tok)[0] == 202
+    wait_payment(tok, paying["payment_id"], {"canceled"})
+    assert request("GET", "/api/v1/balance", tok=tok)[2]["balance"] == 5000
+    status, _, body = request("POST", f"/api/v1/payments/{topup_payment}/cancel", {}, tok=tok)
+    assert status == 202, body
+    wait_payment(tok, topup_payment, {"canceled"})
+    key = sql(f"SELECT payment_key FROM payments WHERE id = '{topup_payment}'")
+    wait_until(lambda: cancels(key) == 1, 20, "the top-up's refund at the gateway")
+    balance = request("GET", "/api/v1/balance", tok=tok)[2]
+    assert balance["balance"] == 0
+    assert [e["kind"] for e in balance["ledger"]["items"]] == ["topup_refund", "refund", "pay", "topup"]
+    assert_balance_invariant(user)
+    assert_one_charge_per_paid_order([topup["topup_id"], order["id"]])
+
+
+def test_an_admin_grant_needs_the_admin_role_a_reason_and_a_key_and_says_who_granted_it():
+    tok, user = buyer("grant")
+    sub = sql(f"SELECT sub FROM users WHERE id = {user}")
+    body = {"user": sub, "amount": 3000, "reason": "parcel arrived damaged (ticket 4411)"}
+    assert request("POST", "/api/v1/admin/balance/grants", body, tok=tok,
+                   headers={"Idempotency-Key": "g1"})[0] == 403
+    assert request("POST", "/api/v1/admin/balance/grants", body, headers={"Idempotency-Key": "g1"})[0] == 401
+    boss_sub = "cs-admin-" + uuid.uuid4().hex
+    boss = hs256(boss_sub, "admin")
+    assert request("POST", "/api/v1/admin/balance/grants", body, tok=boss)[2]["code"] == "IDEMPOTENCY_KEY_REQUIRED"
+    for bad in [{**body, "reason": ""}, {k: v for k, v in body.items() if k != "reason"}, {**body, "amount": 0},
+                {**body, "user": ""}]:
+        status, _, problem = request("POST", "/api/v1/admin/balance/grants", bad, tok=boss,
+                                     headers={"Idempotency-Key": uuid.uuid4().hex})
+        assert (status, problem["code"]) == (422, "VALIDATION_FAILED"), bad
+    key = uuid.uuid4().hex
+    status, _, granted = request("POST", "/api/v1/admin/balance/grants", body, tok=boss, headers={"Idempotency-Key": key})
+    assert status == 201 and granted["balance"] == 3000 and granted["user"] == sub, granted
+    assert request("POST", "/api/v1/admin/balance/grants", body, tok=boss, headers={"Idempotency-Key": key})[2] == granted
+    entry = request("GET", "/api/v1/balance", tok=tok)[2]["ledger"]["items"]
+    assert [(e["kind"], e["amount"], e["reason"]) for e in entry] == [("grant", 3000, body["reason"])]
+    assert sql(f"SELECT granted_by FROM balance_ledger WHERE id = {granted['grant_id']}") == boss_sub
+    assert_balance_invariant(user)
+
+
+def test_balance_payment_and_its_refund_go_back_to_the_balance():
+    tok, user = buyer("balance-refund")
+    top_up(tok, 5000)
     product = create_product(stock=5, price=3000)
     order = confirmed_order(tok, product)
     status, headers, paying = request("POST", f"/api/v1/orders/{order['id']}/pay-with-balance", tok=tok)
@@ -255,8 +346,8 @@ def test_balance_charge_needs_a_key_replays_once_and_refund_goes_back_to_the_bal
     assert wait_payment(tok, paying["payment_id"], {"canceled"})["order_status"] == "canceled"
     balance = request("GET", "/api/v1/balance", tok=tok)[2]
     assert balance["balance"] == 5000
-    assert [e["kind"] for e in balance["ledger"]["items"]] == ["refund", "pay", "charge"]
-    assert int(sql(f"SELECT sum(amount) FROM balance_ledger WHERE user_id = {user}")) == 5000
+    assert [e["kind"] for e in balance["ledger"]["items"]] == ["refund", "pay", "topup"]
+    assert_balance_invariant(user)
     assert sql(f"SELECT stock FROM products WHERE id = {product}") == "5"
 
 

@@ -49,3 +49,35 @@ TEST_CASE("a key twice in one object is refused, at any depth") {
         CHECK(e.fields()[0].field == "items[0].quantity");
     }
 }
+
+TEST_CASE("nesting deeper than kMaxJsonDepth is refused without recursing on it") {
+    // The body that took the API down with a stack overflow: 32,000 '[' then 32,000 ']'.
+    const std::string deep = "{\"a\":" + std::string(32000, '[') + std::string(32000, ']') + "}";
+    CHECK(CodeOf(deep) == ErrorCode::kInvalidJson);
+    CHECK(JsonNestingDepth(deep) == 32001);
+    const std::string objects = [] {
+        std::string s;
+        for (int i = 0; i < 20000; ++i) s += "{\"a\":";
+        return s + "1" + std::string(20000, '}');
+    }();
+    CHECK(CodeOf(objects) == ErrorCode::kInvalidJson);
+    // Unbalanced too: an opening run with no end is still refused before parsing.
+    CHECK(CodeOf("{\"a\":" + std::string(100000, '[')) == ErrorCode::kInvalidJson);
+    // Brackets inside strings do not count; escaped quotes do not end a string.
+    CHECK(JsonNestingDepth(R"({"a":"[[[[\"[[[[{{{{"})") == 1);
+    CHECK(CodeOf(R"({"a":"[[[[\"[[[[{{{{"})") == ErrorCode::kInternal);
+    // At the limit is fine, one past it is not.
+    const auto nested = [](int n) { return std::string(n - 1, '[') == "" ? std::string("{}") :
+        "{\"a\":" + std::string(n - 1, '[') + std::string(n - 1, ']') + "}"; };
+    CHECK(CodeOf(nested(kMaxJsonDepth)) == ErrorCode::kInternal);
+    CHECK(CodeOf(nested(kMaxJsonDepth + 1)) == ErrorCode::kInvalidJson);
+}
+
+TEST_CASE("JSON from elsewhere (the gateway) is parsed within the same bound") {
+    rapidjson::Document d;
+    CHECK(ParseBoundedJson(d, R"({"code":"X","message":"y"})"));
+    CHECK(d.IsObject());
+    rapidjson::Document deep;
+    CHECK_FALSE(ParseBoundedJson(deep, std::string(50000, '[') + std::string(50000, ']')));
+    CHECK_FALSE(deep.IsObject());
+}

@@ -14,10 +14,14 @@ JobHandler FinalizePayment(const QueuesConfig& cfg) {
         if (p.rows() == 0) return Outcome::Failed("NOT_FOUND", "no such payment");
         if (p.get(0, 0) != "in_progress") return Outcome::Succeeded();  // finalized (or refunded) already
         const std::string order_id = p.str(0, 1);
-        auto o = tx.exec("SELECT status, order_number FROM orders WHERE id = $1 FOR UPDATE", {order_id});
+        auto o = tx.exec("SELECT status, order_number, kind FROM orders WHERE id = $1 FOR UPDATE", {order_id});
         const std::string order_status = o.str(0, 0);
         if (order_status != "confirmed") {
             RequestRefund(tx, cfg, payment_id, "order " + order_status + " before the payment completed");
+            return Outcome::Succeeded();
+        }
+        if (o.get(0, 2) == "topup") {
+            CompleteTopUp(tx, payment_id, order_id, p.integer(0, 2), p.integer(0, 3));
             return Outcome::Succeeded();
         }
         CompleteSale(tx, cfg, payment_id, order_id, o.str(0, 1), p.integer(0, 2), p.integer(0, 3));
@@ -35,6 +39,7 @@ JobHandler SettleBalancePayment(const QueuesConfig& cfg) {
         const std::string order_id = p.str(0, 1);
         const long long user_id = p.integer(0, 2), amount = p.integer(0, 3);
         auto o = tx.exec("SELECT status, order_number FROM orders WHERE id = $1 FOR UPDATE", {order_id});
+        if (o.rows() == 0) return Outcome::Failed("NOT_FOUND", "no such order");
         auto refuse = [&](const std::string& code, const std::string& message) {
             RecordRejection(tx, payment_id, code, message);
             return Outcome::Failed(code, message);
