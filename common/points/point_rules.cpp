@@ -1,5 +1,6 @@
 #include "common/points/point_rules.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "common/error.hpp"
@@ -19,6 +20,16 @@ std::optional<std::vector<LotTake>> TakeFirstExpiring(const std::vector<PointLot
     }
     if (left > 0 && !partial) return std::nullopt;
     return takes;
+}
+
+std::vector<LotTake> PayDebtFirst(const std::vector<LotTake>& credits, long long& debt) {
+    std::vector<LotTake> left;
+    for (const auto& c : credits) {
+        const long long paid = std::min(std::max(debt, 0LL), c.amount);
+        debt -= paid;
+        if (c.amount - paid > 0) left.push_back({c.lot_id, c.amount - paid});
+    }
+    return left;
 }
 
 long long PointRates::PointsFor(const std::string& grade, long long paid_amount) const {

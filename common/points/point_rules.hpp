@@ -24,6 +24,10 @@ struct LotTake {
 std::optional<std::vector<LotTake>> TakeFirstExpiring(const std::vector<PointLot>& lots, long long amount,
                                                       bool partial = false);
 
+// Points coming back (a restore into `credits`' lots) pay off `debt` first: returns what is left
+// to put into each lot, in the order given, and lowers `debt` by what was paid.
+std::vector<LotTake> PayDebtFirst(const std::vector<LotTake>& credits, long long& debt);
+
 // POINT_RATES: the percent of a paid amount each grade earns, e.g. "basic=1,silver=2,gold=5".
 struct PointRates {
     std::map<std::string, long long> percent_by_grade;

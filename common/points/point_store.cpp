@@ -33,14 +33,28 @@ long long Sum(const std::vector<LotTake>& takes) {
 
 }  // namespace
 
+// What the live lots hold minus the debt (migration 012): the balance a buyer sees and spends from.
+constexpr const char* kBalanceSql =
+    "(SELECT coalesce(sum(remaining), 0) FROM point_lots WHERE user_id = $1 AND remaining > 0 AND expires_at "
+    "> now()) - coalesce((SELECT amount FROM point_debts WHERE user_id = $1), 0)";
+
 long long PointBalance(PgConnection& conn, long long user_id) {
-    return conn
-        .exec(
-            "SELECT coalesce(sum(remaining), 0) FROM point_lots "
-            "WHERE user_id = $1 AND remaining > 0 AND expires_at > now()",
-            {user_id})
-        .integer(0, 0);
+    return conn.exec(std::string("SELECT ") + kBalanceSql, {user_id}).integer(0, 0);
 }
+
+namespace {
+// The user's debt, its row locked for the rest of the transaction (0 when there is none).
+long long LockDebt(PgTransaction& tx, long long user_id) {
+    auto r = tx.exec("SELECT amount FROM point_debts WHERE user_id = $1 FOR UPDATE", {user_id});
+    return r.rows() == 0 ? 0 : r.integer(0, 0);
+}
+void SetDebt(PgTransaction& tx, long long user_id, long long debt) {
+    tx.exec(
+        "INSERT INTO point_debts (user_id, amount) VALUES ($1, $2) "
+        "ON CONFLICT (user_id) DO UPDATE SET amount = EXCLUDED.amount",
+        {user_id, debt});
+}
+}  // namespace
 
 bool SpendPoints(PgTransaction& tx, long long user_id, const std::string& order_id, long long amount) {
     if (amount <= 0) return true;
@@ -82,16 +96,28 @@ void RestoreSpentPoints(PgTransaction& tx, long long user_id, const std::string&
         "INSERT INTO point_ledger (user_id, order_id, kind, amount) VALUES ($1, $2, 'restore', $3) "
         "ON CONFLICT (order_id, kind) DO NOTHING",
         {user_id, order_id, Sum(takes)});
-    if (restored.affected() > 0) ApplyTakes(tx, takes, +1);
+    if (restored.affected() == 0) return;
+    // Points a refund could not take back (spent) are owed: what comes back pays that first.
+    if (long long debt = LockDebt(tx, user_id); debt > 0) {
+        takes = PayDebtFirst(takes, debt);
+        SetDebt(tx, user_id, debt);
+    }
+    if (!takes.empty()) ApplyTakes(tx, takes, +1);
 }
 
 void EarnPoints(PgTransaction& tx, long long user_id, const std::string& order_id, long long points,
                 int valid_days) {
+    // A debt (points a refund could not take back) is paid off first: the new lot starts with what is
+    // left. One round trip; the debt row is locked only when there is one.
     tx.exec(
         "WITH e AS (INSERT INTO point_ledger (user_id, order_id, kind, amount) VALUES ($1, $2, 'earn', $3) "
-        "           ON CONFLICT (order_id, kind) DO NOTHING RETURNING amount) "
+        "           ON CONFLICT (order_id, kind) DO NOTHING RETURNING amount), "
+        "d AS (SELECT amount AS owed FROM point_debts WHERE user_id = $1 AND amount > 0 FOR UPDATE), "
+        "pay AS (SELECT e.amount, least(e.amount, coalesce((SELECT owed FROM d), 0)) AS paid FROM e), "
+        "u AS (UPDATE point_debts SET amount = point_debts.amount - pay.paid FROM pay "
+        "      WHERE point_debts.user_id = $1 AND pay.paid > 0) "
         "INSERT INTO point_lots (user_id, order_id, amount, remaining, expires_at) "
-        "SELECT $1, $2, amount, amount, now() + make_interval(days => $4) FROM e WHERE amount > 0",
+        "SELECT $1, $2, amount, amount - paid, now() + make_interval(days => $4) FROM pay WHERE amount > 0",
         {user_id, order_id, points, static_cast<long long>(valid_days)});
 }
 
@@ -105,12 +131,18 @@ void RevokeEarnedPoints(PgTransaction& tx, long long user_id, const std::string&
         "SELECT id, remaining FROM point_lots WHERE user_id = $1 AND remaining > 0 AND expires_at > now() "
         "ORDER BY (order_id IS NOT DISTINCT FROM $2::uuid) DESC, expires_at, id FOR UPDATE",
         {user_id, order_id});
-    const auto takes = TakeFirstExpiring(Lots(r), earned.integer(0, 0), /*partial=*/true);
+    const long long owed = earned.integer(0, 0);
+    const auto takes = TakeFirstExpiring(Lots(r), owed, /*partial=*/true);
+    // Taken back in full: the ledger says the whole amount; what the lots no longer hold (the buyer
+    // spent it) becomes a debt that later points pay off (migration 012).
     auto revoked = tx.exec(
         "INSERT INTO point_ledger (user_id, order_id, kind, amount) VALUES ($1, $2, 'revoke', $3) "
         "ON CONFLICT (order_id, kind) DO NOTHING",
-        {user_id, order_id, -Sum(*takes)});
-    if (revoked.affected() > 0 && !takes->empty()) ApplyTakes(tx, *takes, -1);
+        {user_id, order_id, -owed});
+    if (revoked.affected() == 0) return;
+    if (!takes->empty()) ApplyTakes(tx, *takes, -1);
+    if (const long long shortfall = owed - Sum(*takes); shortfall > 0)
+        SetDebt(tx, user_id, LockDebt(tx, user_id) + shortfall);
 }
 
 long long ExpirePoints(PgConnection& conn) {
@@ -128,7 +160,8 @@ long long ExpirePoints(PgConnection& conn) {
 std::string PointSummaryJson(PgConnection& conn, long long user_id) {
     return conn
         .exec(
-            "SELECT json_build_object('balance', coalesce(sum(remaining), 0), "
+            "SELECT json_build_object('balance', coalesce(sum(remaining), 0) - coalesce((SELECT amount FROM "
+            "point_debts WHERE user_id = $1), 0), "
             "'expiring_30d', coalesce(sum(remaining) FILTER (WHERE expires_at <= now() + interval '30 "
             "days'), 0))"
             "::text FROM point_lots WHERE user_id = $1 AND remaining > 0 AND expires_at > now()",

@@ -64,6 +64,13 @@ def ledger_sum(user):
     return int(sql(f"SELECT coalesce(sum(amount), 0) FROM point_ledger WHERE user_id = {user}"))
 
 
+def assert_points_invariant(user):
+    """The points ledger sums to what the lots hold less the debt (migration 012)."""
+    held = int(sql(f"SELECT coalesce(sum(remaining), 0) FROM point_lots WHERE user_id = {user}"))
+    debt = int(sql(f"SELECT coalesce((SELECT amount FROM point_debts WHERE user_id = {user}), 0)"))
+    assert ledger_sum(user) == held - debt, (ledger_sum(user), held, debt)
+
+
 def new_coupon(**fields):
     body = dict({"name": "welcome", "kind": "fixed", "amount": 1000, "quantity": 10}, **fields)
     status, _, coupon = request("POST", "/api/v1/admin/coupons", body, tok=admin())
@@ -440,6 +447,59 @@ def test_a_refund_takes_earned_points_back_and_returns_the_spent_ones():
     assert sql(f"SELECT string_agg(kind || ':' || amount, ',' ORDER BY id) FROM point_ledger "
                f"WHERE order_id = '{order['id']}'") == "spend:-500,earn:95,restore:500,revoke:-95"
     assert ledger_sum(user) == 500
+    assert_points_invariant(user)
+
+
+def test_a_buyer_whose_payments_were_all_refunded_keeps_no_points_in_either_order_of_refunds():
+    """Issue 17 item 2: A earns 1,000 points, B spends them, A then B refunded left 510 points."""
+    for first in ("A", "B"):
+        tok, user = buyer("points-farm-" + first)
+        product = create_product(stock=5, price=100000)
+        order_a, _, pay_a = paid_order(tok, product)
+        wait_until(lambda: points(tok)["balance"] == 1000, 20, "A's 1% to be earned")
+        _, _, placed = place(tok, dict(order_body(product, 1), use_points=1000))
+        assert final_status(placed["order_id"], tok)["status"] == "confirmed"
+        order_b = order_of(tok, placed["order_id"])
+        assert order_b["final_amount"] == 99000
+        _, _, paying = confirm(tok, order_b)
+        pay_b = paying["payment_id"]
+        assert wait_payment(tok, pay_b, {"done", "failed"})["status"] == "done"
+        wait_until(lambda: points(tok)["balance"] == 990, 20, "B's 1% to be earned")
+        refunds = [pay_a, pay_b] if first == "A" else [pay_b, pay_a]
+        for i, payment in enumerate(refunds):
+            assert request("POST", f"/api/v1/payments/{payment}/cancel", {}, tok=tok)[0] == 202
+            wait_payment(tok, payment, {"canceled"})
+            assert_points_invariant(user)
+            if i == 0 and first == "A":
+                # A's 1,000 are taken back in full: 990 from B's lot, 10 owed (B spent A's points).
+                assert points(tok)["balance"] == -10
+                assert sql(f"SELECT amount FROM point_debts WHERE user_id = {user}") == "10"
+        assert points(tok)["balance"] == 0, first
+        assert sql(f"SELECT coalesce(sum(remaining), 0) FROM point_lots WHERE user_id = {user}") == "0"
+        assert sql(f"SELECT coalesce((SELECT amount FROM point_debts WHERE user_id = {user}), 0)") == "0"
+        assert ledger_sum(user) == 0
+        assert_one_charge_per_paid_order([order_a["id"], order_b["id"]])
+
+
+def test_a_points_debt_is_paid_off_by_the_next_points_earned():
+    tok, user = buyer("points-debt")
+    product = create_product(stock=5, price=100000)
+    _, _, pay_a = paid_order(tok, product)
+    wait_until(lambda: points(tok)["balance"] == 1000, 20, "A's points")
+    _, _, placed = place(tok, dict(order_body(product, 1), use_points=600))
+    assert final_status(placed["order_id"], tok)["status"] == "confirmed"
+    assert request("POST", f"/api/v1/payments/{pay_a}/cancel", {}, tok=tok)[0] == 202
+    wait_payment(tok, pay_a, {"canceled"})
+    assert points(tok)["balance"] == -600
+    # A debt cannot be spent from: an order using points is refused at once.
+    assert place(tok, dict(order_body(product, 1), use_points=1))[2]["code"] == "INSUFFICIENT_POINTS"
+    # The next order paid (99,400 at 1%: 994 points) pays off the 600 first.
+    order_b = order_of(tok, placed["order_id"])
+    _, _, paying = confirm(tok, order_b)
+    assert wait_payment(tok, paying["payment_id"], {"done", "failed"})["status"] == "done"
+    wait_until(lambda: points(tok)["balance"] == 394, 20, "B's points, less the debt")
+    assert sql(f"SELECT remaining FROM point_lots WHERE order_id = '{order_b['id']}'") == "394"
+    assert_points_invariant(user)
 
 
 def test_earning_twice_for_one_order_is_impossible_even_when_the_job_runs_twice():

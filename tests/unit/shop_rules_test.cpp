@@ -153,3 +153,21 @@ TEST_CASE("an entry older than the TTL is loaded again") {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     CHECK(cache.Get("k", [] { return std::string("second"); }) == "second");
 }
+
+TEST_CASE("points coming back pay off a debt first, lot by lot") {
+    long long debt = 990;
+    auto left = PayDebtFirst({{7, 1000}}, debt);
+    CHECK(debt == 0);
+    REQUIRE(left.size() == 1);
+    CHECK((left[0].lot_id == 7 && left[0].amount == 10));
+    debt = 1500;
+    left = PayDebtFirst({{1, 600}, {2, 600}, {3, 600}}, debt);
+    CHECK(debt == 0);
+    REQUIRE(left.size() == 1);
+    CHECK((left[0].lot_id == 3 && left[0].amount == 300));
+    debt = 5000;
+    CHECK(PayDebtFirst({{1, 600}}, debt).empty());
+    CHECK(debt == 4400);
+    debt = 0;
+    CHECK(PayDebtFirst({{1, 600}}, debt).size() == 1);
+}
