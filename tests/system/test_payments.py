@@ -299,3 +299,13 @@ def test_payment_methods_and_breaker_state_are_published():
     text = request("GET", "/metrics/fleet")[2]
     line = next(l for l in text.splitlines() if l.startswith("checkout_gateway_circuit_open{"))
     assert line.endswith(" 0")
+
+
+def test_virtual_accounts_are_not_offered_since_nothing_would_complete_them():
+    """Issue 17 item 9: VIRTUAL_ACCOUNT was offered, but its confirm answers WAITING_FOR_DEPOSIT, which the
+    confirm job retried until dead while the order's stock stayed held. It is not offered until the shop
+    can hold stock until a due date and complete on the deposit webhook."""
+    status, _, body = request("GET", "/api/v1/payments/methods")
+    assert status == 200
+    codes = [m["code"] for m in body["methods"]]
+    assert "VIRTUAL_ACCOUNT" not in codes and "CARD" in codes
