@@ -4,6 +4,7 @@
 
 #include "api/broker_stats.hpp"
 #include "api/executor.hpp"
+#include "api/rate_limiter.hpp"
 #include "api/status_cache.hpp"
 #include "api/ttl_cache.hpp"
 #include "common/config.hpp"
@@ -21,7 +22,8 @@ struct App {
           executor(env.api_threads, kMaxQueuedRequests),
           statuses(env.database_url, kMaxCachedStatuses),
           popular(env.popular_ttl),
-          broker(env.amqp) {}
+          broker(env.amqp),
+          rate_limiter(env.rate_limit_per_user, env.rate_limit_burst) {}
     // Requests waiting for a handler thread beyond this are answered 503 at once.
     static constexpr std::size_t kMaxQueuedRequests = 20000;
     // Order and payment statuses kept in memory (about 1 KB each).
@@ -35,6 +37,7 @@ struct App {
     TtlCache popular;  // GET /api/v1/products/popular
     std::map<std::string, Gate> gates;  // GET /ops/gates/{name}, from GATES_FILE
     BrokerStats broker;                 // queue depths for GET /metrics, over one kept connection
+    RateLimiter rate_limiter;           // RATE_LIMIT_PER_USER, applied once the caller is known
 };
 
 }  // namespace checkout::api

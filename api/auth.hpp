@@ -15,5 +15,7 @@ struct Caller {
 Caller Authenticate(const Pistache::Rest::Request& req, App& app);
 // As Authenticate, then 403 unless the token has role admin.
 Caller AuthenticateAdmin(const Pistache::Rest::Request& req, App& app);
+// The fleet's figures: METRICS_TOKEN as the bearer token (a scraper), or an admin's token.
+void AuthenticateScraper(const Pistache::Rest::Request& req, App& app);
 
 }  // namespace checkout::api

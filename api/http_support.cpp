@@ -229,7 +229,7 @@ void RunGuarded(const Handler& h, const Rest::Request& req,
     auto problem = [&](const AppError& e) {
         status = HttpStatus(e.code());
         Send(target, *response, status, ProblemJson(e, req.resource(), ctx.request_id),
-             "application/problem+json", {});
+             "application/problem+json", e.headers());
     };
     try {
         if (req.body().size() > kMaxBodyBytes)

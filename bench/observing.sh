@@ -99,7 +99,7 @@ time_of() {  # name url [auth]: p50 and max of 20 answers, ms
 echo
 echo "== answer times with $jobs_total jobs in the table (20 requests each) =="
 time_of "GET /metrics (the API's own)" "$base/metrics"
-time_of "GET /metrics/fleet" "$base/metrics/fleet"
+time_of "GET /metrics/fleet" "$base/metrics/fleet" "$METRICS_TOKEN"
 time_of "GET /ops/kpis" "$base/ops/kpis" "$admin"
 time_of "GET /ops/overview (the page's data)" "$base/ops/overview" "$admin"
 time_of "GET /metrics of a worker" "http://127.0.0.1:$worker_port/metrics"

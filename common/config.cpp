@@ -1,7 +1,10 @@
 #include "common/config.hpp"
 
+#include <arpa/inet.h>
+
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
@@ -351,6 +354,20 @@ Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup) {
     else
         env.metrics_port = EnvInt(lookup, "METRICS_PORT", 0, 0, 65535);
     if (auto v = lookup("METRICS_PORT_FILE"); v) env.metrics_port_file = *v;
+    if (auto v = lookup("METRICS_BIND"); v && !v->empty()) {
+        in_addr ignored{};
+        if (inet_pton(AF_INET, v->c_str(), &ignored) != 1)
+            throw ConfigError("METRICS_BIND", "must be an IPv4 address such as 127.0.0.1 or 0.0.0.0; got '" +
+                                                  *v + "'");
+        env.metrics_bind = *v;
+    }
+    if (auto v = lookup("METRICS_TOKEN"); v && !v->empty()) {
+        if (v->size() < 16) throw ConfigError("METRICS_TOKEN", "must be at least 16 characters");
+        env.metrics_token = *v;
+    }
+    env.rate_limit_per_user = EnvInt(lookup, "RATE_LIMIT_PER_USER", env.rate_limit_per_user, 0, 1000000);
+    env.rate_limit_burst =
+        EnvInt(lookup, "RATE_LIMIT_BURST", std::max(env.rate_limit_burst, 2 * env.rate_limit_per_user), 1, 1000000);
     if (needs.gateway) {
         auto base = lookup("TOSS_API_BASE");
         if (!base || base->empty())

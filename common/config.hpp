@@ -118,6 +118,16 @@ struct Environment {
     // supervisor does); "off" serves none.
     std::optional<int> metrics_port = 0;
     std::string metrics_port_file;
+    // METRICS_BIND: the address those per-process listeners bind (default 127.0.0.1: a process's
+    // figures are for a scraper on the same host unless the operator says otherwise).
+    std::string metrics_bind = "127.0.0.1";
+    // METRICS_TOKEN (API): a bearer token, besides an admin's, that may read GET /metrics/fleet (the
+    // generated Prometheus configuration sends it). Empty: admin tokens only.
+    std::string metrics_token;
+    // RATE_LIMIT_PER_USER, RATE_LIMIT_BURST (API): each buyer's requests per second and the burst
+    // above it; 0 turns the limit off (single-buyer benchmarks).
+    int rate_limit_per_user = 20;
+    int rate_limit_burst = 40;
 };
 
 struct EnvNeeds {

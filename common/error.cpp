@@ -82,6 +82,10 @@ Row Describe(ErrorCode code) {
             return {"IN_DOUBT", 503, D::kInDoubt};
         case ErrorCode::kTimeLimit:
             return {"TIME_LIMIT_EXCEEDED", 503, D::kRetry};
+        case ErrorCode::kRateLimited:
+            return {"RATE_LIMITED", 429, D::kRetry};
+        case ErrorCode::kPurchaseLimitExceeded:
+            return {"PURCHASE_LIMIT_EXCEEDED", 409, D::kFinal};
         case ErrorCode::kInternal:
             return {"INTERNAL", 500, D::kRetry};
     }

@@ -48,6 +48,8 @@ enum class ErrorCode {
     kTransient,    // a job-level temporary failure: retry with backoff
     kInDoubt,      // we cannot know whether an effect happened: never blindly retried
     kTimeLimit,    // handler ran past its queue's time limit: retryable
+    kRateLimited,  // one buyer's requests above RATE_LIMIT_PER_USER
+    kPurchaseLimitExceeded,  // an order above a product's limit_per_user (an order's failure reason)
     kInternal,
 };
 
@@ -72,12 +74,19 @@ class AppError : public std::runtime_error {
     const std::string& public_message() const { return public_message_; }
     const std::string& internal_detail() const { return internal_detail_; }
     const std::vector<FieldError>& fields() const { return fields_; }
+    // Response headers that go with the problem (e.g. Retry-After of a 429).
+    const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
+    AppError&& WithHeader(std::string name, std::string value) && {
+        headers_.emplace_back(std::move(name), std::move(value));
+        return std::move(*this);
+    }
 
   private:
     ErrorCode code_;
     std::string public_message_;
     std::string internal_detail_;
     std::vector<FieldError> fields_;
+    std::vector<std::pair<std::string, std::string>> headers_;
 };
 
 // Configuration errors stop the program at start; `setting` names the offending key or variable.

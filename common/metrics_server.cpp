@@ -61,14 +61,14 @@ void ProcessFigures(std::string& out) {
 }  // namespace
 
 struct MetricsServer::Impl {
-    explicit Impl(int port) : endpoint(Address(Ipv4::any(), Port(static_cast<uint16_t>(port)))) {}
+    Impl(const std::string& bind, int port) : endpoint(Address(bind, Port(static_cast<uint16_t>(port)))) {}
     Http::Endpoint endpoint;
 };
 
 std::unique_ptr<MetricsServer> MetricsServer::Start(const Environment& env) {
     if (!env.metrics_port) return nullptr;
     auto server = std::unique_ptr<MetricsServer>(new MetricsServer());
-    server->impl_ = std::make_unique<Impl>(*env.metrics_port);
+    server->impl_ = std::make_unique<Impl>(env.metrics_bind, *env.metrics_port);
     // One thread: a scrape every few seconds; it never waits on the database or the broker.
     server->impl_->endpoint.init(Http::Endpoint::options().threads(1).flags(Tcp::Options::ReuseAddr));
     server->impl_->endpoint.setHandler(Http::make_handler<MetricsHandler>());

@@ -61,5 +61,14 @@ scrape_configs:
     static_configs:
       - targets: ["$api"]
 YAML
+# /metrics/fleet needs METRICS_TOKEN (or an admin's token): Prometheus reads it from a file of its own.
+if [ -n "${METRICS_TOKEN:-}" ]; then
+    (umask 077; printf '%s' "$METRICS_TOKEN" > "$out/metrics_token")
+    cat >> "$out/prometheus.yml.tmp" <<YAML
+    authorization:
+      type: Bearer
+      credentials_file: $out/metrics_token
+YAML
+fi
 if cmp -s "$out/prometheus.yml.tmp" "$out/prometheus.yml"; then rm "$out/prometheus.yml.tmp"; else mv "$out/prometheus.yml.tmp" "$out/prometheus.yml"; fi
 echo "$out/prometheus.yml: ${#entries[@]} processes"

@@ -46,6 +46,11 @@ if [ -z "${JWT_SECRET:-}" ]; then
     [ -s "$state/jwt_secret" ] || head -c 48 /dev/urandom | base64 | tr -d '/+=\n' > "$state/jwt_secret"
     JWT_SECRET="$(cat "$state/jwt_secret")"
 fi
+if [ -z "${METRICS_TOKEN:-}" ]; then
+    # What Prometheus sends for GET /metrics/fleet (scripts/prometheus_config.sh), kept between runs.
+    [ -s "$state/metrics_token" ] || head -c 48 /dev/urandom | base64 | tr -d '/+=\n' > "$state/metrics_token"
+    METRICS_TOKEN="$(cat "$state/metrics_token")"
+fi
 if [ -z "${TOSS_API_BASE:-}" ]; then
     # The payment gateway sandbox (tests/sandbox/toss_sandbox.py), unless a real gateway is configured.
     TOSS_API_BASE="http://127.0.0.1:${TOSS_SANDBOX_PORT:-18090}"
@@ -56,7 +61,7 @@ if [ -z "${TOSS_API_BASE:-}" ]; then
     echo "started the payment gateway sandbox on $TOSS_API_BASE"
 fi
 DATA_PLATFORM_URL="${DATA_PLATFORM_URL:-$TOSS_API_BASE/data-platform/events}"
-export JWT_SECRET DATABASE_URL AMQP_URL TOSS_API_BASE TOSS_SECRET_KEY DATA_PLATFORM_URL
+export METRICS_TOKEN JWT_SECRET DATABASE_URL AMQP_URL TOSS_API_BASE TOSS_SECRET_KEY DATA_PLATFORM_URL
 export API_PORT="${API_PORT:-8080}" QUEUES_FILE="$root/queues.yaml"
 
 # The API is supervised like the workers: restarted a second after it dies (pids/api.child is the

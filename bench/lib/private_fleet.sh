@@ -27,11 +27,12 @@ private_fleet_start() {  # [--workers]
     export DATABASE_URL AMQP_URL QUEUES_FILE="$root/queues.yaml"
     scripts/migrate.sh >/dev/null
 
-    export JWT_SECRET="bench-secret-0123456789-0123456789-abcdef" TOSS_SECRET_KEY="test_sk_bench_0123456789"
+    export METRICS_TOKEN="bench-metrics-token-0123456789" JWT_SECRET="bench-secret-0123456789-0123456789-abcdef" TOSS_SECRET_KEY="test_sk_bench_0123456789"
     export TOSS_API_BASE="http://127.0.0.1:$toss_port" DATA_PLATFORM_URL="http://127.0.0.1:$toss_port/data-platform/events"
     /usr/bin/python3 tests/sandbox/toss_sandbox.py --port "$toss_port" --secret-key "$TOSS_SECRET_KEY" > "$state/sandbox.log" 2>&1 &
     sandbox_pid=$!
-    API_PORT=$api_port build/bin/checkout-api >> "$state/api.log" 2>&1 &
+    # Benchmarks send many requests per buyer: no per-buyer rate limit.
+    RATE_LIMIT_PER_USER=0 API_PORT=$api_port build/bin/checkout-api >> "$state/api.log" 2>&1 &
     api_pid=$!
     base="http://127.0.0.1:$api_port"
     [ "${1:-}" = --workers ] && RUN_DIR="$state/run" CHECKOUT_RUN_DIR="$state/run" scripts/start_workers.sh >/dev/null

@@ -27,6 +27,12 @@ NewProduct ParseNewProduct(std::string_view body) {
     };
     num("price", 1'000'000'000LL, p.price);
     num("stock", 1'000'000'000LL, p.stock);
+    if (auto it = d.FindMember("limit_per_user"); it != d.MemberEnd() && !it->value.IsNull()) {
+        if (!it->value.IsInt64() || it->value.GetInt64() < 1 || it->value.GetInt64() > 1'000'000)
+            errs.push_back({"limit_per_user", "must be an integer from 1 to 1000000, or null"});
+        else
+            p.limit_per_user = it->value.GetInt64();
+    }
     if (!errs.empty()) throw AppError(ErrorCode::kValidationFailed, "The product is invalid.", errs);
     return p;
 }
@@ -39,8 +45,9 @@ std::string CanonicalJson(const NewProduct& p) {
         .Key("price")
         .Int(p.price)
         .Key("stock")
-        .Int(p.stock)
-        .EndObject();
+        .Int(p.stock);
+    if (p.limit_per_user) w.Key("limit_per_user").Int(*p.limit_per_user);
+    w.EndObject();
     return w.str();
 }
 
@@ -61,12 +68,21 @@ ProductPatch ParseProductPatch(std::string_view body) {
                 errs.push_back({key, "must be an integer from 0 to 1000000000"});
             else
                 (key == "price" ? p.price : p.stock) = v.GetInt64();
+        } else if (key == "limit_per_user") {
+            p.set_limit = true;
+            if (v.IsNull())
+                p.limit_per_user.reset();
+            else if (!v.IsInt64() || v.GetInt64() < 1 || v.GetInt64() > 1'000'000)
+                errs.push_back({key, "must be an integer from 1 to 1000000, or null (no limit)"});
+            else
+                p.limit_per_user = v.GetInt64();
         } else {
-            errs.push_back({key, "is not a product field that can be changed (name, price, stock)"});
+            errs.push_back(
+                {key, "is not a product field that can be changed (name, price, stock, limit_per_user)"});
         }
     }
-    if (errs.empty() && !p.name && !p.price && !p.stock)
-        errs.push_back({"body", "must change at least one of name, price, stock"});
+    if (errs.empty() && !p.name && !p.price && !p.stock && !p.set_limit)
+        errs.push_back({"body", "must change at least one of name, price, stock, limit_per_user"});
     if (!errs.empty()) throw AppError(ErrorCode::kValidationFailed, "The product change is invalid.", errs);
     return p;
 }
@@ -76,22 +92,28 @@ void WriteProduct(JsonWriter& w, const PgResult& r, int row) {
     w.StartObject();
     w.Key("id").Int(r.integer(row, 0)).Key("name").String(r.get(row, 1)).Key("price").Int(r.integer(row, 2));
     w.Key("stock").Int(r.integer(row, 3)).Key("sold_count").Int(r.integer(row, 4));
+    w.Key("limit_per_user");
+    if (r.is_null(row, 5))
+        w.Null();
+    else
+        w.Int(r.integer(row, 5));
     w.EndObject();
 }
 }  // namespace
 
 std::string CreateProduct(PgTransaction& tx, const NewProduct& p) {
     auto r = tx.exec(
-        "INSERT INTO products (name, price, stock) VALUES ($1, $2, $3) "
-        "RETURNING id, name, price, stock, sold_count",
-        {p.name, p.price, p.stock});
+        "INSERT INTO products (name, price, stock, limit_per_user) VALUES ($1, $2, $3, $4) "
+        "RETURNING id, name, price, stock, sold_count, limit_per_user",
+        {p.name, p.price, p.stock,
+         p.limit_per_user ? PgParam(*p.limit_per_user) : PgParam(std::nullopt)});
     JsonWriter w;
     WriteProduct(w, r, 0);
     return w.str();
 }
 
 std::optional<std::string> ProductJson(PgConnection& conn, long long id) {
-    auto r = conn.exec("SELECT id, name, price, stock, sold_count FROM products WHERE id = $1", {id});
+    auto r = conn.exec("SELECT id, name, price, stock, sold_count, limit_per_user FROM products WHERE id = $1", {id});
     if (r.rows() == 0) return std::nullopt;
     JsonWriter w;
     WriteProduct(w, r, 0);
@@ -100,12 +122,12 @@ std::optional<std::string> ProductJson(PgConnection& conn, long long id) {
 
 std::string ProductPageJson(PgConnection& conn, int page, int size) {
     auto r = conn.exec(
-        "SELECT id, name, price, stock, sold_count, count(*) OVER () FROM products "
+        "SELECT id, name, price, stock, sold_count, limit_per_user, count(*) OVER () FROM products "
         "ORDER BY id LIMIT $1 OFFSET $2",
         {size, static_cast<long long>(page - 1) * size});
     long long total = 0;
     if (r.rows() > 0)
-        total = r.integer(0, 5);
+        total = r.integer(0, 6);
     else
         total = conn.exec("SELECT count(*) FROM products").integer(0, 0);
     JsonWriter w;
@@ -122,10 +144,11 @@ std::optional<std::string> UpdateProduct(PgConnection& conn, long long id, const
     // Stock set here is what is left to sell; units held by orders are not counted in it.
     auto r = conn.exec(
         "UPDATE products SET name = coalesce($2, name), price = coalesce($3, price), stock = coalesce($4, "
-        "stock) "
-        "WHERE id = $1 RETURNING id, name, price, stock, sold_count",
+        "stock), limit_per_user = CASE WHEN $5 THEN $6::int ELSE limit_per_user END "
+        "WHERE id = $1 RETURNING id, name, price, stock, sold_count, limit_per_user",
         {id, PgParam(patch.name), patch.price ? PgParam(*patch.price) : PgParam(std::nullopt),
-         patch.stock ? PgParam(*patch.stock) : PgParam(std::nullopt)});
+         patch.stock ? PgParam(*patch.stock) : PgParam(std::nullopt), PgParam(patch.set_limit),
+         patch.limit_per_user ? PgParam(*patch.limit_per_user) : PgParam(std::nullopt)});
     if (r.rows() == 0) return std::nullopt;
     JsonWriter w;
     WriteProduct(w, r, 0);

@@ -12,6 +12,8 @@ struct NewProduct {
     std::string name;
     long long price = 0;
     long long stock = 0;
+    // Units one buyer may hold in confirmed or paid orders; none: no limit.
+    std::optional<long long> limit_per_user;
 };
 
 // Throws AppError(kInvalidJson / kValidationFailed).
@@ -19,10 +21,13 @@ NewProduct ParseNewProduct(std::string_view body);
 std::string CanonicalJson(const NewProduct& p);
 std::string CreateProduct(PgTransaction& tx, const NewProduct& p);  // returns the product JSON
 
-// PATCH /api/v1/admin/products/{id}: any of name, price, stock; at least one.
+// PATCH /api/v1/admin/products/{id}: any of name, price, stock, limit_per_user (null removes the
+// limit); at least one.
 struct ProductPatch {
     std::optional<std::string> name;
     std::optional<long long> price, stock;
+    bool set_limit = false;
+    std::optional<long long> limit_per_user;
 };
 ProductPatch ParseProductPatch(std::string_view body);
 // nullopt when there is no such product.

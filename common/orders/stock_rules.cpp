@@ -19,4 +19,16 @@ std::optional<long long> FirstShortProduct(const std::vector<OrderLine>& merged,
     return std::nullopt;
 }
 
+std::optional<long long> FirstOverLimit(const std::vector<OrderLine>& merged,
+                                        const std::map<long long, long long>& limits,
+                                        const std::map<long long, long long>& held) {
+    for (const auto& line : merged) {
+        auto limit = limits.find(line.product_id);
+        if (limit == limits.end()) continue;
+        auto h = held.find(line.product_id);
+        if ((h == held.end() ? 0 : h->second) + line.quantity > limit->second) return line.product_id;
+    }
+    return std::nullopt;
+}
+
 }  // namespace checkout

@@ -16,4 +16,10 @@ std::vector<OrderLine> MergeLines(const std::vector<OrderLine>& lines);
 // `stock` counts as having none.
 std::optional<long long> FirstShortProduct(const std::vector<OrderLine>& merged, const std::map<long long, long long>& stock);
 
+// The first product of `merged` whose per-buyer limit (`limits`, products without one are absent)
+// the order would pass, given the units the buyer already holds (`held`) in other orders.
+std::optional<long long> FirstOverLimit(const std::vector<OrderLine>& merged,
+                                        const std::map<long long, long long>& limits,
+                                        const std::map<long long, long long>& held);
+
 }  // namespace checkout

@@ -5,20 +5,13 @@
 
 #include "common/error.hpp"
 #include "common/json.hpp"
+#include "common/same_secret.hpp"
 #include "common/payments/payment_transitions.hpp"
 #include "common/payments/toss_client.hpp"
 
 namespace checkout {
 
 namespace {
-
-bool SameSecret(std::string_view a, std::string_view b) {
-    // Constant time in the length of the stored secret: no early exit on the first differing byte.
-    unsigned char diff = a.size() == b.size() ? 0 : 1;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
-    return diff == 0;
-}
 
 WebhookReply Answer(const char* outcome) {
     JsonWriter w;

@@ -188,8 +188,14 @@ def request_or_none(method, path):
         return None
 
 
+# The scrape token of GET /metrics/fleet (scripts/prometheus_config.sh gives it to Prometheus).
+METRICS_TOKEN = "test-metrics-token-0123456789"
+
+
 def service_env():
-    return dict(os.environ, API_PORT=str(API_PORT), CHECKOUT_RUN_DIR=RUN_DIR, RUN_DIR=RUN_DIR, QUEUES_FILE=QUEUES_FILE, GATES_FILE=GATES_FILE,
+    # The shared API has no per-buyer rate limit: tests send hundreds of requests as one buyer at once
+    # (test_hostile_input.py starts an API of its own with the limit on).
+    return dict(os.environ, RATE_LIMIT_PER_USER="0", METRICS_TOKEN=METRICS_TOKEN, API_PORT=str(API_PORT), CHECKOUT_RUN_DIR=RUN_DIR, RUN_DIR=RUN_DIR, QUEUES_FILE=QUEUES_FILE, GATES_FILE=GATES_FILE,
                 BIN_DIR=BIN)
 
 

@@ -7,7 +7,7 @@ import time
 import urllib.request
 import uuid
 
-from conftest import RUN_DIR, create_product, effects, enqueue, job_row, request, sql, token, wait_job, wait_until
+from conftest import METRICS_TOKEN, RUN_DIR, create_product, effects, enqueue, job_row, request, sql, token, wait_job, wait_until
 
 ADMIN = None
 
@@ -174,7 +174,7 @@ def scrape():
     """The API's own GET /metrics and the fleet's GET /metrics/fleet, parsed, in one dict."""
     samples = {}
     for path in ("/metrics", "/metrics/fleet"):
-        status, headers, text = request("GET", path)
+        status, headers, text = request("GET", path, tok=METRICS_TOKEN if path.endswith("fleet") else None)
         assert status == 200 and headers["Content-Type"].startswith("text/plain")
         samples.update(parse_exposition(text))
     return samples
@@ -260,8 +260,6 @@ def test_route_kpis_agree_with_the_latencies_measured_from_outside():
     product = create_product(stock=5)
     tok = token("route-kpi-" + uuid.uuid4().hex)
     order = confirmed_order(tok, product)
-    knobs(latency_ms=2500)  # the gateway holds the confirm: the payment's status stays put for 2.5 s
-    _, _, pay = confirm(tok, order)
     route = "GET /api/v1/payments/:id/status"
 
     def routes():
@@ -269,8 +267,11 @@ def test_route_kpis_agree_with_the_latencies_measured_from_outside():
         assert status == 200
         return body["routes"]["1m"]
 
-    # Polls of earlier tests would mix into the window: start from an empty one.
+    # Polls of earlier tests would mix into the window: start from an empty one. The payment is
+    # confirmed after that wait, which may be long: its status must still be settling when polled.
     wait_until(lambda: route not in routes(), 75, "the route's 1-minute window to empty")
+    knobs(latency_ms=2500)  # the gateway holds the confirm: the payment's status stays put for 2.5 s
+    _, _, pay = confirm(tok, order)
 
     def poll(_):
         started = time.monotonic()

@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from conftest import BIN, RUN_DIR, create_product, final_status, order_body, request, service_env, sql, token, wait_until
+from conftest import METRICS_TOKEN, BIN, RUN_DIR, create_product, final_status, order_body, request, service_env, sql, token, wait_until
 from shop import (approvals, cancels, confirm, confirmed_order, knobs, paid_order, payment_status, sandbox,
                   scheduler_once, stock, wait_payment, webhook)
 
@@ -294,9 +294,9 @@ def test_cancel_refunds_once_and_returns_the_stock_at_once():
 def test_payment_methods_and_breaker_state_are_published():
     status, _, body = request("GET", "/api/v1/payments/methods")
     assert status == 200 and "CARD" in [m["code"] for m in body["methods"]]
-    wait_until(lambda: 'checkout_gateway_circuit_open{' in request("GET", "/metrics/fleet")[2], 10,
-               "the breaker state in /metrics/fleet")
-    text = request("GET", "/metrics/fleet")[2]
+    wait_until(lambda: 'checkout_gateway_circuit_open{' in request("GET", "/metrics/fleet", tok=METRICS_TOKEN)[2],
+               10, "the breaker state in /metrics/fleet")
+    text = request("GET", "/metrics/fleet", tok=METRICS_TOKEN)[2]
     line = next(l for l in text.splitlines() if l.startswith("checkout_gateway_circuit_open{"))
     assert line.endswith(" 0")
 

@@ -7,7 +7,7 @@ import time
 import urllib.request
 import uuid
 
-from conftest import (BIN, ROOT, RUN_DIR, create_product, effects, enqueue, final_status, job_row, order_body, request,
+from conftest import (METRICS_TOKEN, BIN, ROOT, RUN_DIR, create_product, effects, enqueue, final_status, job_row, order_body, request,
                       service_env, sql, token, wait_job, wait_until)
 
 ADMIN = None
@@ -136,7 +136,7 @@ def test_metrics_expose_jobs_retries_dead_letters_durations_backlog_and_queues()
     wait_job(job, {"succeeded"}, 15)
     text = ""
     for path in ("/metrics", "/metrics/fleet"):
-        status, headers, body = request("GET", path)
+        status, headers, body = request("GET", path, tok=METRICS_TOKEN if path.endswith("fleet") else None)
         assert status == 200 and headers["Content-Type"].startswith("text/plain")
         text += body
     lines = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()

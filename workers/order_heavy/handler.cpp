@@ -71,10 +71,15 @@ Outcome ProcessOrder(PgTransaction& tx, const Job& job) {
         return fail("INSUFFICIENT_POINTS", "the buyer holds fewer points than the order uses");
     // In a sale most late orders find the stock gone: decide those without queueing for the row lock.
     // Stock only returns through expiry or cancellation, so "short now" is a correct answer.
+    std::map<long long, long long> limits;  // products of the order with a per-buyer limit
     {
-        auto rows = tx.exec("SELECT id, stock FROM products WHERE id = ANY($1::bigint[])", {ids});
+        auto rows =
+            tx.exec("SELECT id, stock, limit_per_user FROM products WHERE id = ANY($1::bigint[])", {ids});
         std::map<long long, long long> stock;
-        for (int i = 0; i < rows.rows(); ++i) stock[rows.integer(i, 0)] = rows.integer(i, 1);
+        for (int i = 0; i < rows.rows(); ++i) {
+            stock[rows.integer(i, 0)] = rows.integer(i, 1);
+            if (!rows.is_null(i, 2)) limits[rows.integer(i, 0)] = rows.integer(i, 2);
+        }
         if (auto short_id = FirstShortProduct(merged, stock)) return fail_short(*short_id);
     }
     // One statement takes the stock with a guarded update (never below zero; the update takes the row
@@ -106,7 +111,20 @@ Outcome ProcessOrder(PgTransaction& tx, const Job& job) {
     // the checks above (another order of the buyer took it), the stock taken is given back and the
     // order fails, all before the commit: nobody saw the stock taken.
     std::optional<std::string> lost;
-    if (coupon && tx.exec("UPDATE user_coupons SET status = 'used', order_id = $1, used_at = now() "
+    // A per-buyer limit is checked now that the take above holds the limited products' row locks:
+    // another order of this buyer for them is either committed (and counted here) or waits behind
+    // this one, so 40 simultaneous orders for a product limited to 2 confirm at most 2.
+    if (!limits.empty()) {
+        auto rows = tx.exec(
+            "SELECT i.product_id, sum(i.quantity) FROM orders o JOIN order_items i ON i.order_id = o.id "
+            "WHERE o.user_id = $1 AND o.id <> $2 AND o.status IN ('confirmed', 'paid') "
+            "AND i.product_id = ANY($3::bigint[]) GROUP BY i.product_id",
+            {user_id, order_id, ids});
+        std::map<long long, long long> held;
+        for (int i = 0; i < rows.rows(); ++i) held[rows.integer(i, 0)] = rows.integer(i, 1);
+        if (FirstOverLimit(merged, limits, held)) lost = "PURCHASE_LIMIT_EXCEEDED";
+    }
+    if (!lost && coupon && tx.exec("UPDATE user_coupons SET status = 'used', order_id = $1, used_at = now() "
                           "WHERE coupon_id = $2 AND user_id = $3 AND status = 'available'",
                           {order_id, *coupon, user_id})
                           .affected() == 0)
@@ -119,7 +137,9 @@ Outcome ProcessOrder(PgTransaction& tx, const Job& job) {
             "      WHERE order_id = $1) "
             "UPDATE products p SET stock = p.stock + d.quantity FROM d WHERE p.id = d.product_id",
             {order_id});
-        return fail(*lost, "the order's coupon or points were used by another order");
+        return fail(*lost, *lost == "PURCHASE_LIMIT_EXCEEDED"
+                               ? "the buyer already holds the product's limit"
+                               : "the order's coupon or points were used by another order");
     }
     if (from_cart)
         tx.exec("DELETE FROM cart_items WHERE user_id = $1 AND product_id = ANY($2::bigint[])",
