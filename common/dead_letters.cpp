@@ -19,7 +19,7 @@ std::string DeadLettersJson(const std::vector<DeadLetter>& list) {
     JsonWriter w;
     w.StartObject().Key("items").StartArray();
     for (const auto& d : list) {
-        w.StartObject().Key("job").Raw(JobViewJson(d.job)).Key("payload").Raw(d.payload_json).EndObject();
+        w.StartObject().Key("job").Raw(JobViewJson(d.job, JobAudience::kAdmin)).Key("payload").Raw(d.payload_json).EndObject();
     }
     w.EndArray().Key("count").Int(static_cast<long long>(list.size())).EndObject();
     return w.str();

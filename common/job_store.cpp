@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 
 #include <chrono>
+#include <map>
 #include <cstdio>
 #include <ctime>
 
@@ -143,7 +144,28 @@ std::optional<JobView> LoadJob(PgConnection& conn, const std::string& job_id) {
     return JobViewFromRow(r, 0, 0);
 }
 
-std::string JobViewJson(const JobView& v) {
+std::string BuyerJobError(std::string_view last_error) {
+    std::string code(last_error.substr(0, last_error.find(':')));
+    const bool ours = !code.empty() && code.size() < 64 &&
+                      code.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == std::string::npos;
+    if (!ours) code = "INTERNAL";
+    static const std::map<std::string, std::string, std::less<>> kMessages{
+        {"TIME_LIMIT_EXCEEDED", "the job ran past its time limit; it is tried again"},
+        {"DATABASE", "a temporary failure; the job is tried again"},
+        {"TRANSIENT", "a temporary failure; the job is tried again"},
+        {"SERVICE_UNAVAILABLE", "a temporary failure; the job is tried again"},
+        {"INTERNAL", "the job could not be completed; it is tried again while it can be"},
+        {"GATEWAY_UNAVAILABLE", "the payment gateway did not answer as expected; the payment is tried again"},
+        {"GATEWAY_TIMEOUT", "the payment gateway did not answer in time; the payment is looked up again"},
+        {"GATEWAY_REJECTED", "the payment gateway refused the request"},
+        {"POISON", "the job stopped its worker repeatedly and was set aside for an operator"},
+        {"NO_HANDLER", "the job was set aside for an operator"},
+    };
+    auto it = kMessages.find(code);
+    return code + ": " + (it != kMessages.end() ? it->second : "see the order's or the payment's status");
+}
+
+std::string JobViewJson(const JobView& v, JobAudience audience) {
     JsonWriter w;
     w.StartObject();
     w.Key("id").String(v.id);
@@ -152,7 +174,10 @@ std::string JobViewJson(const JobView& v) {
     w.Key("state").String(v.state);
     w.Key("attempts").Int(v.attempts);
     w.Key("next_attempt_at").OptString(v.next_attempt_at);
-    w.Key("last_error").OptString(v.last_error);
+    if (v.last_error && audience == JobAudience::kBuyer)
+        w.Key("last_error").String(BuyerJobError(*v.last_error));
+    else
+        w.Key("last_error").OptString(v.last_error);
     w.Key("created_at").OptString(v.created_at);
     w.Key("finished_at").OptString(v.finished_at);
     w.EndObject();

@@ -53,8 +53,14 @@ struct JobView {
 std::string JobColumns(const std::string& alias);
 JobView JobViewFromRow(const PgResult& r, int row, int first_column);
 std::optional<JobView> LoadJob(PgConnection& conn, const std::string& job_id);
+// Who reads a job: an admin sees last_error as recorded ("CODE: detail", which may hold database or
+// gateway text); a buyer sees its stable code and a fixed message for it (BuyerJobError).
+enum class JobAudience { kBuyer, kAdmin };
 // Writes the view as a JSON object (the shape of GET /api/v1/jobs/{id}).
-std::string JobViewJson(const JobView& v);
+std::string JobViewJson(const JobView& v, JobAudience audience = JobAudience::kBuyer);
+// "CODE: detail" as a buyer may see it: "CODE: <the code's fixed message>"; a code that is not one of
+// ours (no "UPPER_CASE:" prefix) becomes INTERNAL.
+std::string BuyerJobError(std::string_view last_error);
 
 // Worker-side transitions, all inside the caller's transaction.
 // Counts a new attempt and marks the job running; returns the attempt number. nullopt when the job

@@ -32,7 +32,9 @@ void RegisterJobRoutes(Rest::Router& r, App& app) {
                  }
                  auto job = LoadJob(*conn, id);
                  if (!job) throw AppError(ErrorCode::kNotFound, "No such job.");
-                 return Reply{200, JobViewJson(*job), {}};
+                 return Reply{200,
+                              JobViewJson(*job, caller.claims.admin ? JobAudience::kAdmin : JobAudience::kBuyer),
+                              {}};
              }));
 }
 

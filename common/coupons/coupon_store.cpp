@@ -72,10 +72,14 @@ std::string IssueCoupon(PgConnection& conn, long long user_id, long long coupon_
     if (auto s = state(); s.rows() == 0 || s.boolean(0, 0) || !s.boolean(0, 1) || s.boolean(0, 2))
         throw refuse(s);
 
-    PgTransaction tx(conn);
-    // The user's row first: its primary key makes a second issue to the same user wait for the first
-    // and then find it. Then the counter, guarded, under the coupon's row lock: never past quantity.
-    auto r = tx.exec(
+    std::optional<std::string> held;
+    bool mine = false;
+    {
+        PgTransaction tx(conn);
+        // The user's row first: its primary key makes a second issue to the same user wait for the
+        // first and then find it. Then the counter, guarded, under the coupon's row lock: never past
+        // quantity.
+        auto r = tx.exec(
         "WITH u AS (INSERT INTO user_coupons (coupon_id, user_id) SELECT $1, $2 WHERE EXISTS "
         "           (SELECT 1 FROM coupons WHERE id = $1) ON CONFLICT DO NOTHING RETURNING coupon_id), "
         "c AS (UPDATE coupons SET issued = issued + 1 WHERE id = $1 AND issued < quantity "
@@ -83,19 +87,24 @@ std::string IssueCoupon(PgConnection& conn, long long user_id, long long coupon_
         "now()) "
         "      AND EXISTS (SELECT 1 FROM u) RETURNING id) "
         "SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM c)",
-        {coupon_id, user_id});
-    // Refusals below leave the transaction to roll back (the user's row with it).
-    if (r.integer(0, 0) == 0) {
-        if (state().rows() == 0) throw AppError(ErrorCode::kNotFound, "No such coupon.");
-        throw AppError(ErrorCode::kCouponAlreadyIssued, "You hold this coupon already.");
+            {coupon_id, user_id});
+        mine = r.integer(0, 0) == 1;
+        if (mine && r.integer(0, 1) == 1) {
+            held = tx.exec("SELECT " + HeldObject() +
+                               "::text FROM user_coupons uc JOIN coupons c ON c.id = uc.coupon_id "
+                               "WHERE uc.coupon_id = $1 AND uc.user_id = $2",
+                           {coupon_id, user_id})
+                       .str(0, 0);
+            tx.commit();
+        }
     }
-    if (r.integer(0, 1) == 0) throw refuse(state());
-    auto held = tx.exec("SELECT " + HeldObject() +
-                            "::text FROM user_coupons uc JOIN coupons c ON c.id = uc.coupon_id "
-                            "WHERE uc.coupon_id = $1 AND uc.user_id = $2",
-                        {coupon_id, user_id});
-    tx.commit();
-    return held.str(0, 0);
+    if (held) return *held;
+    // Refused: the transaction rolled back (our own row with it) before the reason is read, so a buyer
+    // who lost the race for the last unit is told it is sold out, not that they hold it.
+    auto s = state();
+    if (s.rows() == 0) throw AppError(ErrorCode::kNotFound, "No such coupon.");
+    if (!mine) throw AppError(ErrorCode::kCouponAlreadyIssued, "You hold this coupon already.");
+    throw refuse(s);
 }
 
 std::string MyCouponsJson(PgConnection& conn, long long user_id) {

@@ -180,9 +180,21 @@ GatewayVerdict ApplyGatewayPayment(PgTransaction& tx, const QueuesConfig& cfg, c
                         gateway.failure_message);
         return GatewayVerdict::kRejected;
     }
-    if (gateway.status == "CANCELED" || gateway.status == "PARTIAL_CANCELED") {
+    if (gateway.status == "CANCELED") {
         RecordCancel(tx, payment_id);
         return GatewayVerdict::kCanceled;
+    }
+    if (gateway.status == "PARTIAL_CANCELED") {
+        // Part of the money went back (the gateway's dashboard): the sale stands. Releasing the whole
+        // order (stock, points, coupon) for a partial refund would give back what was not refunded;
+        // the shop has no partial refunds of its own, so an operator settles it from the payment log.
+        JsonWriter detail;
+        detail.StartObject().Key("gateway_status").String(gateway.status);
+        detail.Key("total_amount").Int(gateway.total_amount).EndObject();
+        LogPayment(tx, payment_id, "partially_canceled_at_gateway", detail.str());
+        spdlog::warn("payment={} partially canceled at the gateway: recorded for an operator, order kept",
+                     payment_id);
+        return GatewayVerdict::kNotFinal;
     }
     return GatewayVerdict::kNotFinal;
 }

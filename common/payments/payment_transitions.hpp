@@ -31,8 +31,9 @@ std::string PaymentIdFromPayload(const std::string& payload_json);
 enum class GatewayVerdict {
     kApproved,      // DONE: recorded (finalize enqueued, or a refund if we had given up on it)
     kRejected,      // ABORTED / EXPIRED: the payment failed
-    kCanceled,      // CANCELED / PARTIAL_CANCELED at the gateway: recorded, the order released if it was paid
-    kNotFinal,      // READY, IN_PROGRESS, WAITING_FOR_DEPOSIT: ask again later
+    kCanceled,      // CANCELED at the gateway: recorded, the order released if it was paid
+    kNotFinal,      // READY, IN_PROGRESS, WAITING_FOR_DEPOSIT: ask again later; PARTIAL_CANCELED:
+                    // logged for an operator, the sale stands
     kOtherPayment,  // the answer is about another paymentKey, or the payment is unknown: nothing changed
 };
 GatewayVerdict ApplyGatewayPayment(PgTransaction& tx, const QueuesConfig& cfg, const std::string& payment_id,

@@ -128,6 +128,14 @@ def test_gateway_500_twice_then_approval_pays_once():
     assert done["status"] == "done", done
     assert done["job"]["attempts"] == 3  # two retried 500s, then the approval
     assert approvals(key) == 1
+    # Issue 17 item 11: the buyer is told a stable code and a fixed message, not the gateway's own text;
+    # an admin reading the job sees what was recorded.
+    buyer_error = done["job"]["last_error"]
+    assert buyer_error == ("GATEWAY_UNAVAILABLE: the payment gateway did not answer as expected; "
+                           "the payment is tried again"), buyer_error
+    assert request("GET", f"/api/v1/jobs/{done['job']['id']}", tok=tok)[2]["last_error"] == buyer_error
+    admin_view = request("GET", f"/api/v1/jobs/{done['job']['id']}", tok=token("admin-x", "admin"))[2]
+    assert admin_view["last_error"].startswith("GATEWAY_UNAVAILABLE: ") and admin_view["last_error"] != buyer_error
 
 
 def test_gateway_hang_past_the_client_timeout_is_settled_by_a_lookup():
@@ -309,3 +317,65 @@ def test_virtual_accounts_are_not_offered_since_nothing_would_complete_them():
     assert status == 200
     codes = [m["code"] for m in body["methods"]]
     assert "VIRTUAL_ACCOUNT" not in codes and "CARD" in codes
+
+
+def test_the_reconciler_reaches_every_stuck_payment_however_many_the_gateway_keeps_unfinished():
+    """Issue 17 item 10: the reconciler read the 200 longest-untouched payments and left them untouched,
+    so 200 payments the gateway kept reporting IN_PROGRESS hid every other stuck payment for ever."""
+    sub = "stuck-" + uuid.uuid4().hex
+    tok = token(sub)
+    assert request("GET", "/api/v1/points", tok=tok)[0] == 200
+    user = sql(f"SELECT id FROM users WHERE sub = '{sub}'")
+    tag = uuid.uuid4().hex[:12]
+
+    def stuck(n, minutes_ago, prefix):
+        # Payments in progress that nobody touched for a while, each with its order (a top-up: no
+        # stock involved) and its job (never published: publish_xid NULL).
+        sql(f"""WITH g AS (SELECT i, gen_random_uuid() AS o, gen_random_uuid() AS p, gen_random_uuid() AS j
+                           FROM generate_series(1, {n}) i),
+                   jj AS (INSERT INTO jobs (id, type, queue, state, payload, publish_xid)
+                          SELECT j, 'payment.call_gateway', 'external_api', 'dead', '{{}}', NULL FROM g),
+                   oo AS (INSERT INTO orders (id, order_number, user_id, status, kind, requested_items, shipping,
+                                              total_amount, final_amount)
+                          SELECT o, 'TOP-{prefix}-' || i, {user}, 'confirmed', 'topup', '[]', '{{}}', 1000, 1000 FROM g)
+                INSERT INTO payments (id, order_id, user_id, payment_key, amount, status, job_id, updated_at)
+                SELECT p, o, {user}, 'pk_{prefix}_' || i, 1000, 'in_progress', j,
+                       now() - interval '{minutes_ago} minutes' FROM g""")
+
+    stuck(200, 60, "hide" + tag)
+    stuck(1, 30, "late" + tag)
+    for i in range(1, 201):
+        sandbox("POST", "/sandbox/payments", {"paymentKey": f"pk_hide{tag}_{i}", "orderId": f"TOP-hide{tag}-{i}",
+                                              "amount": 1000, "status": "IN_PROGRESS"})
+    sandbox("POST", "/sandbox/payments", {"paymentKey": f"pk_late{tag}_1", "orderId": f"TOP-late{tag}-1",
+                                          "amount": 1000, "status": "DONE"})
+    late = sql(f"SELECT id FROM payments WHERE payment_key = 'pk_late{tag}_1'")
+    # Two runs: the 200 that the gateway keeps unfinished go to the back of the line after the first.
+    for _ in range(2):
+        scheduler_once(PAYMENT_RECONCILE_AFTER="1s", ORDER_EXPIRY_AFTER="600m")
+    assert sql(f"SELECT approved FROM payments WHERE id = '{late}'") == "t"
+    assert wait_payment(tok, late, {"done"})["order_status"] == "paid"
+    # Its top-up is credited once, like any other payment the reconciler finds DONE.
+    assert sql(f"SELECT balance FROM balances WHERE user_id = {user}") == "1000"
+    # The others were each looked at and left in progress.
+    assert sql(f"SELECT count(*) FROM payments WHERE payment_key LIKE 'pk_hide{tag}_%' "
+               f"AND status = 'in_progress'") == "200"
+
+
+def test_a_partial_cancel_at_the_gateway_is_recorded_for_an_operator_and_releases_nothing():
+    """Issue 17 item 11: PARTIAL_CANCELED was applied as a full cancel: stock, points and coupon all came back
+    for a partial refund."""
+    tok = token("pay-" + uuid.uuid4().hex)
+    product = create_product(stock=5, price=10000)
+    order, key, payment_id = paid_order(tok, product, quantity=2)
+    wait_until(lambda: sql(f"SELECT count(*) FROM point_lots WHERE order_id = '{order['id']}'") == "1", 20,
+               "the order's points")
+    at_gateway = sandbox("GET", f"/v1/payments/{key}")
+    status, _, body = webhook(dict(at_gateway, balanceAmount=15000), "PARTIAL_CANCELED", at_gateway["secret"])
+    assert status == 200 and body["result"] == "applied", body
+    after = payment_status(tok, payment_id)
+    assert (after["status"], after["order_status"]) == ("done", "paid")
+    assert stock(product) == 3 and sql(f"SELECT sold_count FROM products WHERE id = {product}") == "2"
+    assert sql(f"SELECT remaining FROM point_lots WHERE order_id = '{order['id']}'") == "200"
+    assert sql(f"SELECT count(*) FROM payment_log WHERE payment_id = '{payment_id}' "
+               f"AND event = 'partially_canceled_at_gateway'") == "1"

@@ -116,6 +116,11 @@ def test_1000_users_race_for_100_coupons_exactly_100_issued_none_twice():
     refused = [b["code"] for s, b in results if s != 201]
     assert all(s in (201, 409) for s in statuses), [b for s, b in results if s not in (201, 409)][:3]
     assert set(refused) <= {"COUPON_SOLD_OUT", "COUPON_ALREADY_ISSUED"}
+    # Issue 17 item 11: a buyer who lost the race for the last units (and holds none) is told it is sold
+    # out; "already issued" went to losers whose refused insert the check then read back.
+    winners = {t for t, (s, _) in zip(attempts, results) if s == 201}
+    told = [b["code"] for t, (s, b) in zip(attempts, results) if s != 201 and t not in winners]
+    assert told and set(told) == {"COUPON_SOLD_OUT"}, sorted(set(told))
     assert sql(f"SELECT issued, quantity FROM coupons WHERE id = {cid}") == "100|100"
     assert sql(f"SELECT count(*), count(DISTINCT user_id) FROM user_coupons WHERE coupon_id = {cid}") == "100|100"
     # Whoever got one holds exactly one and sees it; asking again is refused as already issued.
@@ -669,3 +674,35 @@ def test_the_api_serves_its_openapi_document():
     doc = yaml.safe_load(text)
     assert doc["openapi"].startswith("3.1")
     assert "/api/v1/coupons/{id}/issue" in doc["paths"]
+
+
+def test_a_cart_line_raised_after_ordering_keeps_what_the_order_did_not_take():
+    """Issue 17 item 11: the order worker deleted the whole cart line although the buyer had raised its
+    quantity after ordering. The worker is held (the product row locked by the test) while the buyer
+    changes the cart."""
+    import subprocess
+    tok, user = buyer("cart-raised")
+    mug = create_product(stock=10, price=1000, name="mug")
+    request("POST", "/api/v1/cart/items", {"product_id": mug, "quantity": 2}, tok=tok)
+    holder = subprocess.Popen(["psql", os.environ["DATABASE_URL"], "-qX", "-v", "ON_ERROR_STOP=1"],
+                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    try:
+        holder.stdin.write(f"BEGIN; SELECT id FROM products WHERE id = {mug} FOR UPDATE;\n")
+        holder.stdin.flush()
+        wait_until(lambda: sql(f"SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' "
+                               f"AND query LIKE 'SELECT id FROM products WHERE id = {mug} FOR UPDATE%'") == "1",
+                   10, "the test's lock on the product")
+        status, _, placed = place(tok, {"shipping": SHIPPING})
+        assert status == 202
+        wait_until(lambda: sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'") != "0", 10,
+                   "the order worker to wait for the product's row")
+        # Meanwhile the buyer raises the line to 5.
+        assert request("PATCH", f"/api/v1/cart/items/{mug}", {"quantity": 5}, tok=tok)[0] == 200
+    finally:
+        holder.stdin.write("COMMIT;\n")
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    assert final_status(placed["order_id"], tok)["status"] == "confirmed"
+    assert [(i["product_id"], i["quantity"]) for i in order_of(tok, placed["order_id"])["items"]] == [(mug, 2)]
+    cart = request("GET", "/api/v1/cart", tok=tok)[2]
+    assert [(i["product_id"], i["quantity"]) for i in cart["items"]] == [(mug, 3)]

@@ -141,9 +141,16 @@ Outcome ProcessOrder(PgTransaction& tx, const Job& job) {
                                ? "the buyer already holds the product's limit"
                                : "the order's coupon or points were used by another order");
     }
+    // The cart's lines give up what the order took: a line the buyer raised after ordering keeps
+    // the rest, instead of being deleted whole.
     if (from_cart)
-        tx.exec("DELETE FROM cart_items WHERE user_id = $1 AND product_id = ANY($2::bigint[])",
-                {user_id, ids});
+        tx.exec(
+            "WITH t AS (SELECT * FROM unnest($2::bigint[], $3::int[]) AS v(product_id, q)), "
+            "d AS (DELETE FROM cart_items c USING t WHERE c.user_id = $1 AND c.product_id = t.product_id "
+            "      AND c.quantity <= t.q) "
+            "UPDATE cart_items c SET quantity = c.quantity - t.q FROM t "
+            "WHERE c.user_id = $1 AND c.product_id = t.product_id AND c.quantity > t.q",
+            {user_id, ids, Join(merged, false)});
     return Outcome::Succeeded();
 }
 

@@ -29,6 +29,10 @@ ReconcileCounts ReconcilePayments(PgConnection& conn, const QueuesConfig& cfg, T
             ++counts.failed;
         } else {
             ++counts.left;
+            // To the back of the line: the scan takes the longest untouched first, so 200 payments
+            // the gateway keeps answering "not final" cannot hide the others from every run.
+            tx.exec("UPDATE payments SET updated_at = now() WHERE id = $1 AND status = 'in_progress'",
+                    {payment_id});
             spdlog::info("payment={} left for the next run: {} {}", payment_id, KindName(r.kind), paid ? paid->status : r.code);
         }
         tx.commit();
