@@ -15,8 +15,9 @@ from conftest import (BASE, BIN, RUN_DIR, STATE, child_pids, create_product, eff
 from shop import assert_one_charge_per_paid_order, confirmed_order, knobs
 
 
-async def post_orders(products, tokens, count, concurrency, spread_seconds):
-    """Posts `count` orders over about `spread_seconds`; returns the order ids that got a 202."""
+async def post_orders(products, tokens, count, concurrency, spread_seconds, answers=None):
+    """Posts `count` orders over about `spread_seconds`; returns the order ids that got a 202. Every answer
+    (status, or the client's error) is appended to `answers` with when it was asked and answered."""
     accepted = []
     sem = asyncio.Semaphore(concurrency)
     start = time.monotonic()
@@ -24,6 +25,7 @@ async def post_orders(products, tokens, count, concurrency, spread_seconds):
     async def one(i, session):
         await asyncio.sleep(max(0.0, start + spread_seconds * i / count - time.monotonic()))
         async with sem:
+            asked = time.monotonic()
             try:
                 async with session.post(BASE + "/api/v1/orders", json=order_body(random.choice(products)),
                                         headers={"Authorization": "Bearer " + random.choice(tokens)},
@@ -31,8 +33,11 @@ async def post_orders(products, tokens, count, concurrency, spread_seconds):
                     body = await r.json(content_type=None)
                     if r.status == 202:
                         accepted.append(body["order_id"])
-            except (aiohttp.ClientError, asyncio.TimeoutError):
-                pass  # the API was down: no 202, no promise
+                    outcome = r.status
+            except (aiohttp.ClientError, asyncio.TimeoutError) as e:
+                outcome = type(e).__name__  # the API was down: no 202, no promise
+            if answers is not None:
+                answers.append((asked, time.monotonic(), "POST /api/v1/orders", outcome))
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, force_close=True)) as session:
         await asyncio.gather(*(one(i, session) for i in range(count)))
@@ -77,8 +82,9 @@ def test_sigterm_drains_a_loaded_worker_and_loses_nothing():
     assert_settled_exactly(accepted, products, 1000)
 
 
-async def post_confirms(orders, tok, spread_seconds):
-    """Confirms each order's payment over about `spread_seconds`; returns the payment ids that got a 202."""
+async def post_confirms(orders, tok, spread_seconds, answers):
+    """Confirms each order's payment over about `spread_seconds`; returns the payment ids that got a 202.
+    Every answer goes to `answers`, as in post_orders."""
     accepted = []
     start = time.monotonic()
 
@@ -86,6 +92,7 @@ async def post_confirms(orders, tok, spread_seconds):
         await asyncio.sleep(max(0.0, start + spread_seconds * i / len(orders) - time.monotonic()))
         body = {"paymentKey": "pk_chaos_" + uuid.uuid4().hex, "orderId": order["order_number"],
                 "amount": order["final_amount"]}
+        asked = time.monotonic()
         try:
             async with session.post(BASE + "/api/v1/payments/confirm", json=body,
                                     headers={"Authorization": "Bearer " + tok},
@@ -93,8 +100,10 @@ async def post_confirms(orders, tok, spread_seconds):
                 reply = await r.json(content_type=None)
                 if r.status == 202:
                     accepted.append((order["id"], reply["payment_id"]))
-        except (aiohttp.ClientError, asyncio.TimeoutError):
-            pass
+                outcome = r.status
+        except (aiohttp.ClientError, asyncio.TimeoutError) as e:
+            outcome = type(e).__name__
+        answers.append((asked, time.monotonic(), "POST /api/v1/payments/confirm", outcome))
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, force_close=True)) as session:
         await asyncio.gather(*(one(i, o, session) for i, o in enumerate(orders)))
@@ -113,6 +122,8 @@ def test_chaos_kills_restarts_and_still_every_accepted_order_settles_exactly_onc
     knobs(latency_ms=200, jitter_ms=100)
     stop = time.monotonic() + 20
     events = []
+    answers = []  # (asked, answered, route, status or the client's error) of every request of the run
+    api_down = {}
 
     async def kill_workers():
         # (a) a random order-heavy worker SIGKILLed every second; its supervisor restarts it.
@@ -137,10 +148,12 @@ def test_chaos_kills_restarts_and_still_every_accepted_order_settles_exactly_onc
     async def restart_api():
         # (c) the API SIGKILLed once and restarted.
         await asyncio.sleep(8)
+        api_down["from"] = time.monotonic()
         api.kill()
         events.append("killed the API")
         await asyncio.sleep(0.5)
         await asyncio.to_thread(api.start)
+        api_down["until"] = time.monotonic()
         events.append("restarted the API")
 
     async def kill_relay():
@@ -166,8 +179,8 @@ def test_chaos_kills_restarts_and_still_every_accepted_order_settles_exactly_onc
         await asyncio.gather(kill_workers(), restart_rabbitmq(), restart_api(), kill_relay(), kill_payment_side())
 
     async def run():
-        results = await asyncio.gather(post_orders(products, tokens, 1000, 40, 18.0), post_confirms(payable, payer, 17.0),
-                                       chaos())
+        results = await asyncio.gather(post_orders(products, tokens, 1000, 40, 18.0, answers),
+                                       post_confirms(payable, payer, 17.0, answers), chaos())
         return results[0], results[1]
 
     accepted, paying = asyncio.run(run())
@@ -181,6 +194,15 @@ def test_chaos_kills_restarts_and_still_every_accepted_order_settles_exactly_onc
         assert f"killed {name}" in events, name
     assert sum(e.startswith("killed worker") for e in events) >= 10  # an attempt finds both mid-restart at times
     assert len(accepted) > 500
+    # Every answer is counted: a 202, or a failure of a request that was in flight on the API while it
+    # was down (asked before it was back). Nothing else: no 5xx from RabbitMQ's restart or a killed
+    # worker, no 4xx, no error swallowed.
+    assert len(answers) == 1000 + len(payable)
+    outside = [(round(a - api_down["from"], 2), route, outcome) for a, done, route, outcome in answers
+               if outcome != 202 and not (a <= api_down["until"] and done >= api_down["from"])]
+    assert outside == [], outside[:10]
+    failed = sum(1 for *_, outcome in answers if outcome != 202)
+    report += f"; {failed} answers other than 202, all to requests in flight while the API was down"
     settle_started = time.monotonic()
     assert_settled_exactly(accepted, products, 300)
     assert len(paying) > 50

@@ -188,12 +188,20 @@ void HandlerThread(const std::string& db_url, const QueueConfig& queue, const Ha
             if (items.empty()) return;  // abandoned past the time limit
             continue;
         }
-        for (auto& item : items) {
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            auto& item = items[i];
             const auto started = Clock::now();
             hold.Reset();
             for (int held = 0;; ++held) {
                 auto a = RunItem(db_url, queue, handlers, dispatcher, gate, slot, conn, item);
-                if (a.kind == Attempt::Kind::kAbandoned) return;
+                if (a.kind == Attempt::Kind::kAbandoned) {
+                    // The watchdog settled this item and put another thread in this one's place; the
+                    // items of the batch not run yet are handed to that thread (dropped here, their
+                    // messages would stay unacked and their jobs unrun until the connection closed).
+                    for (std::size_t rest = i + 1; rest < items.size(); ++rest)
+                        dispatcher.Push(std::move(items[rest]));
+                    return;
+                }
                 if (a.kind == Attempt::Kind::kCalledOut) break;
                 if (a.settlement == Settlement::kRequeue && !stop) {
                     conn.reset();  // whatever state the failed attempt left it in, the next one starts clean
