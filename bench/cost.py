@@ -95,17 +95,22 @@ def rss_by_part(args):
 
 
 def snapshot(args):
-    row = sql("SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()), "
+    tables = {}
+    for line in sql("SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del FROM pg_stat_user_tables").splitlines():
+        name, *counts = line.split("|")
+        tables[name] = [int(c) for c in counts]
+    row = sql("SELECT (SELECT xact_commit || '|' || sessions FROM pg_stat_database WHERE datname = current_database()), "
               "pg_current_wal_lsn(), "
               "(SELECT coalesce(sum(n_tup_ins), 0) || '|' || coalesce(sum(n_tup_upd), 0) || '|' || "
               "        coalesce(sum(n_tup_del), 0) FROM pg_stat_user_tables), "
               "(SELECT coalesce(sum(calls), 0) FROM pg_stat_statements), "
               "(SELECT count(*) FROM orders), now()")
     fields = row.split("|")
-    commits, lsn = int(fields[0]), fields[1]
-    inserted, updated, deleted = int(fields[2]), int(fields[3]), int(fields[4])
-    statements, orders, at = int(fields[5]), int(fields[6]), fields[7]
-    return {"commits": commits, "lsn": lsn, "inserted": inserted, "updated": updated, "deleted": deleted,
+    commits, sessions, lsn = int(fields[0]), int(fields[1]), fields[2]
+    inserted, updated, deleted = int(fields[3]), int(fields[4]), int(fields[5])
+    statements, orders, at = int(fields[6]), int(fields[7]), fields[8]
+    return {"commits": commits, "sessions": sessions, "lsn": lsn, "inserted": inserted, "updated": updated,
+            "deleted": deleted, "tables": tables,
             "statements": statements, "orders": orders, "at": at, "cpu": cpu_by_part(args)}
 
 
@@ -117,20 +122,65 @@ def settled():
 
 
 def wal_breakdown(pgdata, start, end, orders):
-    """The largest WAL record types between two LSNs, in bytes per order."""
+    """The largest WAL record types between two LSNs in bytes per order, the share of full-page images,
+    and the commit records per order (transactions that wrote WAL)."""
     waldump = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_waldump"))
     if not waldump:
-        return ["(pg_waldump not found)"]
+        return ["(pg_waldump not found)"], None, None
     out = subprocess.run([waldump[-1], "--stats=record", "-p", os.path.join(pgdata, "pg_wal"), "-s", start, "-e", end],
                          capture_output=True, text=True).stdout
-    rows = []
+    rows, fpi_share, commits = [], None, 0
     for line in out.splitlines():
         # Type  N (%)  Record size (%)  FPI size (%)  Combined size (%)
         m = re.match(r"^(\S+)\s+(\d+)\s+\(\s*[\d.]+\)\s+(\d+)\s+\(\s*[\d.]+\)\s+(\d+)\s+\(\s*[\d.]+\)\s+(\d+)", line)
-        if m and m.group(1) != "Total":
-            rows.append((int(m.group(5)), m.group(1), int(m.group(2))))
+        if not m:
+            continue
+        if m.group(1) == "Total":
+            fpi_share = int(m.group(4)) / max(1, int(m.group(5)))
+        else:
+            rows.append((int(m.group(5)), m.group(1), int(m.group(2)), int(m.group(4))))
+            if m.group(1) in ("Transaction/COMMIT", "Transaction/COMMIT_PREPARED"):
+                commits += int(m.group(2))
     rows.sort(reverse=True)
-    return [f"{name:28s} {size / orders:7.0f} B  {count / orders:5.2f} records" for size, name, count in rows[:10]]
+    lines = [f"{name:28s} {size / orders:7.0f} B  {count / orders:5.2f} records  (FPI {fpi / orders:5.0f} B)"
+             for size, name, count, fpi in rows[:10]]
+    return lines, fpi_share, commits / orders
+
+
+def pgbench_reference(seconds):
+    """PostgreSQL CPU ms of one `pgbench -N` transaction (16 clients) on the same server, now: the unit
+    that travels between machines. Its own database; the postmaster's children counted, live or exited."""
+    base = os.environ["DATABASE_URL"]
+    db = "pgbench_ref"
+    if sql(f"SELECT count(*) FROM pg_database WHERE datname = '{db}'") == "0":
+        sql(f"CREATE DATABASE {db}")
+        subprocess.run(["pgbench", "-i", "-q", "-s", "16", _with_db(base, db)], check=True, capture_output=True)
+    sql("CHECKPOINT")
+    cpu0 = pg_cpu_ms()
+    out = subprocess.run(["pgbench", "-N", "-c", "16", "-j", "2", "-T", str(seconds), "-n", _with_db(base, db)],
+                         check=True, capture_output=True, text=True).stdout
+    cpu1 = pg_cpu_ms()
+    tx = int(re.search(r"number of transactions actually processed: (\d+)", out).group(1))
+    return (cpu1 - cpu0) / tx, tx / seconds
+
+
+def _with_db(url, db):
+    m = re.match(r"^(postgres(?:ql)?://[^/]*/)([^?]*)(.*)$", url)
+    return m.group(1) + db + m.group(3)
+
+
+PGDATA = None
+
+
+def pg_cpu_ms():
+    postmaster = int(open(os.path.join(PGDATA, "postmaster.pid")).readline())
+    pm = proc_stat(postmaster)
+    total = pm[1] + pm[2]
+    for pid in all_pids():
+        st = proc_stat(pid)
+        if st and st[0] == postmaster:
+            total += st[1]
+    return total * TICK_MS
 
 
 def main():
@@ -140,10 +190,16 @@ def main():
     ap.add_argument("--run-dir", required=True)
     ap.add_argument("--pgdata", required=True)
     ap.add_argument("--rabbit-pidfile", required=True)
+    ap.add_argument("--pgbench-seconds", type=int, default=15, help="0: no pgbench reference")
     ap.add_argument("command", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    global PGDATA
+    PGDATA = args.pgdata
 
+    # A checkpoint first, so that the full-page images in the run's WAL are those a steady state pays
+    # (the first change of each page after a checkpoint), not an accident of where the last one fell.
+    sql("CHECKPOINT")
     sql("SELECT pg_stat_statements_reset()")
     before = snapshot(args)
     started = time.monotonic()
@@ -170,25 +226,35 @@ def main():
     wal = int(sql(f"SELECT pg_wal_lsn_diff('{after['lsn']}', '{before['lsn']}')"))
     per = lambda key: (after[key] - before[key]) / orders  # noqa: E731
     print(f"\n== cost per accepted order: {args.label} ({orders} orders, settled in {took:.1f} s) ==")
-    print(f"  commits            {per('commits'):8.2f}")
-    print(f"  WAL bytes          {wal / orders:8.0f}")
+    wal_lines, fpi_share, wal_commits = wal_breakdown(args.pgdata, before["lsn"], after["lsn"], orders)
+    print(f"  commits            {per('commits'):8.2f}  (xact_commit; read-only ones included)")
+    if wal_commits is not None:
+        print(f"  commits with WAL   {wal_commits:8.2f}  (commit records in the WAL)")
+    print(f"  connections opened {per('sessions'):8.3f}")
+    print(f"  WAL bytes          {wal / orders:8.0f}" +
+          (f"  ({100 * fpi_share:.0f}% full-page images)" if fpi_share is not None else ""))
     print(f"  rows inserted      {per('inserted'):8.2f}")
     print(f"  rows updated       {per('updated'):8.2f}")
     print(f"  rows deleted       {per('deleted'):8.2f}")
     print(f"  statements         {per('statements'):8.2f}")
+    print("  rows by table (inserted / updated / of which HOT / deleted, per order):")
+    for name in sorted(after["tables"]):
+        d = [x - y for x, y in zip(after["tables"][name], before["tables"].get(name, [0, 0, 0, 0]))]
+        if any(d):
+            print(f"    {name:20s} {d[0] / orders:6.2f} / {d[1] / orders:6.2f} / {d[2] / orders:6.2f} / {d[3] / orders:6.2f}")
     print("  the most frequent statements (calls per order):")
     top = sql("SELECT round(calls::numeric / " + str(orders) + ", 2) || '  ' || left(regexp_replace(query, '\\s+', ' ', 'g'), 90) "
-              "FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat%' ORDER BY calls DESC LIMIT 8")
+              "FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat%' ORDER BY calls DESC LIMIT 10")
     for line in top.splitlines():
         print("    " + line)
     print("  the costliest statements (PostgreSQL execution ms per order, planning included):")
     top = sql("SELECT round(((total_exec_time + total_plan_time) / " + str(orders) + ")::numeric, 3) || '  ' || "
               "left(regexp_replace(query, '\\s+', ' ', 'g'), 90) "
-              "FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat%' ORDER BY total_exec_time + total_plan_time DESC LIMIT 8")
+              "FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat%' ORDER BY total_exec_time + total_plan_time DESC LIMIT 10")
     for line in top.splitlines():
         print("    " + line)
     print("  WAL by record type (pg_waldump --stats=record; bytes per order, FPI included):")
-    for line in wal_breakdown(args.pgdata, before["lsn"], after["lsn"], orders):
+    for line in wal_lines:
         print("    " + line)
     idle = rss_by_part(args)
     print("  resident memory, MB (peak under load / after it settled):")
@@ -198,6 +264,12 @@ def main():
     for part in sorted(after["cpu"], key=lambda p: (p not in ("postgresql", "rabbitmq", "api"), p)):
         used = after["cpu"][part] - before["cpu"].get(part, 0.0)
         print(f"    {part:20s} {used / orders:8.3f}")
+    if args.pgbench_seconds > 0:
+        unit, tps = pgbench_reference(args.pgbench_seconds)
+        pg = (after["cpu"]["postgresql"] - before["cpu"]["postgresql"]) / orders
+        print(f"  one `pgbench -N` transaction (16 clients, {args.pgbench_seconds} s, same server, now): "
+              f"{unit:.3f} ms of PostgreSQL CPU ({tps:.0f} tps)")
+        print(f"  PostgreSQL CPU per order in pgbench -N transactions: {pg / unit:.2f}")
 
 
 if __name__ == "__main__":

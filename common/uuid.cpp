@@ -3,20 +3,41 @@
 #include <sys/random.h>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <stdexcept>
 
 namespace checkout {
 
-std::string NewUuid() {
-    std::array<std::uint8_t, 16> b{};
+namespace {
+
+void RandomBytes(std::uint8_t* out, std::size_t size) {
     std::size_t got = 0;
-    while (got < b.size()) {
-        auto n = getrandom(b.data() + got, b.size() - got, 0);
+    while (got < size) {
+        auto n = getrandom(out + got, size - got, 0);
         if (n < 0) throw std::runtime_error("getrandom failed");
         got += static_cast<std::size_t>(n);
     }
-    b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);
+}
+
+}  // namespace
+
+std::string NewUuid() {
+    // RFC 9562 version 7: 48 bits of Unix milliseconds, then 12 bits of the sub-millisecond fraction
+    // (its "method 3"), then 62 random bits. Keys made one after another sort one after another, so
+    // each insert lands on the right edge of a primary key's B-tree instead of a random leaf: a
+    // table with years of orders dirties (and logs after each checkpoint) one leaf page, not one per
+    // insert. 62 random bits per 244 ns slot keep keys made at once by many processes distinct.
+    std::array<std::uint8_t, 16> b{};
+    RandomBytes(b.data() + 6, 10);
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    const auto ms = static_cast<std::uint64_t>(us / 1000);
+    const auto fraction = static_cast<std::uint16_t>((us % 1000) * 4096 / 1000);  // 0..4095
+    for (int i = 0; i < 6; ++i) b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(ms >> (40 - 8 * i));
+    b[6] = static_cast<std::uint8_t>(0x70 | (fraction >> 8));
+    b[7] = static_cast<std::uint8_t>(fraction & 0xff);
     b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);
     static const char* kHex = "0123456789abcdef";
     std::string out;
@@ -28,7 +49,6 @@ std::string NewUuid() {
     }
     return out;
 }
-
 bool IsUuid(const std::string& t) {
     if (t.size() != 36) return false;
     for (std::size_t i = 0; i < t.size(); ++i) {

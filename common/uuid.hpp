@@ -3,7 +3,8 @@
 #include <vector>
 
 namespace checkout {
-// A random (version 4) UUID in its canonical text form, from the kernel's CSPRNG.
+// A time-ordered (version 7) UUID in its canonical text form: Unix time, then bits from the kernel's
+// CSPRNG. Ids made later sort later (to the resolution of the clock).
 std::string NewUuid();
 // True when `text` is a UUID in canonical form (any version), so that it can be sent to PostgreSQL's uuid
 // type.
