@@ -37,7 +37,7 @@ std::string PlacePending(PgConnection& c, const std::vector<std::pair<long long,
     auto job = InsertJob(tx, Queues(), NewUuid(), "order.process", "{\"order_id\":\"" + *order_id + "\"}");
     tx.exec("INSERT INTO orders (id, order_number, user_id, status, requested_items, shipping, total_amount, final_amount, job_id) "
             "VALUES ($1, $2, $3, 'pending', $4::jsonb, '{}'::jsonb, 0, 0, $5)",
-            {*order_id, "T" + std::string(*order_id).substr(0, 8), user, items, job.id});
+            {*order_id, "T" + std::string(*order_id).substr(24), user, items, job.id});
     tx.commit();
     return EnvelopeJson(job);
 }

@@ -35,7 +35,7 @@ struct Fixture {
                        {status == "paid" ? 2LL : 0LL})
                       .integer(0, 0);
         order_id = NewUuid();
-        order_number = "R" + order_id.substr(0, 8);
+        order_number = "R" + order_id.substr(24);  // the random end of the id
         PgTransaction tx(c);
         auto job = InsertJob(tx, Queues(), NewUuid(), "order.process", "{\"order_id\":\"" + order_id + "\"}");
         tx.exec(

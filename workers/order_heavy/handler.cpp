@@ -42,23 +42,47 @@ std::string Join(const std::vector<OrderLine>& lines, bool ids) {
 
 }  // namespace
 
+namespace {
+
+// Most orders are items alone: no coupon, no points, not from the cart, no per-buyer limit. Such an
+// order is decided by this one statement: it locks the order row (a redelivery running at the same
+// time waits here, then sees the order decided), takes the stock with a guarded update (never below
+// zero), unless a line is already short (then nothing is taken, and a late order in a sale does not
+// queue for the row locks of the products it cannot have),
+// writes the items and confirms the order, the last two only if every line was taken. It always
+// returns the order row, so that any other order goes on to the general path below, lock held.
+constexpr const char* kItemsOnlyOrder =
+    "WITH o AS (SELECT status, requested_items, failure_reason, user_id, points_used, coupon_id, from_cart "
+    "           FROM orders WHERE id = $1 FOR UPDATE), "
+    "lines AS (SELECT x.product_id, sum(x.quantity)::int AS q, max(x.unit_price) AS price "
+    "          FROM o, jsonb_to_recordset(o.requested_items) AS x(product_id bigint, quantity int, "
+    "                                                              unit_price bigint) "
+    "          WHERE o.status = 'pending' AND o.coupon_id IS NULL AND o.points_used = 0 AND NOT o.from_cart "
+    "          GROUP BY x.product_id), "
+    "plain AS (SELECT count(*) > 0 AND count(*) FILTER (WHERE p.limit_per_user IS NOT NULL) = 0 AS ok, "
+    "                 count(*) AS n, min(l.product_id) FILTER (WHERE p.stock < l.q) AS short "
+    "          FROM lines l JOIN products p ON p.id = l.product_id), "
+    "s AS (UPDATE products p SET stock = p.stock - l.q FROM lines l, plain "
+    "      WHERE plain.ok AND plain.short IS NULL AND p.id = l.product_id AND p.stock >= l.q RETURNING p.id), "
+    "n AS (SELECT count(*) AS taken FROM s), "
+    "i AS (INSERT INTO order_items (order_id, product_id, quantity, unit_price) "
+    "      SELECT $1, l.product_id, l.q, l.price FROM lines l, plain, n WHERE plain.ok AND n.taken = plain.n), "
+    "c AS (UPDATE orders SET status = 'confirmed' FROM plain, n WHERE id = $1 AND plain.ok AND n.taken = plain.n) "
+    "SELECT o.status, o.requested_items::text, o.failure_reason, o.user_id, o.points_used, o.coupon_id, "
+    "       o.from_cart, plain.ok, n.taken, plain.n, plain.short "
+    "FROM o, plain, n";
+
+}  // namespace
+
 Outcome ProcessOrder(PgTransaction& tx, const Job& job) {
     const auto order_id = PayloadOrderId(job);
-    auto order = tx.exec(
-        "SELECT status, requested_items::text, failure_reason, user_id, points_used, coupon_id, from_cart "
-        "FROM orders WHERE id = $1 FOR UPDATE",
-        {order_id});
+    auto order = tx.exec(kItemsOnlyOrder, {order_id});
     if (order.rows() == 0) throw AppError(ErrorCode::kNotFound, "order " + order_id + " does not exist");
     const auto status = order.str(0, 0);
     if (status == "failed")
         return Outcome::Failed(order.opt(0, 2).value_or("FAILED"), "order was already failed");
     if (status != "pending") return Outcome::Succeeded();  // processed before: a redelivery changes nothing
 
-    const long long user_id = order.integer(0, 3), points = order.integer(0, 4);
-    const auto coupon = order.opt(0, 5);
-    const bool from_cart = order.boolean(0, 6);
-    const auto merged = MergeLines(RequestedLines(order.get(0, 1)));
-    const auto ids = Join(merged, true);
     auto fail = [&](const std::string& reason, const std::string& detail) {
         tx.exec("UPDATE orders SET status = 'failed', failure_reason = $2 WHERE id = $1", {order_id, reason});
         return Outcome::Failed(reason, detail);
@@ -66,6 +90,21 @@ Outcome ProcessOrder(PgTransaction& tx, const Job& job) {
     auto fail_short = [&](long long product) {
         return fail("INSUFFICIENT_STOCK", "product " + std::to_string(product) + " has too little stock");
     };
+    const auto merged = MergeLines(RequestedLines(order.get(0, 1)));
+    if (order.boolean(0, 7)) {  // items only: decided by the statement above
+        const long long taken = order.integer(0, 8), lines = order.integer(0, 9);
+        if (taken == lines) return Outcome::Succeeded();
+        if (taken == 0)  // sold out: nothing changed
+            return fail_short(order.is_null(0, 10) ? merged.front().product_id : order.integer(0, 10));
+        // Another order took one of several products in between: undo the partial take by rolling
+        // back, and decide again on the next attempt.
+        throw AppError(ErrorCode::kTransient, "stock of a multi-product order changed during processing");
+    }
+
+    const long long user_id = order.integer(0, 3), points = order.integer(0, 4);
+    const auto coupon = order.opt(0, 5);
+    const bool from_cart = order.boolean(0, 6);
+    const auto ids = Join(merged, true);
     // Points spent meanwhile by another order of the same buyer: decided before any stock is taken.
     if (points > 0 && PointBalance(tx.connection(), user_id) < points)
         return fail("INSUFFICIENT_POINTS", "the buyer holds fewer points than the order uses");
