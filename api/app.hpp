@@ -2,6 +2,7 @@
 // What every route handler may use: configuration, the database pool, the user directory, the
 // status cache.
 
+#include "api/accept_group.hpp"
 #include "api/broker_stats.hpp"
 #include "api/executor.hpp"
 #include "api/rate_limiter.hpp"
@@ -23,7 +24,8 @@ struct App {
           statuses(env.database_url, kMaxCachedStatuses),
           popular(env.popular_ttl),
           broker(env.amqp),
-          rate_limiter(env.rate_limit_per_user, env.rate_limit_burst) {}
+          rate_limiter(env.rate_limit_per_user, env.rate_limit_burst),
+          accept_group(pool, queues, env.accept_group_max, std::chrono::microseconds(env.accept_group_wait_us)) {}
     // Requests waiting for a handler thread beyond this are answered 503 at once.
     static constexpr std::size_t kMaxQueuedRequests = 20000;
     // Order and payment statuses kept in memory (about 1 KB each).
@@ -38,6 +40,7 @@ struct App {
     std::map<std::string, Gate> gates;  // GET /ops/gates/{name}, from GATES_FILE
     BrokerStats broker;                 // queue depths for GET /metrics, over one kept connection
     RateLimiter rate_limiter;           // RATE_LIMIT_PER_USER, applied once the caller is known
+    AcceptGroup accept_group;           // POST /api/v1/orders: plain orders committed in groups
 };
 
 }  // namespace checkout::api

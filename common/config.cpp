@@ -368,6 +368,8 @@ Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup) {
     env.rate_limit_per_user = EnvInt(lookup, "RATE_LIMIT_PER_USER", env.rate_limit_per_user, 0, 1000000);
     env.rate_limit_burst =
         EnvInt(lookup, "RATE_LIMIT_BURST", std::max(env.rate_limit_burst, 2 * env.rate_limit_per_user), 1, 1000000);
+    env.accept_group_max = EnvInt(lookup, "ACCEPT_GROUP_MAX", env.accept_group_max, 1, 1000);
+    env.accept_group_wait_us = EnvInt(lookup, "ACCEPT_GROUP_WAIT_US", env.accept_group_wait_us, 0, 100000);
     if (needs.gateway) {
         auto base = lookup("TOSS_API_BASE");
         if (!base || base->empty())

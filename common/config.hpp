@@ -128,6 +128,11 @@ struct Environment {
     // above it; 0 turns the limit off (single-buyer benchmarks).
     int rate_limit_per_user = 20;
     int rate_limit_burst = 40;
+    // ACCEPT_GROUP_MAX, ACCEPT_GROUP_WAIT_US (API): group commit of plain orders. Orders arriving
+    // while a group is being committed wait for it (up to the wait) and go together, at most this
+    // many, in one statement and one commit. 1 turns grouping off.
+    int accept_group_max = 32;
+    int accept_group_wait_us = 2000;
 };
 
 struct EnvNeeds {

@@ -14,8 +14,11 @@ void RegisterOrderRoutes(Rest::Router& r, App& app) {
                  auto caller = Authenticate(req, app);
                  auto order = ParseOrderRequest(req.body());
                  const auto idem = IdempotencyKeyHeader(req, CanonicalJson(order));
-                 auto conn = app.pool.acquire();
-                 auto placed = PlaceOrder(*conn, app.queues, caller.user_id, order, idem);
+                 auto placed = [&] {
+                     if (GroupableOrder(order, idem)) return app.accept_group.Place(caller.user_id, order);
+                     auto conn = app.pool.acquire();
+                     return PlaceOrder(*conn, app.queues, caller.user_id, order, idem);
+                 }();
                  Reply reply{placed.status, placed.body, {}};
                  if (!placed.order_id.empty())
                      reply.headers.emplace_back("Location", "/api/v1/orders/" + placed.order_id);

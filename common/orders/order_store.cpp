@@ -68,6 +68,19 @@ std::string QuantityArray(const std::vector<OrderLine>& lines) {
     return s + "}";
 }
 
+// The lines that name no product, as PostgreSQL's array text of their indexes ({0,2}).
+AppError UnknownProducts(const std::string& list) {
+    std::vector<FieldError> unknown;
+    std::size_t i = 1;
+    while (i < list.size()) {
+        const std::size_t j = list.find_first_of(",}", i);
+        if (j == std::string::npos || j == i) break;
+        unknown.push_back({"items[" + list.substr(i, j - i) + "].product_id", "no such product"});
+        i = j + 1;
+    }
+    return AppError(ErrorCode::kUnknownProduct, "The order names a product that does not exist.", unknown);
+}
+
 // The order and its job (and the idempotency record, if any) in one statement, priced in
 // that statement from the products table: one round trip and one commit per order. When a product is
 // unknown, nothing is inserted and the statement says which lines.
@@ -112,18 +125,7 @@ PlacedOrder InsertOrder(PgConnection& conn, const QueuesConfig& cfg, long long u
                            " SELECT unknown, coalesce(missing::text, '{}'), "
                            "CASE WHEN unknown = 0 THEN pg_notify('outbox', '') END FROM sums",
                        params);
-    if (r.integer(0, 0) > 0) {
-        std::vector<FieldError> unknown;
-        const std::string list = r.str(0, 1);  // e.g. {0,2}
-        std::size_t i = 1;
-        while (i < list.size()) {
-            const std::size_t j = list.find_first_of(",}", i);
-            if (j == std::string::npos || j == i) break;
-            unknown.push_back({"items[" + list.substr(i, j - i) + "].product_id", "no such product"});
-            i = j + 1;
-        }
-        throw AppError(ErrorCode::kUnknownProduct, "The order names a product that does not exist.", unknown);
-    }
+    if (r.integer(0, 0) > 0) throw UnknownProducts(r.str(0, 1));
     return placed;
 }
 
@@ -243,6 +245,69 @@ PlacedOrder PlaceOrder(PgConnection& conn, const QueuesConfig& cfg, long long us
     auto placed = InsertOrder(conn, cfg, user_id, req, idem);
     tx.commit();
     return placed;
+}
+
+bool GroupableOrder(const OrderRequest& req, const std::optional<IdempotencyKey>& idem) {
+    return !idem && !req.from_cart && !req.coupon_id && req.use_points == 0;
+}
+
+// The group as one JSON document, expanded by the statement: priced from the products table, the
+// orders and their jobs inserted for every order whose products all exist, one row back per order.
+std::vector<GroupedResult> PlaceOrderGroup(PgConnection& conn, const QueuesConfig& cfg,
+                                           const std::vector<GroupedOrder>& group) {
+    std::vector<NewOrder> made;
+    made.reserve(group.size());
+    JsonWriter doc;
+    doc.StartArray();
+    for (std::size_t n = 0; n < group.size(); ++n) {
+        made.push_back(MakeNewOrder(cfg));
+        const auto& o = made.back();
+        const auto& req = *group[n].request;
+        doc.StartObject();
+        doc.Key("n").Int(static_cast<long long>(n)).Key("order_id").String(o.order_id);
+        doc.Key("order_number").String(o.order_number).Key("user_id").Int(group[n].user_id);
+        doc.Key("job_id").String(o.job.id).Key("shipping").Raw(ShippingJson(req.shipping));
+        doc.Key("memo").OptString(req.memo);
+        doc.Key("items").StartArray();
+        for (const auto& l : req.items) doc.StartArray().Int(l.product_id).Int(l.quantity).EndArray();
+        doc.EndArray().EndObject();
+    }
+    doc.EndArray();
+    auto r = conn.exec(
+        "WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(n int, order_id uuid, order_number text, "
+        "           user_id bigint, job_id uuid, shipping jsonb, memo text, items jsonb)), "
+        "line AS (SELECT r.n, e.ord, (e.v->>0)::bigint AS product_id, (e.v->>1)::int AS quantity "
+        "         FROM r, jsonb_array_elements(r.items) WITH ORDINALITY AS e(v, ord)), "
+        "priced AS (SELECT l.*, p.price FROM line l LEFT JOIN products p ON p.id = l.product_id), "
+        "sums AS (SELECT n, count(*) FILTER (WHERE price IS NULL) AS unknown, "
+        "         coalesce(sum(price * quantity), 0) AS total, "
+        "         jsonb_agg(jsonb_build_object('product_id', product_id, 'quantity', quantity, 'unit_price', "
+        "                   price) ORDER BY ord) AS items, "
+        "         array_agg(ord - 1 ORDER BY ord) FILTER (WHERE price IS NULL) AS missing "
+        "         FROM priced GROUP BY n), "
+        "ok AS (SELECT r.*, s.total, s.items AS priced FROM r JOIN sums s USING (n) WHERE s.unknown = 0), "
+        "j AS (INSERT INTO jobs (id, type, queue, state, payload) "
+        "      SELECT job_id, $2, $3, 'queued', jsonb_build_object('order_id', order_id) FROM ok), "
+        "ord AS (INSERT INTO orders (id, order_number, user_id, status, requested_items, shipping, memo, "
+        "        total_amount, final_amount, job_id) "
+        "        SELECT order_id, order_number, user_id, 'pending', priced, shipping, memo, total, total, job_id "
+        "        FROM ok) "
+        "SELECT n, unknown, coalesce(missing::text, '{}'), "
+        "       CASE WHEN n = 0 AND EXISTS (SELECT 1 FROM ok) THEN pg_notify('outbox', '') END "
+        "FROM sums ORDER BY n",
+        {doc.str(), std::string(kProcessOrderJob), made.front().job.queue});
+    std::vector<GroupedResult> out(group.size());
+    for (int i = 0; i < r.rows(); ++i) {
+        const auto n = static_cast<std::size_t>(r.integer(i, 0));
+        if (n >= out.size()) continue;
+        if (r.integer(i, 1) > 0)
+            out[n].error = UnknownProducts(r.str(i, 2));
+        else
+            out[n].placed = PlacedOrder{202, made[n].body, made[n].order_id, false};
+    }
+    for (auto& o : out)  // an order without lines is refused before it gets here; never left unanswered
+        if (!o.placed && !o.error) o.error = AppError(ErrorCode::kInternal, "the order was not accepted");
+    return out;
 }
 
 namespace {

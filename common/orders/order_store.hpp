@@ -3,6 +3,9 @@
 // 5.1) and reading it back for its owner. Knows nothing of HTTP.
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "common/error.hpp"
 
 #include "common/config.hpp"
 #include "common/idempotency.hpp"
@@ -26,6 +29,22 @@ struct PlacedOrder {
 // the same key is running now), kIdempotencyKeyReused (same key, other body).
 PlacedOrder PlaceOrder(PgConnection& conn, const QueuesConfig& cfg, long long user_id, const OrderRequest& req,
                        const std::optional<IdempotencyKey>& idem);
+
+// Group commit (issue 18): orders of items alone without an Idempotency-Key (GroupableOrder) may be
+// accepted together, by one statement and one commit. Each order naming an unknown product gets its
+// own kUnknownProduct error and is left out; the others are inserted. Throws PgError when the
+// statement fails as a whole (the caller then places each order on its own).
+struct GroupedOrder {
+    long long user_id = 0;
+    const OrderRequest* request = nullptr;
+};
+struct GroupedResult {
+    std::optional<PlacedOrder> placed;
+    std::optional<AppError> error;
+};
+bool GroupableOrder(const OrderRequest& req, const std::optional<IdempotencyKey>& idem);
+std::vector<GroupedResult> PlaceOrderGroup(PgConnection& conn, const QueuesConfig& cfg,
+                                           const std::vector<GroupedOrder>& group);
 
 std::string OrderStatusUrl(const std::string& order_id);
 // nullopt when the order does not exist or belongs to someone else (both answer 404).

@@ -5,6 +5,8 @@
 
 #include "common/error.hpp"
 #include "common/job_store.hpp"
+#include "common/orders/order_request.hpp"
+#include "common/orders/order_store.hpp"
 #include "tests/db/support.hpp"
 #include "common/uuid.hpp"
 #include "workers/order_heavy/handler.hpp"
@@ -159,4 +161,33 @@ TEST_CASE("malformed messages and unknown job types are dead-lettered") {
     std::string order_id;
     auto body = PlacePending(c, {{NewProduct(c, 1), 1}}, &order_id);
     CHECK(ExecuteJob(c, q, HandlerRegistry{}, body).settlement == Settlement::kDeadLetter);
+}
+
+TEST_CASE("a group of plain orders is accepted by one statement; one naming an unknown product is refused alone") {
+    PgConnection c(DbUrl());
+    const auto product = NewProduct(c, 10);
+    const auto user = c.exec("INSERT INTO users (sub) VALUES ($1) RETURNING id", {NewUuid()}).integer(0, 0);
+    auto body = [](long long p, int q) {
+        return "{\"items\":[{\"product_id\":" + std::to_string(p) + ",\"quantity\":" + std::to_string(q) +
+               "}],\"shipping\":{\"name\":\"Kim\",\"phone\":\"010-1234-5678\",\"postal_code\":\"06236\","
+               "\"address\":\"Seoul\",\"address_detail\":\"101\"}}";
+    };
+    const auto a = ParseOrderRequest(body(product, 2)), bad = ParseOrderRequest(body(999999999, 1)),
+               b = ParseOrderRequest(body(product, 3));
+    REQUIRE(GroupableOrder(a, std::nullopt));
+    const auto results = PlaceOrderGroup(c, Queues(), {{user, &a}, {user, &bad}, {user, &b}});
+    REQUIRE(results.size() == 3);
+    REQUIRE(results[0].placed);
+    REQUIRE(results[2].placed);
+    REQUIRE(results[1].error);
+    CHECK(results[1].error->code() == ErrorCode::kUnknownProduct);
+    for (int i : {0, 2}) {
+        const auto& id = results[static_cast<std::size_t>(i)].placed->order_id;
+        // The order, priced from the products table, and its job, queued for the order-heavy queue.
+        CHECK(Column(c, "SELECT status || ':' || total_amount FROM orders WHERE id = $1", id) ==
+              (i == 0 ? "pending:2000" : "pending:3000"));
+        CHECK(Column(c, "SELECT j.state || ':' || j.queue || ':' || (j.payload->>'order_id') FROM jobs j "
+                        "JOIN orders o ON o.job_id = j.id WHERE o.id = $1", id) == "queued:order_heavy:" + id);
+    }
+    CHECK(c.exec("SELECT count(*) FROM orders WHERE user_id = $1", {user}).integer(0, 0) == 2);
 }

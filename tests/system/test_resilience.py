@@ -272,3 +272,45 @@ def test_a_batch_committed_together_whose_worker_dies_before_the_acks_is_redeliv
     assert log.count("duplicate delivery of a finished job") >= 2, "no message of the batch came back"
     assert sql(f"SELECT count(*) FROM jobs WHERE id IN ('{in_list}') AND attempts = 1") == "200"
     assert all(effects(k) == 1 for k in keys), [(k, effects(k)) for k in keys if effects(k) != 1][:5]
+
+
+def test_the_api_killed_while_groups_of_orders_are_being_committed_loses_no_answered_order_and_half_writes_none(api):
+    """Group commit (issue 18): concurrent plain orders are accepted by one statement and one commit per
+    group, each client answered after that commit. SIGKILL the API while 300 clients are ordering: every
+    order that was answered 202 exists with its job and settles exactly once; no order exists without
+    its job, nor a job without its order (whatever was in flight is either whole or absent)."""
+    products = [create_product(stock=1000) for _ in range(5)]
+    tokens = [token(f"group-{i}-{uuid.uuid4().hex[:6]}") for i in range(100)]
+    since = sql("SELECT now()")
+    sql("SELECT pg_stat_statements_reset()")
+
+    async def kill_soon():
+        await asyncio.sleep(0.4)
+        api.kill()
+        await asyncio.sleep(0.3)
+        await asyncio.to_thread(api.start)
+
+    async def run():
+        results = await asyncio.gather(post_orders(products, tokens, 600, 300, 0.8), kill_soon())
+        return results[0]
+
+    accepted = asyncio.run(run())
+    assert len(accepted) > 100, len(accepted)
+    # Groups were formed: the group statement accepted more orders than it ran.
+    calls, rows = sql("SELECT coalesce(sum(calls), 0) || '|' || coalesce(sum(rows), 0) FROM pg_stat_statements "
+                      "WHERE query LIKE 'WITH r AS (SELECT * FROM jsonb_to_recordset%'").split("|")
+    assert int(calls) > 0 and int(rows) > int(calls), (calls, rows)
+    # Every answered order exists, with its job.
+    ids = "','".join(accepted)
+    assert sql(f"SELECT count(*) FROM orders o JOIN jobs j ON j.id = o.job_id WHERE o.id IN ('{ids}')") == str(len(accepted))
+    # Nothing half-written, answered or not: orders of the run without their job, jobs without their order.
+    assert sql(f"SELECT count(*) FROM orders o WHERE o.created_at >= '{since}' AND o.kind = 'goods' AND "
+               f"NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = o.job_id)") == "0"
+    assert sql(f"SELECT count(*) FROM jobs j WHERE j.created_at >= '{since}' AND j.type = 'order.process' AND "
+               f"NOT EXISTS (SELECT 1 FROM orders o WHERE o.job_id = j.id)") == "0"
+    # Orders committed but not answered (the API died between the commit and the answer) settle too.
+    run_orders = sql(f"SELECT o.id FROM orders o WHERE o.created_at >= '{since}' AND EXISTS ("
+                     f"SELECT 1 FROM jsonb_array_elements(o.requested_items) x "
+                     f"WHERE (x->>'product_id')::bigint IN ({','.join(map(str, products))}))")
+    everything = sorted(set(run_orders.split()) | set(accepted))
+    assert_settled_exactly(everything, products, 1000)
