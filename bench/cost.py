@@ -38,6 +38,17 @@ def proc_stat(pid):
     return int(fields[1]), int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
 
 
+def pg_kind(pid):
+    """What a PostgreSQL child is, from its process title: a connection (by the application's user
+    and database), or a background process (walwriter, checkpointer, autovacuum launcher...)."""
+    try:
+        title = open(f"/proc/{pid}/cmdline").read().replace("\0", " ").strip()
+    except OSError:
+        return "gone"
+    title = title[len("postgres: "):] if title.startswith("postgres: ") else title
+    return "connections" if " 127.0.0.1(" in title or "[local]" in title else title.split(" ")[0]
+
+
 def all_pids():
     return [int(p) for p in os.listdir("/proc") if p.isdigit()]
 
@@ -48,6 +59,7 @@ def cpu_by_part(args):
     postmaster = int(open(os.path.join(args.pgdata, "postmaster.pid")).readline())
     pm = proc_stat(postmaster)
     pg = pm[1] + pm[2]  # its own, and its children that exited (connections that closed)
+    kinds = {"exited (autovacuum workers, closed connections)": pm[2], "postmaster": pm[1]}
     beam = int(open(args.rabbit_pidfile).read().strip())
     rabbit = 0
     for pid in all_pids():
@@ -56,9 +68,13 @@ def cpu_by_part(args):
             continue
         if st[0] == postmaster:
             pg += st[1]
+            kind = pg_kind(pid)
+            kinds[kind] = kinds.get(kind, 0) + st[1]
         elif pid == beam or st[0] == beam:
             rabbit += st[1] + st[2]
     parts["postgresql"] = pg * TICK_MS
+    for kind, ticks in kinds.items():
+        parts["  pg: " + kind] = ticks * TICK_MS
     parts["rabbitmq"] = rabbit * TICK_MS
     api = proc_stat(args.api_pid)
     parts["api"] = (api[1] if api else 0) * TICK_MS
@@ -261,9 +277,10 @@ def main():
     for part in sorted(peak):
         print(f"    {part:20s} {peak[part]:7.1f} / {idle.get(part, 0.0):6.1f}")
     print("  CPU ms:")
-    for part in sorted(after["cpu"], key=lambda p: (p not in ("postgresql", "rabbitmq", "api"), p)):
+    order = lambda p: (0 if p == "postgresql" else 1 if p.startswith("  pg") else 2 if p in ("rabbitmq", "api") else 3, p)  # noqa: E731
+    for part in sorted(after["cpu"], key=order):
         used = after["cpu"][part] - before["cpu"].get(part, 0.0)
-        print(f"    {part:20s} {used / orders:8.3f}")
+        print(f"    {part:28s} {used / orders:8.3f}")
     if args.pgbench_seconds > 0:
         unit, tps = pgbench_reference(args.pgbench_seconds)
         pg = (after["cpu"]["postgresql"] - before["cpu"]["postgresql"]) / orders

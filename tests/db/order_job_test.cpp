@@ -191,3 +191,50 @@ TEST_CASE("a group of plain orders is accepted by one statement; one naming an u
     }
     CHECK(c.exec("SELECT count(*) FROM orders WHERE user_id = $1", {user}).integer(0, 0) == 2);
 }
+
+TEST_CASE("a batch of items-only orders that the stock covers is decided as a set, once") {
+    PgConnection c(DbUrl());
+    const auto a = NewProduct(c, 10), b = NewProduct(c, 10);
+    std::vector<std::string> bodies, ids(4);
+    bodies.push_back(PlacePending(c, {{a, 2}}, &ids[0]));
+    bodies.push_back(PlacePending(c, {{b, 1}, {a, 1}}, &ids[1]));
+    bodies.push_back(PlacePending(c, {{b, 3}, {b, 1}}, &ids[2]));
+    bodies.push_back(PlacePending(c, {{a, 1}}, &ids[3]));
+    const auto steps = InTransaction(OrderHandlers(), {{"order.process", DecideOrderBatch}});
+    auto results = ExecuteBatch(c, steps, bodies);
+    REQUIRE(results);
+    REQUIRE(results->size() == 4);
+    for (const auto& r : *results) CHECK(r.outcome == JobOutcome::kSucceeded);
+    CHECK(Stock(c, a) == 6);
+    CHECK(Stock(c, b) == 5);
+    for (const auto& id : ids) {
+        CHECK(Column(c, "SELECT status FROM orders WHERE id = $1", id) == "confirmed");
+        CHECK(Column(c, "SELECT state FROM jobs WHERE id = (SELECT job_id FROM orders WHERE id = $1)", id) == "succeeded");
+    }
+    // Lines of one product in one order are one item.
+    CHECK(Column(c, "SELECT string_agg(quantity::text, ',') FROM order_items WHERE order_id = $1", ids[2]) == "4");
+    CHECK(c.exec("SELECT count(*) FROM order_items WHERE order_id = $1", {ids[1]}).integer(0, 0) == 2);
+    // Delivered again: nothing changes.
+    auto again = ExecuteBatch(c, steps, bodies);
+    REQUIRE(again);
+    for (const auto& r : *again) CHECK(r.outcome == JobOutcome::kDuplicate);
+    CHECK(Stock(c, a) == 6);
+    CHECK(Stock(c, b) == 5);
+}
+
+TEST_CASE("a batch the stock cannot cover together is decided order by order") {
+    PgConnection c(DbUrl());
+    const auto scarce = NewProduct(c, 3);
+    std::vector<std::string> bodies, ids(5);
+    for (int i = 0; i < 5; ++i) bodies.push_back(PlacePending(c, {{scarce, 1}}, &ids[static_cast<std::size_t>(i)]));
+    const auto steps = InTransaction(OrderHandlers(), {{"order.process", DecideOrderBatch}});
+    auto results = ExecuteBatch(c, steps, bodies);
+    REQUIRE(results);
+    int succeeded = 0, failed = 0;
+    for (const auto& r : *results) (r.outcome == JobOutcome::kSucceeded ? succeeded : failed)++;
+    CHECK(succeeded == 3);
+    CHECK(failed == 2);
+    CHECK(Stock(c, scarce) == 0);
+    CHECK(c.exec("SELECT count(*) FROM orders WHERE id = ANY($1::uuid[]) AND status = 'failed' "
+                 "AND failure_reason = 'INSUFFICIENT_STOCK'", {UuidArrayLiteral(ids)}).integer(0, 0) == 2);
+}

@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 
 #include <map>
+#include <set>
 
 #include "common/error.hpp"
 #include "common/orders/stock_rules.hpp"
@@ -193,21 +194,46 @@ Outcome ProcessOrder(PgTransaction& tx, const Job& job) {
     return Outcome::Succeeded();
 }
 
-void LockBatchProducts(PgTransaction& tx, const std::vector<Job>& jobs) {
+std::set<std::string> DecideOrderBatch(PgTransaction& tx, const std::vector<Job>& jobs) {
     std::vector<std::string> orders;
+    std::map<std::string, std::string> job_of;  // order id -> job id
     for (const auto& job : jobs) {
         try {
             orders.push_back(PayloadOrderId(job));
+            job_of[orders.back()] = job.id;
         } catch (const AppError&) {
             // Its own handler reports the bad payload.
         }
     }
-    tx.exec(
-        "SELECT p.id FROM products p WHERE p.id IN ("
-        "  SELECT (x->>'product_id')::bigint FROM orders o, jsonb_array_elements(o.requested_items) x "
-        "  WHERE o.id = ANY($1::uuid[]) AND o.status = 'pending') "
-        "ORDER BY p.id FOR UPDATE",
+    // Locks the batch's pending orders, then every product they name, each set in id order (two
+    // batches that share rows wait for each other instead of deadlocking). If every one of those
+    // orders is items alone and the stock covers all of them together, they are decided here, as a
+    // set: the stock taken once per product, the items written, the orders confirmed. Otherwise
+    // nothing changes and each order's handler decides it (a sale's last units, a coupon, a limit).
+    auto r = tx.exec(
+        "WITH o AS (SELECT id, requested_items, coupon_id IS NULL AND points_used = 0 AND NOT from_cart AS plain "
+        "           FROM orders WHERE id = ANY($1::uuid[]) AND status = 'pending' ORDER BY id FOR UPDATE), "
+        "lines AS (SELECT o.id AS order_id, x.product_id, sum(x.quantity)::int AS q, max(x.unit_price) AS price "
+        "          FROM o, jsonb_to_recordset(o.requested_items) AS x(product_id bigint, quantity int, "
+        "                                                              unit_price bigint) "
+        "          GROUP BY 1, 2), "
+        "demand AS (SELECT product_id, sum(q) AS q FROM lines GROUP BY product_id), "
+        "locked AS (SELECT p.id, p.stock, p.limit_per_user FROM products p "
+        "           WHERE p.id IN (SELECT product_id FROM demand) ORDER BY p.id FOR UPDATE), "
+        "fits AS (SELECT count(*) > 0 AND (SELECT bool_and(plain) FROM o) "
+        "                AND count(*) = (SELECT count(*) FROM demand) "
+        "                AND bool_and(k.stock >= d.q AND k.limit_per_user IS NULL) AS ok "
+        "         FROM demand d JOIN locked k ON k.id = d.product_id), "
+        "s AS (UPDATE products p SET stock = p.stock - d.q FROM demand d, fits "
+        "      WHERE fits.ok AND p.id = d.product_id), "
+        "i AS (INSERT INTO order_items (order_id, product_id, quantity, unit_price) "
+        "      SELECT l.order_id, l.product_id, l.q, l.price FROM lines l, fits WHERE fits.ok), "
+        "c AS (UPDATE orders SET status = 'confirmed' FROM fits WHERE fits.ok AND orders.id IN (SELECT id FROM o)) "
+        "SELECT o.id::text FROM o, fits WHERE fits.ok",
         {UuidArrayLiteral(orders)});
+    std::set<std::string> decided;
+    for (int i = 0; i < r.rows(); ++i) decided.insert(job_of.at(r.str(i, 0)));
+    return decided;
 }
 
 }  // namespace checkout

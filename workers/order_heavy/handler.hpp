@@ -1,4 +1,8 @@
 #pragma once
+#include <set>
+#include <string>
+#include <vector>
+
 #include "workers/runtime/worker_runtime.hpp"
 
 namespace checkout {
@@ -9,9 +13,11 @@ namespace checkout {
 // change no stock. Runs once in effect: an order that is no longer pending is left as it is.
 Outcome ProcessOrder(PgTransaction& tx, const Job& job);
 
-// Before a batch of order.process jobs (queues.yaml `batch`): locks every product the batch's pending
-// orders name, in id order, in one statement. Batches then never deadlock on shared products, and a
-// hot product's lock is taken once per batch and held through one commit, instead of once per order.
-void LockBatchProducts(PgTransaction& tx, const std::vector<Job>& jobs);
+// Before a batch of order.process jobs (queues.yaml `batch`), in one statement: locks the batch's
+// pending orders and every product they name, in id order, so that batches never deadlock on shared
+// products and a hot product's lock is taken once per batch; and when the batch is items-only orders
+// that the stock covers together (the common case), decides them all as a set. Returns the jobs it
+// decided (succeeded); the others are left to ProcessOrder.
+std::set<std::string> DecideOrderBatch(PgTransaction& tx, const std::vector<Job>& jobs);
 
 }  // namespace checkout

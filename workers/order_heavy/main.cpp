@@ -4,5 +4,5 @@
 int main() {
     using namespace checkout;
     return RunWorker("order_heavy", {{"order.process", ProcessOrder}},
-                     {{"order.process", LockBatchProducts}});
+                     {{"order.process", DecideOrderBatch}});
 }

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <map>
+#include <set>
 
 #include "common/error.hpp"
 #include "common/log.hpp"
@@ -199,8 +200,9 @@ std::optional<std::vector<ExecutionResult>> ExecuteBatch(PgConnection& conn, con
         std::map<std::string, std::vector<Job>> by_type;
         for (const auto& job : jobs)
             if (attempts.count(job.id)) by_type[job.type].push_back(job);
+        std::set<std::string> decided;  // jobs a prologue did as a set: succeeded
         for (const auto& [type, batch] : by_type)
-            if (const auto& prologue = handlers.at(type).before_batch) prologue(tx, batch);
+            if (const auto& prologue = handlers.at(type).before_batch) decided.merge(prologue(tx, batch));
         std::vector<ExecutionResult> results;
         std::string f_ids = "{", f_states = "{", f_errors = "{", f_attempts = "{", f_ms = "{";
         auto add = [](std::string& list, const std::string& v) { list += (list.size() > 1 ? "," : "") + v; };
@@ -214,7 +216,7 @@ std::optional<std::vector<ExecutionResult>> ExecuteBatch(PgConnection& conn, con
             job.attempt = a->second;
             CountJobStarted(job.queue, job.type, job.enqueued_at);
             const auto started = Clock::now();
-            Step step = handlers.at(job.type).begin(tx, job);
+            Step step = decided.count(job.id) ? Step::Done(Outcome::Succeeded()) : handlers.at(job.type).begin(tx, job);
             if (step.call) return std::nullopt;
             const auto ms =
                 std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();

@@ -29,6 +29,7 @@
 //     handlers send idempotency keys and check state before calling.
 #include <functional>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,8 +56,10 @@ using JobHandler = std::function<Outcome(PgTransaction& tx, const Job& job)>;
 using HandlerRegistry = std::map<std::string, JobHandler>;
 // Runs once before the jobs of one type in a batch (queues.yaml `batch`), in the batch's
 // transaction: e.g. takes the row locks those jobs will need, in one fixed order, so that two
-// batches that share rows wait for each other instead of deadlocking.
-using BatchPrologue = std::function<void(PgTransaction& tx, const std::vector<Job>& jobs)>;
+// batches that share rows wait for each other instead of deadlocking. It may also do the work of
+// some jobs as a set: the ids it returns are succeeded, their handler is not run (the same contract:
+// committed with the batch, or rolled back with it).
+using BatchPrologue = std::function<std::set<std::string>(PgTransaction& tx, const std::vector<Job>& jobs)>;
 using BatchPrologues = std::map<std::string, BatchPrologue>;
 
 // One step of an external job: a call to make, or the outcome.
