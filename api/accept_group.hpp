@@ -19,12 +19,12 @@
 namespace checkout::api {
 
 class AcceptGroup {
-public:
+  public:
     AcceptGroup(PgPool& pool, const QueuesConfig& queues, int max, std::chrono::microseconds wait);
     // Blocks until the order is committed (or refused); throws what PlaceOrder would.
     PlacedOrder Place(long long user_id, const OrderRequest& request);
 
-private:
+  private:
     struct Waiter;
     void Commit(const std::vector<Waiter*>& group);
 

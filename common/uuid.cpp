@@ -35,7 +35,8 @@ std::string NewUuid() {
                         .count();
     const auto ms = static_cast<std::uint64_t>(us / 1000);
     const auto fraction = static_cast<std::uint16_t>((us % 1000) * 4096 / 1000);  // 0..4095
-    for (int i = 0; i < 6; ++i) b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(ms >> (40 - 8 * i));
+    for (int i = 0; i < 6; ++i)
+        b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(ms >> (40 - 8 * i));
     b[6] = static_cast<std::uint8_t>(0x70 | (fraction >> 8));
     b[7] = static_cast<std::uint8_t>(fraction & 0xff);
     b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);
@@ -49,6 +50,15 @@ std::string NewUuid() {
     }
     return out;
 }
+std::string UuidV7Floor(std::chrono::system_clock::time_point t) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+    static const char* kHex = "0123456789abcdef";
+    std::string hex;
+    for (int shift = 44; shift >= 0; shift -= 4)
+        hex.push_back(kHex[(static_cast<std::uint64_t>(ms) >> shift) & 0xf]);
+    return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-7000-8000-000000000000";
+}
+
 bool IsUuid(const std::string& t) {
     if (t.size() != 36) return false;
     for (std::size_t i = 0; i < t.size(); ++i) {

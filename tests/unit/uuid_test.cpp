@@ -1,12 +1,11 @@
-#include <catch2/catch.hpp>
+#include "common/uuid.hpp"
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include "common/uuid.hpp"
 
 using namespace checkout;
 
@@ -19,7 +18,7 @@ TEST_CASE("a new id is a canonical version 7 UUID carrying the time it was made"
                            std::chrono::system_clock::now().time_since_epoch())
                            .count();
     REQUIRE(IsUuid(id));
-    CHECK(id[14] == '7');                                       // version
+    CHECK(id[14] == '7');                                          // version
     CHECK(std::string("89ab").find(id[19]) != std::string::npos);  // RFC variant
     const auto ms = std::stoll(id.substr(0, 8) + id.substr(9, 4), nullptr, 16);
     CHECK(ms >= before);
@@ -52,4 +51,14 @@ TEST_CASE("ids made at once by many threads are all distinct") {
     std::set<std::string> all;
     for (const auto& ids : made) all.insert(ids.begin(), ids.end());
     CHECK(all.size() == static_cast<std::size_t>(kThreads * kEach));
+}
+
+TEST_CASE("the floor of a millisecond sorts below every id made from then on, above those made before") {
+    const auto now = std::chrono::system_clock::now();
+    const auto floor = UuidV7Floor(now);
+    REQUIRE(IsUuid(floor));
+    CHECK(UuidV7Floor(now - std::chrono::milliseconds(1)) < floor);
+    const auto made = NewUuid();
+    CHECK(floor <= made);
+    CHECK(UuidV7Floor(std::chrono::system_clock::now() + std::chrono::milliseconds(5)) > made);
 }
