@@ -105,9 +105,14 @@ Attempt RunItem(const std::string& db_url, const QueueConfig& queue, const Handl
     }
     std::lock_guard lock(slot->mu);
     if (slot->state == Slot::State::kAbandoned) {
-        // The watchdog settled this job and started a replacement thread.
-        if (a.kind == Attempt::Kind::kSettled)
-            spdlog::warn("job={} came back after its time limit; its result is discarded", a.job_id);
+        // The watchdog settled this job and started a replacement thread. If this attempt still
+        // committed (it beat the watchdog's pg_terminate_backend), the job is finished in the table
+        // and nobody else counts it: the watchdog's record of the abandonment then found it
+        // finished (a duplicate), or could not be written at all. Only the settlement is discarded.
+        if (a.kind == Attempt::Kind::kSettled) {
+            spdlog::warn("job={} came back after its time limit; its settlement is discarded", a.job_id);
+            CountJobFinished(queue.name, a.type, a.outcome, a.seconds, item.body);
+        }
         a.kind = Attempt::Kind::kAbandoned;
         return a;
     }
@@ -148,8 +153,13 @@ bool RunBatch(const std::string& db_url, const QueueConfig& queue, const Handler
     slot->jobs = 1;
     if (slot->state == Slot::State::kAbandoned) {
         // The watchdog settled every job of the batch; the thread that replaced this one goes on.
-        spdlog::warn("a batch of {} jobs came back after its time limit; its result is discarded",
+        // A batch that still committed finished its jobs: counted here, as a single job is.
+        spdlog::warn("a batch of {} jobs came back after its time limit; its settlements are discarded",
                      items.size());
+        if (results)
+            for (std::size_t i = 0; i < items.size(); ++i)
+                CountJobFinished(queue.name, (*results)[i].type, (*results)[i].outcome,
+                                 (*results)[i].seconds >= 0 ? (*results)[i].seconds : 0, items[i].body);
         items.clear();
         return true;
     }
