@@ -1,7 +1,6 @@
 #include "common/config.hpp"
 
 #include <arpa/inet.h>
-
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -122,14 +121,17 @@ QueueConfig ParseQueue(const std::string& name, const YAML::Node& node) {
 }  // namespace
 
 Millis ParseDuration(const std::string& text, const std::string& setting) {
-    static const std::regex kDuration("^([0-9]{1,9})(ms|s|m)$");
+    static const std::regex kDuration("^([0-9]{1,9})(ms|s|m|h|d)$");
     std::smatch m;
     if (!std::regex_match(text, m, kDuration))
-        throw ConfigError(setting, "must be a duration such as 250ms, 2s or 5m, got '" + text + "'");
+        throw ConfigError(setting,
+                          "must be a duration such as 250ms, 2s, 5m, 12h or 14d, got '" + text + "'");
     long long n = std::stoll(m[1].str());
     const auto unit = m[2].str();
     if (unit == "s") n *= 1000;
     if (unit == "m") n *= 60000;
+    if (unit == "h") n *= 3600000;
+    if (unit == "d") n *= 86400000;
     if (n <= 0) throw ConfigError(setting, "must be positive");
     return Millis(n);
 }
@@ -343,6 +345,10 @@ Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup) {
         env.payment_reconcile_after =
             EnvDuration(lookup, "PAYMENT_RECONCILE_AFTER", env.payment_reconcile_after);
         env.scheduler_period = EnvDuration(lookup, "SCHEDULER_PERIOD", env.scheduler_period);
+        env.job_retention = EnvDuration(lookup, "JOB_RETENTION", env.job_retention);
+        if (env.job_retention < Millis(3600 * 1000))
+            throw ConfigError("JOB_RETENTION",
+                              "must be at least 1h (finished jobs are removed a whole day at a time)");
     }
     if (needs.points) {
         if (auto v = lookup("POINT_RATES"); v && !v->empty()) env.point_rates = ParsePointRates(*v);
@@ -357,8 +363,8 @@ Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup) {
     if (auto v = lookup("METRICS_BIND"); v && !v->empty()) {
         in_addr ignored{};
         if (inet_pton(AF_INET, v->c_str(), &ignored) != 1)
-            throw ConfigError("METRICS_BIND", "must be an IPv4 address such as 127.0.0.1 or 0.0.0.0; got '" +
-                                                  *v + "'");
+            throw ConfigError("METRICS_BIND",
+                              "must be an IPv4 address such as 127.0.0.1 or 0.0.0.0; got '" + *v + "'");
         env.metrics_bind = *v;
     }
     if (auto v = lookup("METRICS_TOKEN"); v && !v->empty()) {
@@ -366,8 +372,8 @@ Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup) {
         env.metrics_token = *v;
     }
     env.rate_limit_per_user = EnvInt(lookup, "RATE_LIMIT_PER_USER", env.rate_limit_per_user, 0, 1000000);
-    env.rate_limit_burst =
-        EnvInt(lookup, "RATE_LIMIT_BURST", std::max(env.rate_limit_burst, 2 * env.rate_limit_per_user), 1, 1000000);
+    env.rate_limit_burst = EnvInt(lookup, "RATE_LIMIT_BURST",
+                                  std::max(env.rate_limit_burst, 2 * env.rate_limit_per_user), 1, 1000000);
     env.accept_group_max = EnvInt(lookup, "ACCEPT_GROUP_MAX", env.accept_group_max, 1, 1000);
     env.accept_group_wait_us = EnvInt(lookup, "ACCEPT_GROUP_WAIT_US", env.accept_group_wait_us, 0, 100000);
     if (needs.gateway) {

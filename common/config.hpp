@@ -103,10 +103,12 @@ struct Environment {
     std::string log_level = "info";  // LOG_LEVEL: debug, info, warn, error
     std::optional<Millis>
         drain_timeout;  // WORKER_DRAIN_TIMEOUT_MS (workers; default: the queue's time_limit)
-    // The scheduler's durations (ORDER_EXPIRY_AFTER, PAYMENT_RECONCILE_AFTER, SCHEDULER_PERIOD).
+    // The scheduler's durations (ORDER_EXPIRY_AFTER, PAYMENT_RECONCILE_AFTER, SCHEDULER_PERIOD,
+    // JOB_RETENTION: how long finished jobs stay readable).
     Millis order_expiry_after{30 * 60 * 1000};
     Millis payment_reconcile_after{10 * 60 * 1000};
     Millis scheduler_period{30 * 1000};
+    Millis job_retention{14LL * 24 * 3600 * 1000};
     // Points (POINT_RATES, POINTS_VALID_DAYS): the earn rate of each membership grade, and how long
     // an earned lot lasts.
     PointRates point_rates = ParsePointRates("basic=1,silver=2,gold=5");
@@ -141,7 +143,7 @@ struct EnvNeeds {
     bool jwt = false;
     bool gateway = false;        // TOSS_API_BASE, TOSS_SECRET_KEY
     bool data_platform = false;  // DATA_PLATFORM_URL
-    bool scheduler = false;      // ORDER_EXPIRY_AFTER, PAYMENT_RECONCILE_AFTER, SCHEDULER_PERIOD
+    bool scheduler = false;      // ORDER_EXPIRY_AFTER, PAYMENT_RECONCILE_AFTER, SCHEDULER_PERIOD, JOB_RETENTION
     bool points = false;         // POINT_RATES, POINTS_VALID_DAYS
 };
 

@@ -274,7 +274,8 @@ std::vector<GroupedResult> PlaceOrderGroup(PgConnection& conn, const QueuesConfi
     }
     doc.EndArray();
     auto r = conn.exec(
-        "WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(n int, order_id uuid, order_number text, "
+        "WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(n int, order_id uuid, order_number "
+        "text, "
         "           user_id bigint, job_id uuid, shipping jsonb, memo text, items jsonb)), "
         "line AS (SELECT r.n, e.ord, (e.v->>0)::bigint AS product_id, (e.v->>1)::int AS quantity "
         "         FROM r, jsonb_array_elements(r.items) WITH ORDINALITY AS e(v, ord)), "
@@ -290,7 +291,8 @@ std::vector<GroupedResult> PlaceOrderGroup(PgConnection& conn, const QueuesConfi
         "      SELECT job_id, $2, $3, 'queued', jsonb_build_object('order_id', order_id) FROM ok), "
         "ord AS (INSERT INTO orders (id, order_number, user_id, status, requested_items, shipping, memo, "
         "        total_amount, final_amount, job_id) "
-        "        SELECT order_id, order_number, user_id, 'pending', priced, shipping, memo, total, total, job_id "
+        "        SELECT order_id, order_number, user_id, 'pending', priced, shipping, memo, total, total, "
+        "job_id "
         "        FROM ok) "
         "SELECT n, unknown, coalesce(missing::text, '{}'), "
         "       CASE WHEN n = 0 AND EXISTS (SELECT 1 FROM ok) THEN pg_notify('outbox', '') END "
@@ -340,8 +342,9 @@ void WriteOrder(JsonWriter& w, const PgResult& r, int i) {
 
 std::optional<std::string> OrderJson(PgConnection& conn, long long user_id, const std::string& order_id) {
     if (!IsUuid(order_id)) return std::nullopt;
-    auto r = conn.exec(std::string(kOrderColumns) + "FROM orders o WHERE o.id = $1 AND o.user_id = $2 AND o.kind = 'goods'",
-                       {order_id, user_id});
+    auto r = conn.exec(
+        std::string(kOrderColumns) + "FROM orders o WHERE o.id = $1 AND o.user_id = $2 AND o.kind = 'goods'",
+        {order_id, user_id});
     if (r.rows() == 0) return std::nullopt;
     JsonWriter w;
     WriteOrder(w, r, 0);
@@ -355,8 +358,10 @@ std::string OrderPageJson(PgConnection& conn, long long user_id, int page, int s
                            "ORDER BY o.created_at DESC, o.id DESC LIMIT $2 OFFSET $3",
                        {user_id, size, static_cast<long long>(page - 1) * size});
     const long long total =
-        r.rows() > 0 ? r.integer(0, 14)
-                     : conn.exec("SELECT count(*) FROM orders WHERE user_id = $1 AND kind = 'goods'", {user_id}).integer(0, 0);
+        r.rows() > 0
+            ? r.integer(0, 14)
+            : conn.exec("SELECT count(*) FROM orders WHERE user_id = $1 AND kind = 'goods'", {user_id})
+                  .integer(0, 0);
     JsonWriter w;
     w.StartObject();
     w.Key("items").StartArray();
@@ -369,16 +374,24 @@ std::string OrderPageJson(PgConnection& conn, long long user_id, int page, int s
 
 std::vector<StatusSnapshot> LoadOrderStatuses(PgConnection& conn, const std::vector<std::string>& order_ids) {
     auto r = conn.exec("SELECT o.id, o.user_id, o.status, o.failure_reason, " + JobColumns("j") +
-                           " FROM orders o JOIN jobs j ON j.id = o.job_id WHERE o.id = ANY($1::uuid[])",
+                           ", o.job_id FROM orders o LEFT JOIN jobs j ON j.id = o.job_id "
+                           "WHERE o.id = ANY($1::uuid[])",
                        {UuidArrayLiteral(order_ids)});
     std::vector<StatusSnapshot> out;
     for (int i = 0; i < r.rows(); ++i) {
-        const JobView job = JobViewFromRow(r, i, 4);
+        // The job of an order older than JOB_RETENTION is gone (migration 015); the order stays.
+        const bool job_kept = !r.is_null(i, 4);
+        JobView job = job_kept ? JobViewFromRow(r, i, 4) : JobView{};
+        if (!job_kept) job.id = r.str(i, 13);
         JsonWriter w;
         w.StartObject();
         w.Key("order_id").String(r.get(i, 0)).Key("status").String(r.get(i, 2));
         w.Key("failure_reason").OptString(r.opt(i, 3));
-        w.Key("job").Raw(JobViewJson(job));
+        w.Key("job");
+        if (job_kept)
+            w.Raw(JobViewJson(job));
+        else
+            w.Null();
         w.EndObject();
         const std::string status = r.str(i, 2);
         const bool settled = status != "pending" || job.state == "failed" || job.state == "dead";

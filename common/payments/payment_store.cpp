@@ -171,12 +171,15 @@ std::vector<StatusSnapshot> LoadPaymentStatuses(PgConnection& conn,
     auto r = conn.exec(
         "SELECT p.status, o.status, p.order_id, p.amount, p.method, p.failure_code, p.failure_message, " +
             JobColumns("j") +
-            ", p.id, p.user_id FROM payments p JOIN orders o ON o.id = p.order_id "
-            "JOIN jobs j ON j.id = p.job_id WHERE p.id = ANY($1::uuid[])",
+            ", p.id, p.user_id, p.job_id FROM payments p JOIN orders o ON o.id = p.order_id "
+            "LEFT JOIN jobs j ON j.id = p.job_id WHERE p.id = ANY($1::uuid[])",
         {UuidArrayLiteral(payment_ids)});
     std::vector<StatusSnapshot> out;
     for (int i = 0; i < r.rows(); ++i) {
-        const JobView job = JobViewFromRow(r, i, 7);
+        // The job of a payment older than JOB_RETENTION is gone (migration 015); the payment stays.
+        const bool job_kept = !r.is_null(i, 7);
+        JobView job = job_kept ? JobViewFromRow(r, i, 7) : JobView{};
+        if (!job_kept) job.id = r.str(i, 18);
         const std::string status = r.str(i, 0);
         JsonWriter w;
         w.StartObject();
@@ -198,7 +201,11 @@ std::vector<StatusSnapshot> LoadPaymentStatuses(PgConnection& conn,
             w.Null();
         else
             w.StartObject().Key("code").String(r.get(i, 5)).Key("message").OptString(r.opt(i, 6)).EndObject();
-        w.Key("job").Raw(JobViewJson(job));
+        w.Key("job");
+        if (job_kept)
+            w.Raw(JobViewJson(job));
+        else
+            w.Null();
         w.EndObject();
         const bool settled =
             status == "done" || status == "failed" || status == "canceled" || job.state == "dead";
@@ -214,9 +221,11 @@ std::string PaymentMethodsJson() {
     // needs a state (stock held until the due date, the deposit webhook) this shop does not have yet.
     JsonWriter w;
     w.StartObject().Key("gateway").String("tosspayments").Key("methods").StartArray();
-    const std::pair<const char*, const char*> methods[] = {
-        {"CARD", "카드"},           {"TRANSFER", "계좌이체"},         {"MOBILE_PHONE", "휴대폰"},
-        {"EASY_PAY", "간편결제"}, {"GIFT_CERTIFICATE", "문화상품권"}};
+    const std::pair<const char*, const char*> methods[] = {{"CARD", "카드"},
+                                                           {"TRANSFER", "계좌이체"},
+                                                           {"MOBILE_PHONE", "휴대폰"},
+                                                           {"EASY_PAY", "간편결제"},
+                                                           {"GIFT_CERTIFICATE", "문화상품권"}};
     for (const auto& [code, name] : methods)
         w.StartObject().Key("code").String(code).Key("name").String(name).EndObject();
     w.EndArray().Key("currency").String("KRW").EndObject();

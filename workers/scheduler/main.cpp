@@ -1,14 +1,15 @@
-// checkout-scheduler: the periodic jobs (order expiry, points expiry, payment reconciler). Safe to run as
-// several copies: each job runs once per period fleet-wide (periodic.hpp).
+// checkout-scheduler: the periodic jobs (order expiry, points expiry, payment reconciler, job history). Safe
+// to run as several copies: each job runs once per period fleet-wide (periodic.hpp).
 //
 //   checkout-scheduler           run until SIGTERM
 //   checkout-scheduler --once    run every job now, once, and exit (operators, tests)
 //
 // Environment, besides DATABASE_URL, AMQP_URL (for queues.yaml's routing), TOSS_API_BASE and
 // TOSS_SECRET_KEY: ORDER_EXPIRY_AFTER (default 30m), PAYMENT_RECONCILE_AFTER (default 10m),
-// SCHEDULER_PERIOD (default 30s): durations such as 500ms, 10s, 5m.
+// SCHEDULER_PERIOD (default 30s), JOB_RETENTION (default 14d): durations such as 500ms, 10s, 5m, 14d.
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <iostream>
@@ -20,6 +21,7 @@
 #include "common/metrics_server.hpp"
 #include "common/points/point_store.hpp"
 #include "common/process.hpp"
+#include "workers/scheduler/job_history.hpp"
 #include "workers/scheduler/order_expiry.hpp"
 #include "workers/scheduler/periodic.hpp"
 #include "workers/scheduler/reconciler.hpp"
@@ -54,7 +56,8 @@ int main(int argc, char** argv) {
     if (!once)
         heartbeat = std::make_unique<FleetHeartbeat>(
             env.database_url, "checkout-scheduler", "", metrics ? metrics->port() : 0, [&runs] {
-                return ProcessReport{runs.load(), 0, "order expiry, points expiry, payment reconciler"};
+                return ProcessReport{runs.load(), 0,
+                                     "order expiry, points expiry, payment reconciler, job history"};
             });
     auto count = [&runs](const char* name, const char* help, const std::string& labels, long long n) {
         if (std::string(name) == "checkout_scheduler_runs_total") ++runs;
@@ -73,8 +76,9 @@ int main(int argc, char** argv) {
     }).detach();
 
     std::unique_ptr<PgConnection> conn;
-    spdlog::info("expiring orders after {}ms, reconciling payments after {}ms, every {}ms",
-                 expiry_after.count(), reconcile_after.count(), period.count());
+    spdlog::info(
+        "expiring orders after {}ms, reconciling payments after {}ms, every {}ms; keeping finished jobs {}ms",
+        expiry_after.count(), reconcile_after.count(), period.count(), env.job_retention.count());
     while (!g_stop) {
         try {
             if (!conn || !conn->healthy()) conn = std::make_unique<PgConnection>(env.database_url);
@@ -103,6 +107,19 @@ int main(int argc, char** argv) {
                 if (c.looked_up > 0 || once)
                     spdlog::info("reconciler: {} looked up, {} approved, {} failed, {} left", c.looked_up,
                                  c.approved, c.failed, c.left);
+            }
+            // Partitions are days: every 10 minutes is often enough, and a run that could not take
+            // its lock in time (lock_timeout) is simply the next one.
+            if (ClaimPeriod(*conn, "job_history",
+                            once ? Millis(0) : std::max(period, Millis(10 * 60 * 1000)))) {
+                const auto h = MaintainJobHistory(*conn, env.job_retention);
+                count("checkout_scheduler_runs_total", kRunsHelp, Label("task", "job_history"), 1);
+                count("checkout_job_days_dropped_total", "Days of finished jobs dropped after JOB_RETENTION.",
+                      "", h.dropped);
+                if (h.created > 0 || h.dropped > 0 || h.deleted > 0 || once)
+                    spdlog::info(
+                        "job history: {} day partitions made, {} dropped ({} rows kept), {} rows deleted",
+                        h.created, h.dropped, h.kept, h.deleted);
             }
         } catch (const std::exception& e) {
             spdlog::error("periodic run failed: {}", e.what());

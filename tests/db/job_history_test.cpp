@@ -1,0 +1,103 @@
+// Job history (workers/scheduler/job_history.hpp, migration 015) against the real PostgreSQL: days of
+// jobs are partitions, a day past JOB_RETENTION is dropped, and what such a day must keep is kept.
+#include "workers/scheduler/job_history.hpp"
+
+#include <catch2/catch.hpp>
+#include <chrono>
+
+#include "common/uuid.hpp"
+#include "support.hpp"
+
+using namespace checkout;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr Millis kTwoWeeks{14LL * 24 * 3600 * 1000};
+
+// A version 7 id made at `t`.
+std::string IdAt(std::chrono::system_clock::time_point t) {
+    return UuidV7Floor(t).substr(0, 24) + NewUuid().substr(24);
+}
+
+std::string InsertJob(PgConnection& db, const std::string& id, const std::string& state,
+                      const std::string& finished) {
+    db.exec(
+        "INSERT INTO jobs (id, type, queue, state, payload, publish_xid, finished_at) "
+        "VALUES ($1, 'test.noop', 'test_hooks', $2, '{}', NULL, now() - $3::interval)",
+        {id, state, finished});
+    return id;
+}
+
+std::string PartitionOf(PgConnection& db, const std::string& id) {
+    auto r = db.exec("SELECT tableoid::regclass::text FROM jobs WHERE id = $1", {id});
+    return r.rows() == 0 ? "gone" : r.str(0, 0);
+}
+
+std::string Today(PgConnection& db) {
+    return db.exec("SELECT 'jobs_p' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD')").str(0, 0);
+}
+
+}  // namespace
+
+TEST_CASE("the maintenance keeps partitions ahead: a new job lands in its day's partition") {
+    PgConnection db(testing::DbUrl());
+    MaintainJobHistory(db, kTwoWeeks);
+    const auto id = InsertJob(db, NewUuid(), "queued", "0 s");
+    CHECK(PartitionOf(db, id) == Today(db));
+    const auto tomorrow =
+        db.exec("SELECT 'jobs_p' || to_char(now() AT TIME ZONE 'UTC' + interval '1 day', 'YYYYMMDD')");
+    CHECK(PartitionOf(db, InsertJob(db, IdAt(std::chrono::system_clock::now() + 24h), "queued", "0 s")) ==
+          tomorrow.str(0, 0));
+    // A second run finds nothing to do.
+    const auto again = MaintainJobHistory(db, kTwoWeeks);
+    CHECK(again.created == 0);
+    CHECK(again.dropped == 0);
+}
+
+TEST_CASE("a day past the retention is dropped; its unfinished, dead and recent rows are kept") {
+    PgConnection db(testing::DbUrl());
+    MaintainJobHistory(db, kTwoWeeks);
+    const auto now = std::chrono::system_clock::now();
+    // Today's jobs. Seen from 15 days on, today is past a retention of 14 days.
+    const auto done = InsertJob(db, NewUuid(), "succeeded", "0 s");
+    const auto failed = InsertJob(db, NewUuid(), "failed", "0 s");
+    const auto queued = InsertJob(db, NewUuid(), "queued", "0 s");
+    const auto retrying = InsertJob(db, NewUuid(), "retrying", "0 s");
+    const auto dead = InsertJob(db, NewUuid(), "dead", "0 s");
+    // Made today but finished "later" (within 14 days of the rolled calendar): kept.
+    const auto late =
+        db.exec(
+              "INSERT INTO jobs (id, type, queue, state, payload, publish_xid, finished_at) "
+              "VALUES ($1, 'test.noop', 'test_hooks', 'succeeded', '{}', NULL, now() + interval '5 days') "
+              "RETURNING id",
+              {NewUuid()})
+            .str(0, 0);
+    // From before any partition (the default partition): finished 20 days ago, and one never finished.
+    const auto old_done = InsertJob(db, IdAt(now - 20 * 24h), "succeeded", "20 days");
+    const auto old_queued = InsertJob(db, IdAt(now - 20 * 24h), "queued", "0 s");
+    REQUIRE(PartitionOf(db, old_done) == "jobs_default");
+    REQUIRE(PartitionOf(db, done) == Today(db));
+
+    const auto at = db.exec("SELECT (now() + interval '15 days')::text").str(0, 0);
+    const auto run = MaintainJobHistory(db, kTwoWeeks, at);
+    CHECK(run.dropped >= 1);
+    CHECK(run.kept >= 4);
+    CHECK(run.deleted >= 1);
+    CHECK(db.exec("SELECT to_regclass($1) IS NULL", {Today(db)}).str(0, 0) == "t");
+    CHECK(PartitionOf(db, done) == "gone");
+    CHECK(PartitionOf(db, failed) == "gone");
+    CHECK(PartitionOf(db, old_done) == "gone");
+    for (const auto& id : {queued, retrying, dead, late, old_queued})
+        CHECK(PartitionOf(db, id) == "jobs_default");
+    // Rows keep what they were.
+    CHECK(db.exec("SELECT state FROM jobs WHERE id = $1", {dead}).str(0, 0) == "dead");
+
+    // Back to the real calendar: today's partition is made again and takes its rows back.
+    const auto back = MaintainJobHistory(db, kTwoWeeks);
+    CHECK(back.created >= 1);
+    for (const auto& id : {queued, retrying, dead, late}) CHECK(PartitionOf(db, id) == Today(db));
+    CHECK(PartitionOf(db, old_queued) == "jobs_default");
+    // The job inserted next lands in today's partition too.
+    CHECK(PartitionOf(db, InsertJob(db, NewUuid(), "queued", "0 s")) == Today(db));
+}
