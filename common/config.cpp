@@ -121,17 +121,14 @@ QueueConfig ParseQueue(const std::string& name, const YAML::Node& node) {
 }  // namespace
 
 Millis ParseDuration(const std::string& text, const std::string& setting) {
-    static const std::regex kDuration("^([0-9]{1,9})(ms|s|m|h|d)$");
+    static const std::regex kDuration("^([0-9]{1,9})(ms|s|m)$");
     std::smatch m;
     if (!std::regex_match(text, m, kDuration))
-        throw ConfigError(setting,
-                          "must be a duration such as 250ms, 2s, 5m, 12h or 14d, got '" + text + "'");
+        throw ConfigError(setting, "must be a duration such as 250ms, 2s or 5m, got '" + text + "'");
     long long n = std::stoll(m[1].str());
     const auto unit = m[2].str();
     if (unit == "s") n *= 1000;
     if (unit == "m") n *= 60000;
-    if (unit == "h") n *= 3600000;
-    if (unit == "d") n *= 86400000;
     if (n <= 0) throw ConfigError(setting, "must be positive");
     return Millis(n);
 }
@@ -345,10 +342,17 @@ Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup) {
         env.payment_reconcile_after =
             EnvDuration(lookup, "PAYMENT_RECONCILE_AFTER", env.payment_reconcile_after);
         env.scheduler_period = EnvDuration(lookup, "SCHEDULER_PERIOD", env.scheduler_period);
-        env.job_retention = EnvDuration(lookup, "JOB_RETENTION", env.job_retention);
-        if (env.job_retention < Millis(3600 * 1000))
-            throw ConfigError("JOB_RETENTION",
-                              "must be at least 1h (finished jobs are removed a whole day at a time)");
+        if (auto v = lookup("JOB_RETENTION"); v && !v->empty()) {
+            // Days or hours (history is dropped a whole day at a time); at least an hour.
+            static const std::regex kLong("^([0-9]{1,5})(h|d)$");
+            std::smatch m;
+            if (!std::regex_match(*v, m, kLong))
+                throw ConfigError("JOB_RETENTION",
+                                  "must be a number of days or hours such as 14d or 36h, got '" + *v + "'");
+            const long long n = std::stoll(m[1].str());
+            if (n <= 0) throw ConfigError("JOB_RETENTION", "must be at least 1h");
+            env.job_retention = Millis(n * (m[2].str() == "d" ? 86400000LL : 3600000LL));
+        }
     }
     if (needs.points) {
         if (auto v = lookup("POINT_RATES"); v && !v->empty()) env.point_rates = ParsePointRates(*v);

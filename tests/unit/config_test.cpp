@@ -218,6 +218,20 @@ TEST_CASE(
     CHECK(env.order_expiry_after == Millis(90000));
     CHECK(env.scheduler_period == Millis(500));
     CHECK(env.payment_reconcile_after == Millis(600000));
+    CHECK(env.job_retention == Millis(14LL * 86400000));
+    for (const char* bad : {"14", "0d", "2w", "5m", "-1d", "1.5d"}) {
+        g_env["JOB_RETENTION"] = bad;
+        try {
+            LoadEnvironment({.scheduler = true}, FakeEnv);
+            FAIL("accepted JOB_RETENTION=" << bad);
+        } catch (const ConfigError& err) {
+            CHECK(err.setting() == "JOB_RETENTION");
+        }
+    }
+    g_env["JOB_RETENTION"] = "36h";
+    CHECK(LoadEnvironment({.scheduler = true}, FakeEnv).job_retention == Millis(36LL * 3600000));
+    g_env["JOB_RETENTION"] = "30d";
+    CHECK(LoadEnvironment({.scheduler = true}, FakeEnv).job_retention == Millis(30LL * 86400000));
 }
 
 TEST_CASE("RabbitMQ's own delivery limit is only a backstop far above the workers' poison count") {
