@@ -5,11 +5,10 @@
 namespace checkout {
 
 std::vector<DeadLetter> ListDeadLetters(PgConnection& conn, const std::string& queue, int limit) {
-    auto r =
-        conn.exec("SELECT " + JobColumns("j") +
-                      ", j.payload::text FROM jobs j WHERE j.state = 'dead' AND ($1 = '' OR j.queue = $1) "
-                      "ORDER BY j.updated_at DESC LIMIT $2",
-                  {queue, limit});
+    auto r = conn.exec("SELECT " + JobColumns("j") +
+                           ", j.payload::text FROM jobs j WHERE j.dead AND ($1 = '' OR j.queue = $1) "
+                           "ORDER BY j.updated_at DESC LIMIT $2",
+                       {queue, limit});
     std::vector<DeadLetter> out;
     for (int i = 0; i < r.rows(); ++i) out.push_back({JobViewFromRow(r, i, 0), r.str(i, 9)});
     return out;
@@ -19,7 +18,12 @@ std::string DeadLettersJson(const std::vector<DeadLetter>& list) {
     JsonWriter w;
     w.StartObject().Key("items").StartArray();
     for (const auto& d : list) {
-        w.StartObject().Key("job").Raw(JobViewJson(d.job, JobAudience::kAdmin)).Key("payload").Raw(d.payload_json).EndObject();
+        w.StartObject()
+            .Key("job")
+            .Raw(JobViewJson(d.job, JobAudience::kAdmin))
+            .Key("payload")
+            .Raw(d.payload_json)
+            .EndObject();
     }
     w.EndArray().Key("count").Int(static_cast<long long>(list.size())).EndObject();
     return w.str();
@@ -37,7 +41,10 @@ std::vector<std::string> ReplayDeadLetters(PgConnection& conn, const QueuesConfi
         "NULL, "
         "updated_at = now(), last_error = 'replayed after: ' || COALESCE(last_error, 'unknown'), "
         "publish_xid = pg_current_xact_id() "
-        "WHERE state = 'dead' AND queue = $1 AND ($2::uuid IS NULL OR id = $2::uuid) RETURNING id) "
+        "WHERE dead AND queue = $1 AND ($2::uuid IS NULL OR id = $2::uuid) RETURNING id), "
+        // A replayed job is open again: the floor of open jobs comes down to it (migration 016).
+        "f AS (UPDATE jobs_open_floor SET floor_id = least(floor_id, (SELECT id FROM r ORDER BY id LIMIT "
+        "1))) "
         "SELECT r.id, pg_notify('outbox', '') FROM r",
         {queue, job_id});
     std::vector<std::string> ids;

@@ -163,7 +163,9 @@ std::string KpisJson(PgConnection& conn, const std::string& routes_json) {
         "count(*) FILTER (WHERE state = 'retrying'), "
         "coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE state = 'retrying')), 0), "
         "count(*) FILTER (WHERE state = 'dead') "
-        "FROM jobs WHERE state IN ('queued', 'running', 'retrying', 'dead') GROUP BY queue ORDER BY queue");
+        "FROM (SELECT queue, state, created_at FROM open_jobs "
+        "      UNION ALL SELECT queue, state, created_at FROM jobs WHERE dead) j "
+        "GROUP BY queue ORDER BY queue");
     w.Key("now").StartObject();
     for (int i = 0; i < waiting.rows(); ++i) {
         w.Key(waiting.get(i, 0)).StartObject();
@@ -192,7 +194,8 @@ GateVerdict EvaluateGate(PgConnection& conn, const Gate& gate, const RouteFigure
     const char* counted = "jobs";
     if (gate.metric == "oldest_queued_s") {
         auto r = conn.exec(
-            "SELECT count(*), extract(epoch FROM now() - min(created_at)) FROM jobs WHERE queue = $1 AND "
+            "SELECT count(*), extract(epoch FROM now() - min(created_at)) FROM open_jobs WHERE queue = $1 "
+            "AND "
             "state = 'queued'",
             {gate.queue});
         count = r.integer(0, 0);

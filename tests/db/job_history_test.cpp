@@ -4,7 +4,9 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <set>
 
+#include "common/dead_letters.hpp"
 #include "common/uuid.hpp"
 #include "support.hpp"
 
@@ -100,4 +102,47 @@ TEST_CASE("a day past the retention is dropped; its unfinished, dead and recent 
     CHECK(PartitionOf(db, old_queued) == "jobs_default");
     // The job inserted next lands in today's partition too.
     CHECK(PartitionOf(db, InsertJob(db, NewUuid(), "queued", "0 s")) == Today(db));
+}
+
+TEST_CASE("the floor of open jobs stays at or below every job not finished, and comes down on a replay") {
+    PgConnection db(testing::DbUrl());
+    MaintainJobHistory(db, kTwoWeeks);
+    const auto now = std::chrono::system_clock::now();
+    auto open_ids = [&db] {
+        std::set<std::string> ids;
+        auto r = db.exec("SELECT id::text FROM open_jobs");
+        for (int i = 0; i < r.rows(); ++i) ids.insert(r.str(i, 0));
+        return ids;
+    };
+    // Finished and open jobs of a minute ago, and an open one of an hour ago.
+    db.exec(
+        "UPDATE jobs SET state = 'succeeded', finished_at = now() WHERE state IN ('queued', 'running', "
+        "'retrying')");
+    const auto hour_ago = InsertJob(db, IdAt(now - 1h), "retrying", "0 s");
+    const auto minute_ago = InsertJob(db, IdAt(now - 1min), "queued", "0 s");
+    const auto finished = InsertJob(db, IdAt(now - 2min), "succeeded", "0 s");
+    db.exec("UPDATE jobs_open_floor SET floor_id = '00000000-0000-0000-0000-000000000000'");
+    CHECK(AdvanceOpenJobsFloor(db) == hour_ago);
+    CHECK(open_ids() == std::set<std::string>{hour_ago, minute_ago});
+
+    db.exec("UPDATE jobs SET state = 'succeeded', finished_at = now() WHERE id = $1", {hour_ago});
+    CHECK(AdvanceOpenJobsFloor(db) == minute_ago);
+    db.exec("UPDATE jobs SET state = 'dead', finished_at = now() WHERE id = $1", {minute_ago});
+    // Nothing open: the floor goes no closer than 10 s to now.
+    const auto floor = AdvanceOpenJobsFloor(db);
+    CHECK(floor > minute_ago);
+    CHECK(floor <= UuidV7Floor(std::chrono::system_clock::now() - 9s));
+    CHECK(open_ids().empty());
+    // An old dead job replayed is open again, and seen.
+    const auto& queue = testing::Queues().queues.front().name;
+    const auto old_dead = IdAt(now - 3h);
+    db.exec(
+        "INSERT INTO jobs (id, type, queue, state, payload, publish_xid, finished_at) "
+        "VALUES ($1, 'test.noop', $2, 'dead', '{}', NULL, now())",
+        {old_dead, queue});
+    CHECK(db.exec("SELECT count(*) FROM jobs WHERE dead AND id = $1", {old_dead}).integer(0, 0) == 1);
+    ReplayDeadLetters(db, testing::Queues(), queue, old_dead);
+    CHECK(open_ids() == std::set<std::string>{old_dead});
+    CHECK(AdvanceOpenJobsFloor(db) == old_dead);
+    (void)finished;
 }

@@ -12,4 +12,8 @@ JobHistoryRun MaintainJobHistory(PgConnection& conn, Millis retention, const std
     return {r.integer(0, 0), r.integer(0, 1), r.integer(0, 2), r.integer(0, 3)};
 }
 
+std::string AdvanceOpenJobsFloor(PgConnection& conn) {
+    return conn.exec("SELECT jobs_advance_open_floor()::text").str(0, 0);
+}
+
 }  // namespace checkout

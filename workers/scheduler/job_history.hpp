@@ -17,6 +17,10 @@ struct JobHistoryRun {
     long long deleted = 0;  // expired rows deleted from the default partition
 };
 
+// Moves the floor of open jobs (migration 016) up to the oldest job not finished, so that the fleet's
+// figures read only the jobs above it. Returns the floor.
+std::string AdvanceOpenJobsFloor(PgConnection& conn);
+
 // `at` is when "now" is: tests roll the calendar forward; empty means the database's now().
 JobHistoryRun MaintainJobHistory(PgConnection& conn, Millis retention, const std::string& at = "");
 

@@ -108,6 +108,10 @@ int main(int argc, char** argv) {
                     spdlog::info("reconciler: {} looked up, {} approved, {} failed, {} left", c.looked_up,
                                  c.approved, c.failed, c.left);
             }
+            if (ClaimPeriod(*conn, "open_jobs_floor", claim)) {
+                AdvanceOpenJobsFloor(*conn);
+                count("checkout_scheduler_runs_total", kRunsHelp, Label("task", "open_jobs_floor"), 1);
+            }
             // Partitions are days: every 10 minutes is often enough, and a run that could not take
             // its lock in time (lock_timeout) is simply the next one.
             if (ClaimPeriod(*conn, "job_history",

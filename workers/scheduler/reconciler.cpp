@@ -5,7 +5,8 @@
 
 namespace checkout {
 
-ReconcileCounts ReconcilePayments(PgConnection& conn, const QueuesConfig& cfg, TossClient& toss, Millis after) {
+ReconcileCounts ReconcilePayments(PgConnection& conn, const QueuesConfig& cfg, TossClient& toss,
+                                  Millis after) {
     ReconcileCounts counts;
     auto stuck = conn.exec(
         "SELECT id, payment_key FROM payments WHERE status = 'in_progress' AND NOT approved "
@@ -17,7 +18,8 @@ ReconcileCounts ReconcilePayments(PgConnection& conn, const QueuesConfig& cfg, T
         const auto r = toss.PaymentByKey(payment_key);  // no transaction open
         auto paid = r.kind == GatewayResult::Kind::kOk ? ParseTossPayment(r.body) : std::nullopt;
         PgTransaction tx(conn);
-        const auto verdict = paid ? ApplyGatewayPayment(tx, cfg, payment_id, *paid) : GatewayVerdict::kNotFinal;
+        const auto verdict =
+            paid ? ApplyGatewayPayment(tx, cfg, payment_id, *paid) : GatewayVerdict::kNotFinal;
         if (verdict == GatewayVerdict::kApproved) {
             ++counts.approved;
         } else if (verdict == GatewayVerdict::kRejected || verdict == GatewayVerdict::kCanceled) {
@@ -25,7 +27,8 @@ ReconcileCounts ReconcilePayments(PgConnection& conn, const QueuesConfig& cfg, T
         } else if (r.kind == GatewayResult::Kind::kRejected && r.code == "NOT_FOUND_PAYMENT") {
             // The confirm never reached the gateway, so nobody was charged: the buyer may pay again.
             // Should a confirm still be on its way, its approval is refunded (RecordApproval).
-            RecordRejection(tx, payment_id, kNotConfirmedCode, "the gateway has no record of this payment's confirm");
+            RecordRejection(tx, payment_id, kNotConfirmedCode,
+                            "the gateway has no record of this payment's confirm");
             ++counts.failed;
         } else {
             ++counts.left;
@@ -33,7 +36,8 @@ ReconcileCounts ReconcilePayments(PgConnection& conn, const QueuesConfig& cfg, T
             // the gateway keeps answering "not final" cannot hide the others from every run.
             tx.exec("UPDATE payments SET updated_at = now() WHERE id = $1 AND status = 'in_progress'",
                     {payment_id});
-            spdlog::info("payment={} left for the next run: {} {}", payment_id, KindName(r.kind), paid ? paid->status : r.code);
+            spdlog::info("payment={} left for the next run: {} {}", payment_id, KindName(r.kind),
+                         paid ? paid->status : r.code);
         }
         tx.commit();
     }

@@ -13,6 +13,7 @@ struct ReconcileCounts {
     int looked_up = 0, approved = 0, failed = 0, left = 0;
 };
 
-ReconcileCounts ReconcilePayments(PgConnection& conn, const QueuesConfig& cfg, TossClient& toss, Millis after);
+ReconcileCounts ReconcilePayments(PgConnection& conn, const QueuesConfig& cfg, TossClient& toss,
+                                  Millis after);
 
 }  // namespace checkout
