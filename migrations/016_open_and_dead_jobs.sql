@@ -52,11 +52,15 @@ BEGIN
     IF to_regclass(name) IS NOT NULL THEN
         RETURN false;
     END IF;
+    -- The whole table, for a moment, before anything else: an insert that had already chosen the
+    -- default partition would fail once the new range is taken from it ("violates partition
+    -- constraint"; seen with orders flowing), and every session takes the table before its partitions,
+    -- so taking it first cannot deadlock.
+    LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE;
     EXECUTE format('CREATE TABLE %I (LIKE jobs INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED) '
                    'WITH (fillfactor = 50)', name);
     EXECUTE format('WITH m AS (DELETE FROM jobs_default WHERE id >= $1 AND id < $2 RETURNING *) '
                    'INSERT INTO %I (%s) SELECT %s FROM m', name, cols, cols) USING lo, hi;
-    -- SHARE UPDATE EXCLUSIVE on jobs: inserts and updates go on while it attaches.
     EXECUTE format('ALTER TABLE jobs ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', name, lo, hi);
     RETURN true;
 END $$;
@@ -85,6 +89,7 @@ BEGIN
              WHERE i.inhparent = 'jobs'::regclass AND c.relname ~ '^jobs_p[0-9]{8}$'
              ORDER BY 1 LOOP
         CONTINUE WHEN ((p.day + 1)::timestamp AT TIME ZONE 'UTC') > horizon;
+        LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE;  -- the table before the partition, as every session
         EXECUTE format('ALTER TABLE jobs DETACH PARTITION %I', p.relname);
         EXECUTE format('INSERT INTO jobs (%s) SELECT %s FROM %I WHERE state NOT IN (''succeeded'', ''failed'') '
                        'OR coalesce(finished_at, updated_at) > $1', cols, cols, p.relname) USING horizon;

@@ -5,7 +5,8 @@
 #   2. system tests (pytest) against the real API, relay and workers: once on the Release binaries,
 #      once more on the ASan/UBSan binaries (fresh servers; any sanitizer report in a log fails the run).
 # While developing: TEST_QUICK=1 skips the sanitizer builds, the ctest runs and the second system pass;
-# PYTEST_ARGS selects system tests (e.g. PYTEST_ARGS="-k payments").
+# PYTEST_ARGS selects system tests (e.g. PYTEST_ARGS="-k payments"); PYTEST_K is a -k expression that
+# may hold spaces (PYTEST_K="ops or queues").
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -86,7 +87,7 @@ tests/contract/node_modules/.bin/prism proxy api/openapi.yaml "http://127.0.0.1:
 prism_pid=$!
 # Listening once it answers anything (the API is not started yet: the tests start it).
 for _ in $(seq 1 150); do curl -s -o /dev/null "http://127.0.0.1:$proxy_port/health" && break; sleep 0.2; done
-TEST_API_BASE="http://127.0.0.1:$proxy_port" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/system ${PYTEST_ARGS:-}
+TEST_API_BASE="http://127.0.0.1:$proxy_port" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/system ${PYTEST_K:+-k "$PYTEST_K"} ${PYTEST_ARGS:-}
 kill "$prism_pid" 2>/dev/null || true
 if grep -E "VIOLATIONS|Violation" "$state/prism.log"; then
     echo "answers that disagree with api/openapi.yaml (above; the whole log: $state/prism.log)" >&2
@@ -102,7 +103,7 @@ if [ -z "${TEST_QUICK:-}" ]; then
     # still pass, so the logs are searched for reports afterwards.
     # This pass also logs as JSON (LOG_FORMAT=json): every line of every product log must be one object.
     LOG_FORMAT=json ASAN_OPTIONS="detect_leaks=0:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1" \
-        CHECKOUT_BIN_DIR="$root/build-asan/bin" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/system ${PYTEST_ARGS:-}
+        CHECKOUT_BIN_DIR="$root/build-asan/bin" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/system ${PYTEST_K:+-k "$PYTEST_K"} ${PYTEST_ARGS:-}
     if grep -l -E "ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer" "$state"/*.log "$state"/run/logs/*.log 2>/dev/null; then
         echo "sanitizer reports in the logs above" >&2
         exit 1

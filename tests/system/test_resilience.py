@@ -322,3 +322,61 @@ def test_the_api_killed_while_groups_of_orders_are_being_committed_loses_no_answ
                      f"WHERE (x->>'product_id')::bigint IN ({','.join(map(str, products))}))")
     everything = sorted(set(run_orders.split()) | set(accepted))
     assert_settled_exactly(everything, products, 1000)
+
+
+def roll_history(days_ahead):
+    """Runs the job-history maintenance as if it were `days_ahead` days later (0: now), with a retention
+    of 14 days; tried again while another transaction holds the table past its lock timeout."""
+    at = f"now() + interval '{days_ahead} days'"
+    for _ in range(20):
+        try:
+            return sql(f"SELECT created || '|' || dropped || '|' || kept FROM jobs_maintain('14 days', 3, {at})")
+        except subprocess.CalledProcessError as e:
+            assert "lock timeout" in (e.stderr or "") or "canceling statement" in (e.stderr or ""), e.stderr
+    raise AssertionError("the maintenance never got the jobs table")
+
+
+def test_days_of_jobs_dropped_while_orders_flow_lose_nothing_and_leave_nothing_older_readable():
+    """Issue 18: today's partition of jobs is dropped (the calendar rolled past the retention) and made
+    again, three times, while 600 orders are being placed and processed: every order is answered 202 and
+    settles exactly once; afterwards no job finished before the last roll is readable, its order is."""
+    products = [create_product(stock=1000) for _ in range(3)]
+    tokens = [token(f"roll-{i}-{uuid.uuid4().hex[:6]}") for i in range(50)]
+    before = request("POST", "/api/v1/orders", order_body(products[0]), tok=tokens[0])[2]
+    wait_job(before["job_id"], ("succeeded",), 30)
+    answers, rolls = [], []
+
+    async def roll_while_flowing():
+        for _ in range(3):
+            await asyncio.sleep(0.6)
+            rolls.append(await asyncio.to_thread(roll_history, 15))
+            await asyncio.sleep(0.3)
+            rolls.append(await asyncio.to_thread(roll_history, 0))
+
+    async def run():
+        results = await asyncio.gather(post_orders(products, tokens, 600, 100, 3.0, answers), roll_while_flowing())
+        return results[0]
+
+    accepted = asyncio.run(run())
+    assert [a for a in answers if a[3] != 202] == []
+    assert len(accepted) == 600
+    # Each rolled run dropped a day and kept the jobs still open; each run on the real calendar made
+    # today's partition again.
+    assert all(int(r.split("|")[1]) >= 1 for r in rolls[0::2]), rolls
+    assert all(int(r.split("|")[0]) >= 1 for r in rolls[1::2]), rolls
+    assert_settled_exactly(accepted + [before["order_id"]], products, 1000)
+
+    last_roll = sql("SELECT now()")
+    roll_history(15)
+    try:
+        assert sql(f"SELECT count(*) FROM jobs WHERE state IN ('succeeded', 'failed') "
+                   f"AND finished_at < '{last_roll}'") == "0"
+        status, _, _ = request("GET", f"/api/v1/jobs/{before['job_id']}", tok=tokens[0])
+        assert status == 404
+        status, _, order = request("GET", f"/api/v1/orders/{before['order_id']}/status", tok=tokens[0])
+        assert status == 200 and order["status"] == "confirmed", order
+    finally:
+        roll_history(0)
+    # Orders go on after the last roll.
+    later = request("POST", "/api/v1/orders", order_body(products[1]), tok=tokens[1])[2]
+    wait_job(later["job_id"], ("succeeded",), 30)
