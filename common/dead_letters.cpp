@@ -41,10 +41,12 @@ std::vector<std::string> ReplayDeadLetters(PgConnection& conn, const QueuesConfi
         "NULL, "
         "updated_at = now(), last_error = 'replayed after: ' || COALESCE(last_error, 'unknown'), "
         "publish_xid = pg_current_xact_id() "
-        "WHERE dead AND queue = $1 AND ($2::uuid IS NULL OR id = $2::uuid) RETURNING id), "
+        "WHERE dead AND queue = $1 AND ($2::uuid IS NULL OR id = $2::uuid) RETURNING id, created_at), "
         // A replayed job is open again: the floor of open jobs comes down to it (migration 016).
         "f AS (UPDATE jobs_open_floor SET floor_id = least(floor_id, (SELECT id FROM r ORDER BY id LIMIT "
-        "1))) "
+        "1))), "
+        // Its order, if it is an order.process job still pending, is open again too (migration 019).
+        "o AS (UPDATE orders_open_floor SET floor_at = least(floor_at, (SELECT min(created_at) FROM r))) "
         "SELECT r.id, pg_notify('outbox', '') FROM r",
         {queue, job_id});
     std::vector<std::string> ids;

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 
+#include "common/dead_letters.hpp"
 #include "common/job_store.hpp"
 #include "common/orders/order_release.hpp"
 #include "common/payments/payment_transitions.hpp"
@@ -46,6 +47,10 @@ struct Fixture {
         tx.exec(
             "INSERT INTO order_items (order_id, product_id, quantity, unit_price) VALUES ($1, $2, 2, 1000)",
             {order_id, product});
+        // An order placed `age` ago was above the scheduler's floor of open orders then (migration 019).
+        tx.exec(
+            "UPDATE orders_open_floor SET floor_at = least(floor_at, now() - $1::interval - interval '1 s')",
+            {age});
         tx.commit();
     }
 
@@ -218,6 +223,35 @@ TEST_CASE("expiry spares an order whose payment is at the gateway, and releases 
     CHECK(idle.OrderStatus() == "expired");
     CHECK(idle.Stock() == 10);
     CHECK(paying.Stock() == 8);
+}
+
+TEST_CASE("expiry reads above a floor that no open order is below; a replayed order job lowers it") {
+    // A pending order of two days ago whose job died: it holds nothing, and keeps no floor down.
+    Fixture stuck("pending", "2 days");
+    const auto job_id = stuck.One("SELECT job_id::text FROM orders WHERE id = $1", stuck.order_id);
+    stuck.c.exec(  // made with its order, as the API makes them
+        "UPDATE jobs SET state = 'dead', created_at = (SELECT created_at FROM orders WHERE job_id = jobs.id) "
+        "WHERE id = $1",
+        {job_id});
+    Fixture idle("confirmed", "2 hours");
+    ExpireUnpaidOrders(stuck.c, Millis(60 * 60 * 1000));
+    CHECK(idle.OrderStatus() == "expired");
+    auto floor_above = [&](const std::string& order_id) {
+        return stuck.c
+            .exec("SELECT (SELECT floor_at FROM orders_open_floor) > created_at FROM orders WHERE id = $1",
+                  {order_id})
+            .boolean(0, 0);
+    };
+    CHECK(floor_above(stuck.order_id));
+    CHECK(
+        stuck.c.exec("SELECT floor_at <= now() - interval '1 minute' FROM orders_open_floor").boolean(0, 0));
+    // An operator replays the dead job: the order is open again, and so below the floor no more.
+    REQUIRE(ReplayDeadLetters(stuck.c, Queues(), "order_heavy", job_id).size() == 1);
+    CHECK_FALSE(floor_above(stuck.order_id));
+    // The replay confirms it (as the order-heavy worker would); left unpaid, it expires.
+    stuck.c.exec("UPDATE orders SET status = 'confirmed' WHERE id = $1", {stuck.order_id});
+    ExpireUnpaidOrders(stuck.c, Millis(60 * 60 * 1000));
+    CHECK(stuck.OrderStatus() == "expired");
 }
 
 TEST_CASE("the workers' poison count: a job started delivery_limit times after crashes is dead at the next") {
