@@ -17,7 +17,6 @@
 #include "api/http_support.hpp"
 #include "api/routes.hpp"
 #include "common/amqp_connection.hpp"
-#include "common/uuid.hpp"
 
 namespace checkout::api {
 
@@ -30,37 +29,21 @@ void JobMetrics(PgConnection& db, std::string& out) {
     // A scrape must not pile up behind a slow table scan.
     tx.exec("SET LOCAL statement_timeout = 5000");
     // Jobs by queue and state, without reading the history (issue 18): open jobs and dead letters
-    // from what finds them (migration 016), finished jobs made since the last full hour but one (and
-    // the default partition's) at every scrape, older finished jobs once an hour: a day partition
-    // changes little once its day is over. The job counters and duration histograms by type come
-    // from each worker's own /metrics.
-    static std::string older_bound;
-    static std::map<std::pair<std::string, std::string>, long long> older;
-    const auto hour = std::chrono::floor<std::chrono::hours>(std::chrono::system_clock::now());
-    const std::string bound = UuidV7Floor(hour - std::chrono::hours(1));
+    // from what finds them (migration 016); finished jobs counted once by the scheduler as the floor of
+    // open jobs passes them (migration 020), plus those above what it has counted and the default
+    // partition's. The job counters and duration histograms by type come from each worker's own
+    // /metrics.
     std::map<std::pair<std::string, std::string>, long long> counts;
-    auto add = [](std::map<std::pair<std::string, std::string>, long long>& to, const PgResult& r) {
-        for (int i = 0; i < r.rows(); ++i) to[{r.str(i, 0), r.str(i, 1)}] += r.integer(i, 2);
-    };
-    add(counts, tx.exec("SELECT queue, state, count(*) FROM open_jobs GROUP BY 1, 2 "
-                        "UNION ALL SELECT queue, 'dead', count(*) FROM jobs WHERE dead GROUP BY 1 "
-                        "UNION ALL SELECT queue, state, count(*) FROM jobs WHERE id >= $1::uuid "
-                        "  AND tableoid <> 'jobs_default'::regclass AND state IN ('succeeded', 'failed') "
-                        "  GROUP BY 1, 2 "
-                        "UNION ALL SELECT queue, state, count(*) FROM jobs_default "
-                        "  WHERE state IN ('succeeded', 'failed') GROUP BY 1, 2",
-                        {bound}));
-    if (older_bound != bound) {
-        tx.exec("SET LOCAL statement_timeout = 60000");
-        older.clear();
-        add(older, tx.exec("SELECT queue, state, count(*) FROM jobs WHERE id < $1::uuid "
-                           "AND tableoid <> 'jobs_default'::regclass AND state IN ('succeeded', 'failed') "
-                           "GROUP BY 1, 2",
-                           {bound}));
-        older_bound = bound;
-        tx.exec("SET LOCAL statement_timeout = 5000");
-    }
-    for (const auto& [key, n] : older) counts[key] += n;
+    auto r = tx.exec(
+        "SELECT queue, state, count(*) FROM open_jobs GROUP BY 1, 2 "
+        "UNION ALL SELECT queue, 'dead', count(*) FROM jobs WHERE dead GROUP BY 1 "
+        "UNION ALL SELECT queue, state, count(*) FROM jobs WHERE id >= (SELECT upto FROM jobs_counted) "
+        "  AND tableoid <> 'jobs_default'::regclass AND state IN ('succeeded', 'failed') GROUP BY 1, 2 "
+        "UNION ALL SELECT queue, state, count(*) FROM jobs_default "
+        "  WHERE state IN ('succeeded', 'failed') GROUP BY 1, 2 "
+        "UNION ALL SELECT queue, state, sum(n)::bigint FROM jobs_finished_counts "
+        "  WHERE to_regclass(day_partition) IS NOT NULL GROUP BY 1, 2");
+    for (int i = 0; i < r.rows(); ++i) counts[{r.str(i, 0), r.str(i, 1)}] += r.integer(i, 2);
     MetricHeader(out, "checkout_jobs", "gauge",
                  "Jobs in the table by queue and state (state=\"dead\" are the dead letters).");
     for (const auto& [key, n] : counts)

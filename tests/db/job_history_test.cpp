@@ -185,3 +185,52 @@ TEST_CASE("a job's state changes, queued to running to succeeded, are HOT update
         tx.commit();
     }
 }
+
+// /metrics/fleet adds up finished jobs from sums the scheduler stores as the floor of open jobs passes
+// them (migration 020): each job counted once, and a dropped day's sums dropped with it. All in one
+// transaction, rolled back: the floor and the counted mark are set by hand, two days ahead.
+TEST_CASE("finished jobs are counted once as the floor passes them; a dropped day's sums go with it") {
+    PgConnection db(testing::DbUrl());
+    MaintainJobHistory(db, kTwoWeeks);
+    const auto at = std::chrono::system_clock::now() + 48h;
+    const std::string queue = "count-" + NewUuid().substr(0, 8);
+    PgTransaction tx(db);
+    auto job = [&](std::chrono::milliseconds after, const std::string& state) {
+        const auto id = IdAt(at + after);
+        tx.exec(
+            "INSERT INTO jobs (id, type, queue, state, payload, publish_xid) VALUES ($1, 'x', $2, $3, '{}', "
+            "NULL)",
+            {id, queue, state});
+        return id;
+    };
+    for (auto [ms, state] : {std::pair{1, "succeeded"}, {2, "succeeded"}, {3, "failed"}})
+        job(std::chrono::milliseconds(ms), state);
+    const auto open = job(10ms, "queued");
+    job(20ms, "succeeded");
+    auto stored = [&](const std::string& state) {
+        return tx
+            .exec("SELECT coalesce(sum(n), 0) FROM jobs_finished_counts WHERE queue = $1 AND state = $2",
+                  {queue, state})
+            .integer(0, 0);
+    };
+    tx.exec("UPDATE jobs_counted SET upto = $1", {IdAt(at)});
+    tx.exec("UPDATE jobs_open_floor SET floor_id = $1", {open});  // the oldest job not finished
+    tx.exec("SELECT jobs_count_finished()");
+    CHECK(stored("succeeded") == 2);
+    CHECK(stored("failed") == 1);
+    CHECK(tx.exec("SELECT jobs_count_finished()").integer(0, 0) == 0);  // counted once
+    CHECK(stored("succeeded") == 2);
+
+    tx.exec("UPDATE jobs SET state = 'succeeded' WHERE id = $1", {open});
+    tx.exec("UPDATE jobs_open_floor SET floor_id = $1", {IdAt(at + 1s)});
+    tx.exec("SELECT jobs_count_finished()");
+    CHECK(stored("succeeded") == 4);
+    CHECK(stored("failed") == 1);
+
+    const auto day = PartitionOf(db, open);
+    tx.exec("ALTER TABLE jobs DETACH PARTITION " + day);
+    tx.exec("DROP TABLE " + day);
+    tx.exec("SELECT jobs_count_finished()");
+    CHECK(stored("succeeded") == 0);
+    CHECK(stored("failed") == 0);
+}

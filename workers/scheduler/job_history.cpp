@@ -13,7 +13,10 @@ JobHistoryRun MaintainJobHistory(PgConnection& conn, Millis retention, const std
 }
 
 std::string AdvanceOpenJobsFloor(PgConnection& conn) {
-    return conn.exec("SELECT jobs_advance_open_floor()::text").str(0, 0);
+    const auto floor = conn.exec("SELECT jobs_advance_open_floor()::text").str(0, 0);
+    // Every job below the floor is finished (or dead): count those not yet counted, once (migration 020).
+    conn.exec("SELECT jobs_count_finished()");
+    return floor;
 }
 
 }  // namespace checkout

@@ -18,7 +18,8 @@ struct JobHistoryRun {
 };
 
 // Moves the floor of open jobs (migration 016) up to the oldest job not finished, so that the fleet's
-// figures read only the jobs above it. Returns the floor.
+// figures read only the jobs above it, and counts the finished jobs below it that are not counted yet
+// (migration 020). Returns the floor.
 std::string AdvanceOpenJobsFloor(PgConnection& conn);
 
 // `at` is when "now" is: tests roll the calendar forward; empty means the database's now().
