@@ -41,13 +41,17 @@ std::vector<std::string> ReplayDeadLetters(PgConnection& conn, const QueuesConfi
         "NULL, "
         "updated_at = now(), last_error = 'replayed after: ' || COALESCE(last_error, 'unknown'), "
         "publish_xid = pg_current_xact_id() "
-        "WHERE dead AND queue = $1 AND ($2::uuid IS NULL OR id = $2::uuid) RETURNING id, created_at), "
+        "WHERE dead AND queue = $1 AND ($2::uuid IS NULL OR id = $2::uuid) RETURNING id, created_at, "
+        "tableoid), "
         // A replayed job is open again: the floor of open jobs comes down to it (migration 016).
         "f AS (UPDATE jobs_open_floor SET floor_id = least(floor_id, (SELECT id FROM r ORDER BY id LIMIT "
         "1))), "
         // Its order, if it is an order.process job still pending, is open again too (migration 019).
-        "o AS (UPDATE orders_open_floor SET floor_at = least(floor_at, (SELECT min(created_at) FROM r))) "
-        "SELECT r.id, pg_notify('outbox', '') FROM r",
+        "o AS (UPDATE orders_open_floor SET floor_at = least(floor_at, (SELECT min(created_at) FROM r))), "
+        // Finished jobs are counted once (migration 020): the hours of these are counted again.
+        "u AS (SELECT jobs_uncount_from(id) FROM (SELECT id FROM r WHERE tableoid <> "
+        "      'jobs_default'::regclass ORDER BY id LIMIT 1) oldest) "
+        "SELECT r.id, pg_notify('outbox', '') FROM r, (SELECT count(*) FROM u) AS done",
         {queue, job_id});
     std::vector<std::string> ids;
     for (int i = 0; i < rows.rows(); ++i) ids.push_back(rows.str(i, 0));

@@ -42,7 +42,8 @@ void JobMetrics(PgConnection& db, std::string& out) {
         "UNION ALL SELECT queue, state, count(*) FROM jobs_default "
         "  WHERE state IN ('succeeded', 'failed') GROUP BY 1, 2 "
         "UNION ALL SELECT queue, state, sum(n)::bigint FROM jobs_finished_counts "
-        "  WHERE to_regclass(day_partition) IS NOT NULL GROUP BY 1, 2");
+        "  WHERE to_regclass('jobs_p' || to_char(hour AT TIME ZONE 'UTC', 'YYYYMMDD')) IS NOT NULL "
+        "  GROUP BY 1, 2");
     for (int i = 0; i < r.rows(); ++i) counts[{r.str(i, 0), r.str(i, 1)}] += r.integer(i, 2);
     MetricHeader(out, "checkout_jobs", "gauge",
                  "Jobs in the table by queue and state (state=\"dead\" are the dead letters).");

@@ -227,6 +227,17 @@ TEST_CASE("finished jobs are counted once as the floor passes them; a dropped da
     CHECK(stored("succeeded") == 4);
     CHECK(stored("failed") == 1);
 
+    // A dead job below the floor is not counted; replayed (which takes back its hour's sums), then
+    // finished, it is counted with its hour again, and nothing twice.
+    const auto dead = job(30ms, "dead");
+    tx.exec("SELECT jobs_count_finished()");
+    CHECK(stored("succeeded") == 4);
+    tx.exec("SELECT jobs_uncount_from($1)", {dead});
+    tx.exec("UPDATE jobs SET state = 'succeeded' WHERE id = $1", {dead});
+    tx.exec("SELECT jobs_count_finished()");
+    CHECK(stored("succeeded") == 5);
+    CHECK(stored("failed") == 1);
+
     const auto day = PartitionOf(db, open);
     tx.exec("ALTER TABLE jobs DETACH PARTITION " + day);
     tx.exec("DROP TABLE " + day);
