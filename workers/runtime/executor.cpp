@@ -243,7 +243,10 @@ std::optional<std::vector<ExecutionResult>> ExecuteBatch(PgConnection& conn, con
             "= v.ms "
             "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[]) AS v(id, state, error, "
             "attempts, ms) "
-            "WHERE jobs.id = v.id AND jobs.state IN ('queued', 'running', 'retrying')",
+            // id = ANY: the ids as a set the executor prunes the day partitions by (issue 18); a join
+            // alone cannot be pruned, and each row was looked up in every partition's index.
+            "WHERE jobs.id = v.id AND jobs.id = ANY($1::uuid[]) AND jobs.state IN ('queued', 'running', "
+            "'retrying')",
             {f_ids + "}", f_states + "}", f_errors + "}", f_attempts + "}", f_ms + "}"});
         return results;
     } catch (const std::exception& e) {
