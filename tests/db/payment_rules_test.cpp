@@ -236,6 +236,7 @@ TEST_CASE("expiry reads above a floor that no open order is below; a replayed or
     Fixture idle("confirmed", "2 hours");
     ExpireUnpaidOrders(stuck.c, Millis(60 * 60 * 1000));
     CHECK(idle.OrderStatus() == "expired");
+    CHECK(idle.Stock() == 10);  // its 2 units back, once
     auto floor_above = [&](const std::string& order_id) {
         return stuck.c
             .exec("SELECT (SELECT floor_at FROM orders_open_floor) > created_at FROM orders WHERE id = $1",
@@ -252,6 +253,10 @@ TEST_CASE("expiry reads above a floor that no open order is below; a replayed or
     stuck.c.exec("UPDATE orders SET status = 'confirmed' WHERE id = $1", {stuck.order_id});
     ExpireUnpaidOrders(stuck.c, Millis(60 * 60 * 1000));
     CHECK(stuck.OrderStatus() == "expired");
+    CHECK(stuck.Stock() == 10);
+    ExpireUnpaidOrders(stuck.c, Millis(60 * 60 * 1000));  // a second run gives nothing back twice
+    CHECK(stuck.Stock() == 10);
+    CHECK(idle.Stock() == 10);
 }
 
 TEST_CASE("the workers' poison count: a job started delivery_limit times after crashes is dead at the next") {
