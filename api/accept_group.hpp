@@ -12,9 +12,9 @@
 #include <mutex>
 #include <vector>
 
-#include "common/config.hpp"
-#include "common/orders/order_store.hpp"
-#include "common/pg_pool.hpp"
+#include "api/pg_pool.hpp"
+#include "domain/orders/order_store.hpp"
+#include "infra/core/config.hpp"
 
 namespace checkout::api {
 

@@ -5,13 +5,13 @@
 #include "api/accept_group.hpp"
 #include "api/broker_stats.hpp"
 #include "api/executor.hpp"
+#include "api/ops/kpis.hpp"
+#include "api/pg_pool.hpp"
 #include "api/rate_limiter.hpp"
 #include "api/status_cache.hpp"
 #include "api/ttl_cache.hpp"
-#include "common/config.hpp"
-#include "common/ops/kpis.hpp"
-#include "common/pg_pool.hpp"
-#include "common/user_store.hpp"
+#include "domain/users/user_store.hpp"
+#include "infra/core/config.hpp"
 
 namespace checkout::api {
 
@@ -25,7 +25,8 @@ struct App {
           popular(env.popular_ttl),
           broker(env.amqp),
           rate_limiter(env.rate_limit_per_user, env.rate_limit_burst),
-          accept_group(pool, queues, env.accept_group_max, std::chrono::microseconds(env.accept_group_wait_us)) {}
+          accept_group(pool, queues, env.accept_group_max,
+                       std::chrono::microseconds(env.accept_group_wait_us)) {}
     // Requests waiting for a handler thread beyond this are answered 503 at once.
     static constexpr std::size_t kMaxQueuedRequests = 20000;
     // Order and payment statuses kept in memory (about 1 KB each).
@@ -36,7 +37,7 @@ struct App {
     UserDirectory users;
     Executor executor;
     StatusCache statuses;
-    TtlCache popular;  // GET /api/v1/products/popular
+    TtlCache popular;                   // GET /api/v1/products/popular
     std::map<std::string, Gate> gates;  // GET /ops/gates/{name}, from GATES_FILE
     BrokerStats broker;                 // queue depths for GET /metrics, over one kept connection
     RateLimiter rate_limiter;           // RATE_LIMIT_PER_USER, applied once the caller is known

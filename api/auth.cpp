@@ -4,8 +4,8 @@
 
 #include <ctime>
 
-#include "common/error.hpp"
-#include "common/same_secret.hpp"
+#include "infra/core/error.hpp"
+#include "infra/core/same_secret.hpp"
 
 namespace checkout::api {
 
@@ -19,7 +19,8 @@ Caller Authenticate(const Rest::Request& req, App& app) {
     if (value.size() <= kBearer.size() || value.compare(0, kBearer.size(), kBearer) != 0)
         throw AppError(ErrorCode::kUnauthorized, "A bearer token is required.");
     Caller c;
-    c.claims = VerifyJwt(std::string_view(value).substr(kBearer.size()), app.env.jwt_secret, std::time(nullptr));
+    c.claims =
+        VerifyJwt(std::string_view(value).substr(kBearer.size()), app.env.jwt_secret, std::time(nullptr));
     auto conn = app.pool.acquire();
     c.user_id = app.users.IdFor(*conn, c.claims.sub);
     if (auto wait = app.rate_limiter.Take(c.user_id))

@@ -2,7 +2,7 @@
 #include <pistache/router.h>
 
 #include "api/app.hpp"
-#include "common/jwt.hpp"
+#include "api/jwt.hpp"
 
 namespace checkout::api {
 

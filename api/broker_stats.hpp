@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "common/amqp_connection.hpp"
-#include "common/config.hpp"
+#include "infra/amqp/amqp_connection.hpp"
+#include "infra/core/config.hpp"
 
 namespace checkout::api {
 

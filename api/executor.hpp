@@ -14,7 +14,7 @@
 namespace checkout::api {
 
 class Executor {
-public:
+  public:
     Executor(int threads, std::size_t max_queue);
     ~Executor();
     // False when the queue is full: the caller sheds the request (503) instead of queueing it.
@@ -22,7 +22,7 @@ public:
     // Finishes queued tasks, then joins the threads.
     void Stop();
 
-private:
+  private:
     void Run();
 
     std::size_t max_queue_;

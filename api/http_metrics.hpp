@@ -9,9 +9,9 @@
 #include <mutex>
 #include <string>
 
+#include "api/ops/kpis.hpp"
 #include "api/route_window.hpp"
-#include "common/metrics.hpp"
-#include "common/ops/kpis.hpp"
+#include "infra/core/metrics.hpp"
 
 namespace checkout::api {
 

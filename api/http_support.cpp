@@ -10,9 +10,9 @@
 
 #include "api/executor.hpp"
 #include "api/http_metrics.hpp"
-#include "common/json.hpp"
-#include "common/log.hpp"
-#include "common/pg_connection.hpp"
+#include "infra/core/json.hpp"
+#include "infra/core/log.hpp"
+#include "infra/pg/pg_connection.hpp"
 
 namespace checkout::api {
 

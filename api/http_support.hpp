@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "common/error.hpp"
-#include "common/idempotency.hpp"
+#include "domain/idempotency.hpp"
+#include "infra/core/error.hpp"
 
 namespace checkout::api {
 

@@ -16,8 +16,8 @@
 #include "api/http_metrics.hpp"
 #include "api/http_support.hpp"
 #include "api/routes.hpp"
-#include "common/log.hpp"
-#include "common/process.hpp"
+#include "infra/core/log.hpp"
+#include "infra/core/process.hpp"
 
 using namespace Pistache;
 using namespace checkout;

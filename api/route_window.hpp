@@ -7,7 +7,7 @@
 #include <mutex>
 #include <optional>
 
-#include "common/ops/log_buckets.hpp"
+#include "jobs/store/log_buckets.hpp"
 
 namespace checkout::api {
 

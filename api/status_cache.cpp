@@ -5,11 +5,11 @@
 
 #include <algorithm>
 
-#include "common/log.hpp"
-#include "common/orders/order_store.hpp"
-#include "common/payments/payment_store.hpp"
-#include "common/reconnect_backoff.hpp"
-#include "common/uuid.hpp"
+#include "domain/orders/order_store.hpp"
+#include "domain/payments/payment_store.hpp"
+#include "infra/core/log.hpp"
+#include "infra/core/reconnect_backoff.hpp"
+#include "infra/core/uuid.hpp"
 
 namespace checkout::api {
 

@@ -39,7 +39,7 @@
 #include <vector>
 
 #include "api/http_support.hpp"
-#include "common/status_snapshot.hpp"
+#include "domain/status_snapshot.hpp"
 
 namespace checkout::api {
 

@@ -4,8 +4,8 @@
 #include <iostream>
 #include <string>
 
-#include "common/config.hpp"
-#include "common/jwt.hpp"
+#include "api/jwt.hpp"
+#include "infra/core/config.hpp"
 
 int main(int argc, char** argv) {
     if (argc < 2) {

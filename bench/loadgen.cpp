@@ -26,8 +26,8 @@
 #include <string>
 #include <vector>
 
-#include "common/json.hpp"
-#include "common/jwt.hpp"
+#include "api/jwt.hpp"
+#include "infra/core/json.hpp"
 
 namespace {
 

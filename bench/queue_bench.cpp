@@ -16,11 +16,11 @@
 #include <thread>
 #include <vector>
 
-#include "common/config.hpp"
-#include "common/job_store.hpp"
-#include "common/json.hpp"
-#include "common/orders/order_store.hpp"
-#include "common/uuid.hpp"
+#include "domain/orders/order_store.hpp"
+#include "infra/core/config.hpp"
+#include "infra/core/json.hpp"
+#include "infra/core/uuid.hpp"
+#include "jobs/store/job_store.hpp"
 
 using namespace checkout;
 

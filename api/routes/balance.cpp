@@ -5,9 +5,9 @@
 #include "api/auth.hpp"
 #include "api/http_support.hpp"
 #include "api/routes.hpp"
-#include "common/balance/balance_store.hpp"
-#include "common/json.hpp"
-#include "common/payments/balance_payment.hpp"
+#include "domain/balance/balance_store.hpp"
+#include "domain/payments/balance_payment.hpp"
+#include "infra/core/json.hpp"
 
 namespace checkout::api {
 

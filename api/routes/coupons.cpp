@@ -2,7 +2,7 @@
 #include "api/auth.hpp"
 #include "api/http_support.hpp"
 #include "api/routes.hpp"
-#include "common/coupons/coupon_store.hpp"
+#include "domain/coupons/coupon_store.hpp"
 
 namespace checkout::api {
 

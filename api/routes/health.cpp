@@ -1,8 +1,8 @@
 // GET /health (the process answers) and GET /ready (PostgreSQL and RabbitMQ reachable).
 #include "api/http_support.hpp"
 #include "api/routes.hpp"
-#include "common/amqp_connection.hpp"
-#include "common/json.hpp"
+#include "infra/amqp/amqp_connection.hpp"
+#include "infra/core/json.hpp"
 
 namespace checkout::api {
 

@@ -4,7 +4,7 @@
 // state, the outbox backlog, queue depths and consumers, each worker's breaker). Every API process
 // answers it alike, so exactly one scrape target takes it (scripts/prometheus_config.sh picks the
 // first API); scraping it from two would count the fleet twice.
-#include "common/metrics.hpp"
+#include "infra/core/metrics.hpp"
 
 #include <fmt/format.h>
 
@@ -16,7 +16,7 @@
 #include "api/http_metrics.hpp"
 #include "api/http_support.hpp"
 #include "api/routes.hpp"
-#include "common/amqp_connection.hpp"
+#include "infra/amqp/amqp_connection.hpp"
 
 namespace checkout::api {
 

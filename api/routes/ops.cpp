@@ -2,11 +2,11 @@
 #include "api/auth.hpp"
 #include "api/http_metrics.hpp"
 #include "api/http_support.hpp"
+#include "api/ops/kpis.hpp"
 #include "api/routes.hpp"
-#include "common/dead_letters.hpp"
-#include "common/json.hpp"
-#include "common/ops/kpis.hpp"
-#include "common/uuid.hpp"
+#include "infra/core/json.hpp"
+#include "infra/core/uuid.hpp"
+#include "jobs/store/dead_letters.hpp"
 
 namespace checkout::api {
 

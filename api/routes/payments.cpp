@@ -2,8 +2,8 @@
 #include "api/auth.hpp"
 #include "api/http_support.hpp"
 #include "api/routes.hpp"
-#include "common/json.hpp"
-#include "common/payments/payment_store.hpp"
+#include "domain/payments/payment_store.hpp"
+#include "infra/core/json.hpp"
 
 namespace checkout::api {
 

@@ -2,8 +2,8 @@
 #include "api/auth.hpp"
 #include "api/http_support.hpp"
 #include "api/routes.hpp"
-#include "common/catalog/product_store.hpp"
-#include "common/reports/shop_stats.hpp"
+#include "domain/catalog/product_store.hpp"
+#include "domain/reports/shop_stats.hpp"
 
 namespace checkout::api {
 

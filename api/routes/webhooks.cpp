@@ -2,7 +2,7 @@
 // the gateway's 10 s deadline (one short transaction, no outgoing call).
 #include "api/http_support.hpp"
 #include "api/routes.hpp"
-#include "common/payments/webhook.hpp"
+#include "domain/payments/webhook.hpp"
 
 namespace checkout::api {
 

@@ -1,6 +1,6 @@
 // AmqpConnection frees its connection state and socket when its constructor fails (issue 9 item 12):
 // the reconnect loops and /ready during an outage construct one every few hundred milliseconds.
-#include "common/amqp_connection.hpp"
+#include "infra/amqp/amqp_connection.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,17 +1,17 @@
 // The handler threads and the watchdog together (workers/runtime/handler_thread.hpp), against the real
 // PostgreSQL, with the work handed in directly: what happens to the jobs of a batch when the batch
 // fails and, run job by job, its first job runs past the time limit.
-#include "workers/runtime/handler_thread.hpp"
+#include "jobs/runtime/handler_thread.hpp"
 
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <set>
 #include <thread>
 
-#include "common/error.hpp"
-#include "common/uuid.hpp"
+#include "infra/core/error.hpp"
+#include "infra/core/uuid.hpp"
+#include "jobs/runtime/executor.hpp"
 #include "support.hpp"
-#include "workers/runtime/executor.hpp"
 
 using namespace checkout;
 using namespace std::chrono_literals;
@@ -26,8 +26,10 @@ Job QueuedJob(PgConnection& db, const QueueConfig& queue, const std::string& typ
     job.payload_json = "{}";
     job.enqueued_at = "2026-12-06T00:00:00.000Z";
     // Never published (publish_xid NULL): only this test hands it to a handler thread.
-    db.exec("INSERT INTO jobs (id, type, queue, state, payload, publish_xid) VALUES ($1, $2, $3, 'queued', '{}', NULL)",
-            {job.id, type, queue.name});
+    db.exec(
+        "INSERT INTO jobs (id, type, queue, state, payload, publish_xid) VALUES ($1, $2, $3, 'queued', '{}', "
+        "NULL)",
+        {job.id, type, queue.name});
     return job;
 }
 
@@ -50,7 +52,8 @@ TEST_CASE("a batch run job by job whose first job is abandoned still gets its ot
              std::this_thread::sleep_for(700ms);
              return Outcome::Succeeded();
          }},
-        {"t.fails", [](PgTransaction&, const Job&) -> Outcome { throw AppError(ErrorCode::kTransient, "no"); }},
+        {"t.fails",
+         [](PgTransaction&, const Job&) -> Outcome { throw AppError(ErrorCode::kTransient, "no"); }},
     };
     const ExternalRegistry steps = InTransaction(registry);
     Handlers handlers{&steps, false, nullptr};
@@ -87,8 +90,10 @@ TEST_CASE("a batch run job by job whose first job is abandoned still gets its ot
     CHECK(settled == std::set<std::uint64_t>{1, 2});
     // The failing job ran (its attempt counted, a retry scheduled); the slow one was abandoned with
     // TIME_LIMIT_EXCEEDED and will be retried.
-    auto rows = db.exec("SELECT type, state, attempts, coalesce(last_error, '') FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY type",
-                        {UuidArrayLiteral({slow.id, fails.id})});
+    auto rows = db.exec(
+        "SELECT type, state, attempts, coalesce(last_error, '') FROM jobs WHERE id = ANY($1::uuid[]) ORDER "
+        "BY type",
+        {UuidArrayLiteral({slow.id, fails.id})});
     REQUIRE(rows.rows() == 2);
     CHECK(rows.str(0, 0) == "t.fails");
     CHECK(rows.str(0, 1) == "retrying");

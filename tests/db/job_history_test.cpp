@@ -6,9 +6,9 @@
 #include <chrono>
 #include <set>
 
-#include "common/dead_letters.hpp"
-#include "common/job_store.hpp"
-#include "common/uuid.hpp"
+#include "infra/core/uuid.hpp"
+#include "jobs/store/dead_letters.hpp"
+#include "jobs/store/job_store.hpp"
 #include "support.hpp"
 
 using namespace checkout;

@@ -1,16 +1,15 @@
 // The worker contract (job_executor) and the order handler against the real PostgreSQL.
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 
-#include "common/error.hpp"
-#include "common/job_store.hpp"
-#include "common/orders/order_request.hpp"
-#include "common/orders/order_store.hpp"
+#include "domain/orders/order_request.hpp"
+#include "domain/orders/order_store.hpp"
+#include "infra/core/error.hpp"
+#include "infra/core/uuid.hpp"
+#include "jobs/runtime/executor.hpp"
+#include "jobs/store/job_store.hpp"
 #include "tests/db/support.hpp"
-#include "common/uuid.hpp"
 #include "workers/order_heavy/handler.hpp"
-#include "workers/runtime/executor.hpp"
 
 using namespace checkout;
 using checkout::testing::DbUrl;
@@ -19,7 +18,9 @@ using checkout::testing::Queues;
 namespace {
 
 long long NewProduct(PgConnection& c, long long stock) {
-    return c.exec("INSERT INTO products (name, price, stock) VALUES ('db-test', 1000, $1) RETURNING id", {stock}).integer(0, 0);
+    return c
+        .exec("INSERT INTO products (name, price, stock) VALUES ('db-test', 1000, $1) RETURNING id", {stock})
+        .integer(0, 0);
 }
 
 long long Stock(PgConnection& c, long long product) {
@@ -27,7 +28,8 @@ long long Stock(PgConnection& c, long long product) {
 }
 
 // Places a pending order for `lines` the way the API does and returns its message body.
-std::string PlacePending(PgConnection& c, const std::vector<std::pair<long long, int>>& lines, std::string* order_id) {
+std::string PlacePending(PgConnection& c, const std::vector<std::pair<long long, int>>& lines,
+                         std::string* order_id) {
     const auto user = c.exec("INSERT INTO users (sub) VALUES ($1) RETURNING id", {NewUuid()}).integer(0, 0);
     std::string items = "[";
     for (std::size_t i = 0; i < lines.size(); ++i)
@@ -37,14 +39,18 @@ std::string PlacePending(PgConnection& c, const std::vector<std::pair<long long,
     *order_id = NewUuid();
     PgTransaction tx(c);
     auto job = InsertJob(tx, Queues(), NewUuid(), "order.process", "{\"order_id\":\"" + *order_id + "\"}");
-    tx.exec("INSERT INTO orders (id, order_number, user_id, status, requested_items, shipping, total_amount, final_amount, job_id) "
-            "VALUES ($1, $2, $3, 'pending', $4::jsonb, '{}'::jsonb, 0, 0, $5)",
-            {*order_id, "T" + std::string(*order_id).substr(24), user, items, job.id});
+    tx.exec(
+        "INSERT INTO orders (id, order_number, user_id, status, requested_items, shipping, total_amount, "
+        "final_amount, job_id) "
+        "VALUES ($1, $2, $3, 'pending', $4::jsonb, '{}'::jsonb, 0, 0, $5)",
+        {*order_id, "T" + std::string(*order_id).substr(24), user, items, job.id});
     tx.commit();
     return EnvelopeJson(job);
 }
 
-std::string Column(PgConnection& c, const std::string& sql, const std::string& id) { return c.exec(sql, {id}).str(0, 0); }
+std::string Column(PgConnection& c, const std::string& sql, const std::string& id) {
+    return c.exec(sql, {id}).str(0, 0);
+}
 
 HandlerRegistry OrderHandlers() { return {{"order.process", ProcessOrder}}; }
 
@@ -65,9 +71,13 @@ TEST_CASE("an order is confirmed once however often its job is delivered") {
     CHECK(Stock(c, p1) == 2);  // 5 - (2 + 1): lines of one product count together, once
     CHECK(Stock(c, p2) == 4);
     CHECK(Column(c, "SELECT status FROM orders WHERE id = $1", order_id) == "confirmed");
-    CHECK(c.exec("SELECT count(*), sum(quantity) FROM order_items WHERE order_id = $1", {order_id}).str(0, 1) == "4");
-    CHECK(Column(c, "SELECT state FROM jobs WHERE id = (SELECT job_id FROM orders WHERE id = $1)", order_id) == "succeeded");
-    CHECK(Column(c, "SELECT attempts::text FROM jobs WHERE id = (SELECT job_id FROM orders WHERE id = $1)", order_id) == "1");
+    CHECK(
+        c.exec("SELECT count(*), sum(quantity) FROM order_items WHERE order_id = $1", {order_id}).str(0, 1) ==
+        "4");
+    CHECK(Column(c, "SELECT state FROM jobs WHERE id = (SELECT job_id FROM orders WHERE id = $1)",
+                 order_id) == "succeeded");
+    CHECK(Column(c, "SELECT attempts::text FROM jobs WHERE id = (SELECT job_id FROM orders WHERE id = $1)",
+                 order_id) == "1");
 }
 
 TEST_CASE("a short item fails the whole order and changes no stock") {
@@ -79,8 +89,10 @@ TEST_CASE("a short item fails the whole order and changes no stock") {
     CHECK(r.settlement == Settlement::kAck);
     CHECK(Stock(c, plenty) == 10);
     CHECK(Stock(c, scarce) == 1);
-    CHECK(Column(c, "SELECT status || ':' || failure_reason FROM orders WHERE id = $1", order_id) == "failed:INSUFFICIENT_STOCK");
-    CHECK(Column(c, "SELECT state FROM jobs WHERE id = (SELECT job_id FROM orders WHERE id = $1)", order_id) == "failed");
+    CHECK(Column(c, "SELECT status || ':' || failure_reason FROM orders WHERE id = $1", order_id) ==
+          "failed:INSUFFICIENT_STOCK");
+    CHECK(Column(c, "SELECT state FROM jobs WHERE id = (SELECT job_id FROM orders WHERE id = $1)",
+                 order_id) == "failed");
     CHECK(c.exec("SELECT 1 FROM order_items WHERE order_id = $1", {order_id}).rows() == 0);
 }
 
@@ -103,8 +115,10 @@ TEST_CASE("retryable failures are rescheduled through the outbox with backoff, t
         auto r = ExecuteJob(c, q, flaky, body);
         REQUIRE(r.settlement == Settlement::kAck);
         if (attempt < 3) {
-            auto job = c.exec("SELECT state, attempts, EXTRACT(EPOCH FROM next_attempt_at - now()) * 1000, last_error "
-                              "FROM jobs WHERE id = $1", {job_id});
+            auto job = c.exec(
+                "SELECT state, attempts, EXTRACT(EPOCH FROM next_attempt_at - now()) * 1000, last_error "
+                "FROM jobs WHERE id = $1",
+                {job_id});
             CHECK(job.str(0, 0) == "retrying");
             CHECK(job.integer(0, 1) == attempt);
             const double wait_ms = std::stod(job.str(0, 2));
@@ -149,7 +163,8 @@ TEST_CASE("a final failure ends the job failed at once; exhausted retries end it
     CHECK(ExecuteJob(c, q, broken, body).settlement == Settlement::kAck);         // attempt 1: retry
     CHECK(ExecuteJob(c, q, broken, body).settlement == Settlement::kDeadLetter);  // attempt 2: dead
     CHECK(Column(c, "SELECT state || ':' || attempts FROM jobs WHERE id = $1", dead_id) == "dead:2");
-    CHECK(Column(c, "SELECT last_error FROM jobs WHERE id = $1", dead_id).find("always down") != std::string::npos);
+    CHECK(Column(c, "SELECT last_error FROM jobs WHERE id = $1", dead_id).find("always down") !=
+          std::string::npos);
     CHECK(Stock(c, product) == 3);
 }
 
@@ -163,7 +178,8 @@ TEST_CASE("malformed messages and unknown job types are dead-lettered") {
     CHECK(ExecuteJob(c, q, HandlerRegistry{}, body).settlement == Settlement::kDeadLetter);
 }
 
-TEST_CASE("a group of plain orders is accepted by one statement; one naming an unknown product is refused alone") {
+TEST_CASE(
+    "a group of plain orders is accepted by one statement; one naming an unknown product is refused alone") {
     PgConnection c(DbUrl());
     const auto product = NewProduct(c, 10);
     const auto user = c.exec("INSERT INTO users (sub) VALUES ($1) RETURNING id", {NewUuid()}).integer(0, 0);
@@ -186,8 +202,10 @@ TEST_CASE("a group of plain orders is accepted by one statement; one naming an u
         // The order, priced from the products table, and its job, queued for the order-heavy queue.
         CHECK(Column(c, "SELECT status || ':' || total_amount FROM orders WHERE id = $1", id) ==
               (i == 0 ? "pending:2000" : "pending:3000"));
-        CHECK(Column(c, "SELECT j.state || ':' || j.queue || ':' || (j.payload->>'order_id') FROM jobs j "
-                        "JOIN orders o ON o.job_id = j.id WHERE o.id = $1", id) == "queued:order_heavy:" + id);
+        CHECK(Column(c,
+                     "SELECT j.state || ':' || j.queue || ':' || (j.payload->>'order_id') FROM jobs j "
+                     "JOIN orders o ON o.job_id = j.id WHERE o.id = $1",
+                     id) == "queued:order_heavy:" + id);
     }
     CHECK(c.exec("SELECT count(*) FROM orders WHERE user_id = $1", {user}).integer(0, 0) == 2);
 }
@@ -209,10 +227,12 @@ TEST_CASE("a batch of items-only orders that the stock covers is decided as a se
     CHECK(Stock(c, b) == 5);
     for (const auto& id : ids) {
         CHECK(Column(c, "SELECT status FROM orders WHERE id = $1", id) == "confirmed");
-        CHECK(Column(c, "SELECT state FROM jobs WHERE id = (SELECT job_id FROM orders WHERE id = $1)", id) == "succeeded");
+        CHECK(Column(c, "SELECT state FROM jobs WHERE id = (SELECT job_id FROM orders WHERE id = $1)", id) ==
+              "succeeded");
     }
     // Lines of one product in one order are one item.
-    CHECK(Column(c, "SELECT string_agg(quantity::text, ',') FROM order_items WHERE order_id = $1", ids[2]) == "4");
+    CHECK(Column(c, "SELECT string_agg(quantity::text, ',') FROM order_items WHERE order_id = $1", ids[2]) ==
+          "4");
     CHECK(c.exec("SELECT count(*) FROM order_items WHERE order_id = $1", {ids[1]}).integer(0, 0) == 2);
     // Delivered again: nothing changes.
     auto again = ExecuteBatch(c, steps, bodies);
@@ -226,7 +246,8 @@ TEST_CASE("a batch the stock cannot cover together is decided order by order") {
     PgConnection c(DbUrl());
     const auto scarce = NewProduct(c, 3);
     std::vector<std::string> bodies, ids(5);
-    for (int i = 0; i < 5; ++i) bodies.push_back(PlacePending(c, {{scarce, 1}}, &ids[static_cast<std::size_t>(i)]));
+    for (int i = 0; i < 5; ++i)
+        bodies.push_back(PlacePending(c, {{scarce, 1}}, &ids[static_cast<std::size_t>(i)]));
     const auto steps = InTransaction(OrderHandlers(), {{"order.process", DecideOrderBatch}});
     auto results = ExecuteBatch(c, steps, bodies);
     REQUIRE(results);
@@ -236,5 +257,7 @@ TEST_CASE("a batch the stock cannot cover together is decided order by order") {
     CHECK(failed == 2);
     CHECK(Stock(c, scarce) == 0);
     CHECK(c.exec("SELECT count(*) FROM orders WHERE id = ANY($1::uuid[]) AND status = 'failed' "
-                 "AND failure_reason = 'INSUFFICIENT_STOCK'", {UuidArrayLiteral(ids)}).integer(0, 0) == 2);
+                 "AND failure_reason = 'INSUFFICIENT_STOCK'",
+                 {UuidArrayLiteral(ids)})
+              .integer(0, 0) == 2);
 }

@@ -4,16 +4,16 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 
-#include "common/dead_letters.hpp"
-#include "common/job_store.hpp"
-#include "common/orders/order_release.hpp"
-#include "common/payments/payment_transitions.hpp"
-#include "common/points/point_store.hpp"
-#include "common/uuid.hpp"
+#include "domain/orders/order_release.hpp"
+#include "domain/payments/payment_transitions.hpp"
+#include "domain/points/point_store.hpp"
+#include "infra/core/uuid.hpp"
+#include "jobs/runtime/executor.hpp"
+#include "jobs/store/dead_letters.hpp"
+#include "jobs/store/job_store.hpp"
 #include "tests/db/support.hpp"
 #include "workers/payment_confirm/handler.hpp"
 #include "workers/points/handler.hpp"
-#include "workers/runtime/executor.hpp"
 #include "workers/scheduler/order_expiry.hpp"
 
 using namespace checkout;
@@ -92,8 +92,8 @@ TossPayment Gateway(const std::string& payment_id, const std::string& status) {
 }
 
 Outcome EarnPoints(PgTransaction& tx, const Job& job) {
-    static const Environment env;  // the default rates: basic earns 1%
-    return EarnPointsHandler(env)(tx, job);
+    static const PointSettings points;  // the default rates: basic earns 1%
+    return EarnPointsHandler(points)(tx, job);
 }
 
 Job EarnJob(const Fixture& f) {

@@ -1,6 +1,6 @@
 // The run gate of the worker runtime (workers/runtime/run_gate.hpp), with real threads: a suspect
 // (a message delivered again after a crash) never runs beside another job, and is not starved.
-#include "workers/runtime/run_gate.hpp"
+#include "jobs/runtime/run_gate.hpp"
 
 #include <atomic>
 #include <catch2/catch.hpp>

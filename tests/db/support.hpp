@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "common/config.hpp"
+#include "infra/core/config.hpp"
 
 namespace checkout::testing {
 

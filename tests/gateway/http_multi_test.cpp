@@ -1,16 +1,15 @@
 // Many gateway calls in flight on one thread (HttpMulti), bounded, against the sandbox.
-#include <catch2/catch.hpp>
+#include <rapidjson/document.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <future>
 #include <mutex>
 #include <vector>
 
-#include <rapidjson/document.h>
-
-#include "common/curl_multi.hpp"
-#include "common/payments/toss_client.hpp"
-#include "common/uuid.hpp"
+#include "infra/core/uuid.hpp"
+#include "infra/http_client/curl_multi.hpp"
+#include "workers/gateway/toss_client.hpp"
 
 using namespace checkout;
 using namespace std::chrono_literals;
@@ -25,7 +24,9 @@ std::string Base() {
 
 void Knobs(const std::string& json) {
     CurlEasy c;
-    REQUIRE(c.Request({"POST", Base() + "/sandbox/config", {{"Content-Type", "application/json"}}, json, 2s, 5s}).status == 200);
+    REQUIRE(
+        c.Request({"POST", Base() + "/sandbox/config", {{"Content-Type", "application/json"}}, json, 2s, 5s})
+            .status == 200);
 }
 
 int SandboxPeak() {

@@ -1,13 +1,13 @@
 // The real gateway client against the sandbox (tests/sandbox/toss_sandbox.py) that scripts/test.sh
 // starts: TOSS_API_BASE, TOSS_SECRET_KEY.
-#include <catch2/catch.hpp>
+#include "workers/gateway/toss_client.hpp"
 
 #include <rapidjson/document.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 
-#include "common/payments/toss_client.hpp"
-#include "common/uuid.hpp"
+#include "infra/core/uuid.hpp"
 
 using namespace checkout;
 using namespace std::chrono_literals;
@@ -23,7 +23,8 @@ std::string Env(const char* name) {
 // The sandbox's own knobs and read-outs (not part of the Toss API).
 std::string Sandbox(const std::string& method, const std::string& path, const std::string& body = "") {
     CurlEasy c;
-    auto r = c.Request({method, Env("TOSS_API_BASE") + path, {{"Content-Type", "application/json"}}, body, 2s, 5s});
+    auto r = c.Request(
+        {method, Env("TOSS_API_BASE") + path, {{"Content-Type", "application/json"}}, body, 2s, 5s});
     REQUIRE(r.status == 200);
     return r.body;
 }
@@ -105,7 +106,9 @@ TEST_CASE("the circuit breaker stops calls after consecutive gateway failures") 
     Sandbox("POST", "/sandbox/config", R"({"fail_next": 10})");
     auto breaker = std::make_shared<CircuitBreaker>(3, 60s);
     auto client = Client(5s, breaker);
-    for (int i = 0; i < 3; ++i) CHECK(client.Confirm("pk_" + NewUuid(), "ORD-" + NewUuid(), 100, "").kind == GatewayResult::Kind::kRetryable);
+    for (int i = 0; i < 3; ++i)
+        CHECK(client.Confirm("pk_" + NewUuid(), "ORD-" + NewUuid(), 100, "").kind ==
+              GatewayResult::Kind::kRetryable);
     auto blocked = client.Confirm("pk_" + NewUuid(), "ORD-" + NewUuid(), 100, "");
     CHECK(blocked.kind == GatewayResult::Kind::kCircuitOpen);
     rapidjson::Document d;

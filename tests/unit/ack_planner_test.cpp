@@ -1,4 +1,4 @@
-#include "workers/runtime/ack_planner.hpp"
+#include "jobs/runtime/ack_planner.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,8 @@
-#include "common/config.hpp"
+#include "infra/core/config.hpp"
 
 #include <catch2/catch.hpp>
+
+#include "domain/points/point_settings.hpp"
 
 using namespace checkout;
 
@@ -190,7 +192,7 @@ TEST_CASE(
     g_env["POINT_RATES"] = "gold=5";           // no rate for the default grade
     CHECK(EnvErrorSetting() == "<no error>");  // only the points worker reads it
     try {
-        LoadEnvironment({.points = true}, FakeEnv);
+        LoadPointSettings(FakeEnv);
         FAIL("accepted");
     } catch (const ConfigError& err) {
         CHECK(err.setting() == "POINT_RATES");

@@ -1,8 +1,7 @@
+#include "infra/core/error.hpp"
+
 #include <catch2/catch.hpp>
-
 #include <set>
-
-#include "common/error.hpp"
 
 using namespace checkout;
 

@@ -2,8 +2,8 @@
 // when it names something wrong.
 #include <catch2/catch.hpp>
 
-#include "common/error.hpp"
-#include "common/ops/kpis.hpp"
+#include "api/ops/kpis.hpp"
+#include "infra/core/error.hpp"
 
 using checkout::ConfigError;
 using checkout::ParseGatesYaml;

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "common/payments/circuit_breaker.hpp"
-#include "common/payments/toss_client.hpp"
+#include "workers/gateway/circuit_breaker.hpp"
+#include "workers/gateway/toss_client.hpp"
 
 using namespace checkout;
 using namespace std::chrono_literals;
@@ -40,12 +40,12 @@ TEST_CASE("the circuit breaker opens after consecutive failures, then lets one p
     b.RecordFailure(t0);  // third in a row
     CHECK(b.state(t0) == CircuitBreaker::State::kOpen);
     CHECK_FALSE(b.Allow(t0 + 999ms));
-    CHECK(b.Allow(t0 + 1000ms));         // half-open: one probe
-    CHECK_FALSE(b.Allow(t0 + 1001ms));   // and only one
-    b.RecordFailure(t0 + 1100ms);        // the probe failed: open again
+    CHECK(b.Allow(t0 + 1000ms));        // half-open: one probe
+    CHECK_FALSE(b.Allow(t0 + 1001ms));  // and only one
+    b.RecordFailure(t0 + 1100ms);       // the probe failed: open again
     CHECK_FALSE(b.Allow(t0 + 1500ms));
     CHECK(b.Allow(t0 + 2100ms));
-    b.RecordSuccess();                   // the probe succeeded: closed
+    b.RecordSuccess();  // the probe succeeded: closed
     CHECK(b.state(t0 + 2100ms) == CircuitBreaker::State::kClosed);
     CHECK(b.Allow(t0 + 2100ms));
 }

@@ -1,9 +1,9 @@
 // Request bodies: what RapidJSON accepts but the service must refuse before it reaches PostgreSQL.
-#include "common/json.hpp"
+#include "infra/core/json.hpp"
 
 #include <catch2/catch.hpp>
 
-#include "common/error.hpp"
+#include "infra/core/error.hpp"
 
 using namespace checkout;
 
@@ -67,8 +67,11 @@ TEST_CASE("nesting deeper than kMaxJsonDepth is refused without recursing on it"
     CHECK(JsonNestingDepth(R"({"a":"[[[[\"[[[[{{{{"})") == 1);
     CHECK(CodeOf(R"({"a":"[[[[\"[[[[{{{{"})") == ErrorCode::kInternal);
     // At the limit is fine, one past it is not.
-    const auto nested = [](int n) { return std::string(n - 1, '[') == "" ? std::string("{}") :
-        "{\"a\":" + std::string(n - 1, '[') + std::string(n - 1, ']') + "}"; };
+    const auto nested = [](int n) {
+        return std::string(n - 1, '[') == ""
+                   ? std::string("{}")
+                   : "{\"a\":" + std::string(n - 1, '[') + std::string(n - 1, ']') + "}";
+    };
     CHECK(CodeOf(nested(kMaxJsonDepth)) == ErrorCode::kInternal);
     CHECK(CodeOf(nested(kMaxJsonDepth + 1)) == ErrorCode::kInvalidJson);
 }

@@ -1,10 +1,11 @@
-#include <catch2/catch.hpp>
-
-#include "common/base64.hpp"
-#include "common/error.hpp"
-#include "common/jwt.hpp"
+#include "api/jwt.hpp"
 
 #include <jwt.h>
+
+#include <catch2/catch.hpp>
+
+#include "infra/core/base64.hpp"
+#include "infra/core/error.hpp"
 
 using namespace checkout;
 
@@ -19,7 +20,8 @@ std::string SignClaims(const std::string& claims_json) {
     jwt_t* jwt = nullptr;
     jwt_new(&jwt);
     jwt_add_grants_json(jwt, claims_json.c_str());
-    jwt_set_alg(jwt, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(kSecret.data()), static_cast<int>(kSecret.size()));
+    jwt_set_alg(jwt, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(kSecret.data()),
+                static_cast<int>(kSecret.size()));
     char* out = jwt_encode_str(jwt);
     std::string s(out);
     std::free(out);
@@ -46,10 +48,11 @@ TEST_CASE("a valid token yields its subject and role") {
 
 TEST_CASE("expired, forged, unsigned and incomplete tokens are refused") {
     CHECK(CodeOf(MintJwt(kSecret, "alice", "", kNow - 1)) == ErrorCode::kUnauthorized);
-    CHECK(CodeOf(MintJwt("another-secret-0123456789-0123456789", "alice", "", kNow + 60)) == ErrorCode::kUnauthorized);
+    CHECK(CodeOf(MintJwt("another-secret-0123456789-0123456789", "alice", "", kNow + 60)) ==
+          ErrorCode::kUnauthorized);
     // alg none, unsigned, with a valid-looking body.
-    const std::string none = B64Url(R"({"alg":"none","typ":"JWT"})") + "." +
-                             B64Url(R"({"sub":"alice","exp":1900000000})") + ".";
+    const std::string none =
+        B64Url(R"({"alg":"none","typ":"JWT"})") + "." + B64Url(R"({"sub":"alice","exp":1900000000})") + ".";
     CHECK(CodeOf(none) == ErrorCode::kUnauthorized);
     // A token signed with the right key but another algorithm.
     const std::string hs512_header = B64Url(R"({"alg":"HS512","typ":"JWT"})");
@@ -61,7 +64,8 @@ TEST_CASE("expired, forged, unsigned and incomplete tokens are refused") {
     CHECK(CodeOf(SignClaims(R"({"sub":"alice"})")) == ErrorCode::kUnauthorized);
     CHECK(CodeOf(SignClaims(R"({"sub":"alice","exp":"1900000000"})")) == ErrorCode::kUnauthorized);
     CHECK(CodeOf(SignClaims(R"({"sub":42,"exp":1900000000})")) == ErrorCode::kUnauthorized);
-    CHECK(CodeOf(SignClaims(R"({"sub":"alice","exp":1900000000})")) == ErrorCode::kInternal);  // the control: accepted
+    CHECK(CodeOf(SignClaims(R"({"sub":"alice","exp":1900000000})")) ==
+          ErrorCode::kInternal);  // the control: accepted
     CHECK(CodeOf("") == ErrorCode::kUnauthorized);
     CHECK(CodeOf("not.a.token") == ErrorCode::kUnauthorized);
     CHECK(CodeOf(good + "x") == ErrorCode::kUnauthorized);

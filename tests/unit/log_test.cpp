@@ -1,5 +1,5 @@
 // LOG_FORMAT=json: one JSON object per line, with the ids a message carries as fields.
-#include "common/log.hpp"
+#include "infra/core/log.hpp"
 
 #include <rapidjson/document.h>
 

@@ -1,6 +1,6 @@
 // The figures operators read: per-route sliding windows (GET /ops/kpis) and the Prometheus
 // exposition a process's /metrics writes.
-#include "common/metrics.hpp"
+#include "infra/core/metrics.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,8 +1,8 @@
-#include "common/orders/order_request.hpp"
+#include "domain/orders/order_request.hpp"
 
 #include <catch2/catch.hpp>
 
-#include "common/error.hpp"
+#include "infra/core/error.hpp"
 
 using namespace checkout;
 

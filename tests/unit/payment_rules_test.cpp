@@ -1,10 +1,10 @@
 #include <catch2/catch.hpp>
 
-#include "common/config.hpp"
-#include "common/error.hpp"
-#include "common/payments/payment_store.hpp"
-#include "common/payments/toss_client.hpp"
-#include "common/points/point_rules.hpp"
+#include "domain/payments/gateway_answer.hpp"
+#include "domain/payments/payment_store.hpp"
+#include "domain/points/point_rules.hpp"
+#include "infra/core/config.hpp"
+#include "infra/core/error.hpp"
 
 using namespace checkout;
 

@@ -3,7 +3,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "common/orders/stock_rules.hpp"
+#include "domain/orders/stock_rules.hpp"
 
 using checkout::api::RateLimiter;
 using namespace std::chrono_literals;

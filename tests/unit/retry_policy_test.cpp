@@ -1,8 +1,7 @@
+#include "infra/core/retry_policy.hpp"
+
 #include <catch2/catch.hpp>
-
 #include <set>
-
-#include "common/retry_policy.hpp"
 
 using namespace checkout;
 

@@ -6,12 +6,12 @@
 #include <vector>
 
 #include "api/ttl_cache.hpp"
-#include "common/cart/cart_store.hpp"
-#include "common/catalog/product_store.hpp"
-#include "common/coupons/coupon_rules.hpp"
-#include "common/error.hpp"
-#include "common/orders/order_pricing.hpp"
-#include "common/points/point_rules.hpp"
+#include "domain/cart/cart_store.hpp"
+#include "domain/catalog/product_store.hpp"
+#include "domain/coupons/coupon_rules.hpp"
+#include "domain/orders/order_pricing.hpp"
+#include "domain/points/point_rules.hpp"
+#include "infra/core/error.hpp"
 
 using namespace checkout;
 

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
+#include "domain/orders/stock_rules.hpp"
 
-#include "common/orders/stock_rules.hpp"
+#include <catch2/catch.hpp>
 
 using namespace checkout;
 

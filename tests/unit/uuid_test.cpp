@@ -1,4 +1,4 @@
-#include "common/uuid.hpp"
+#include "infra/core/uuid.hpp"
 
 #include <catch2/catch.hpp>
 #include <chrono>

@@ -8,16 +8,16 @@
 #include <iostream>
 #include <thread>
 
-#include "common/amqp_connection.hpp"
-#include "common/dead_letters.hpp"
-#include "common/fleet_heartbeat.hpp"
-#include "common/log.hpp"
-#include "common/metrics.hpp"
-#include "common/metrics_server.hpp"
-#include "common/ops/job_stats.hpp"
-#include "common/process.hpp"
-#include "common/reconnect_backoff.hpp"
-#include "common/uuid.hpp"
+#include "infra/amqp/amqp_connection.hpp"
+#include "infra/core/log.hpp"
+#include "infra/core/metrics.hpp"
+#include "infra/core/process.hpp"
+#include "infra/core/reconnect_backoff.hpp"
+#include "infra/core/uuid.hpp"
+#include "infra/metrics_server/metrics_server.hpp"
+#include "jobs/store/dead_letters.hpp"
+#include "jobs/store/fleet_heartbeat.hpp"
+#include "jobs/store/job_stats.hpp"
 
 using namespace checkout;
 

@@ -1,5 +1,5 @@
 // analytics.send: one event per paid order to the data platform (DATA_PLATFORM_URL).
-#include "common/error.hpp"
+#include "infra/core/error.hpp"
 #include "workers/external_api/handlers.hpp"
 
 namespace checkout {
@@ -8,10 +8,12 @@ ExternalHandler SendAnalytics(std::shared_ptr<const ExternalApiContext> ctx) {
     ExternalHandler h;
     h.begin = [ctx](PgTransaction&, const Job& job) -> Step {
         // The job id travels as the event id, so the platform can drop a redelivered duplicate.
-        HttpCall call{"POST", ctx->data_platform_url,
+        HttpCall call{"POST",
+                      ctx->data_platform_url,
                       {{"Content-Type", "application/json"}, {"Idempotency-Key", job.id}},
                       "{\"event_id\":\"" + job.id + "\",\"event\":" + job.payload_json + "}",
-                      Millis(2000), ctx->data_platform_timeout};
+                      Millis(2000),
+                      ctx->data_platform_timeout};
         return Step::Call(std::move(call));
     };
     h.on_response = [](PgTransaction&, const Job&, const HttpCall&, const HttpResponse& r) -> Step {
@@ -19,7 +21,8 @@ ExternalHandler SendAnalytics(std::shared_ptr<const ExternalApiContext> ctx) {
         if (r.status == 0 || r.status == 429 || r.status >= 500)
             throw AppError(ErrorCode::kTransient, "The data platform is unavailable.",
                            r.status ? "HTTP " + std::to_string(r.status) : r.transport_error);
-        return Step::Done(Outcome::Failed("DATA_PLATFORM_REJECTED", "HTTP " + std::to_string(r.status) + ": " + r.body.substr(0, 200)));
+        return Step::Done(Outcome::Failed("DATA_PLATFORM_REJECTED",
+                                          "HTTP " + std::to_string(r.status) + ": " + r.body.substr(0, 200)));
     };
     return h;
 }

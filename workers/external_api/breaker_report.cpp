@@ -4,12 +4,13 @@
 
 #include <chrono>
 
-#include "common/log.hpp"
-#include "common/pg_connection.hpp"
+#include "infra/core/log.hpp"
+#include "infra/pg/pg_connection.hpp"
 
 namespace checkout {
 
-BreakerReport::BreakerReport(std::string database_url, std::string gateway, std::shared_ptr<CircuitBreaker> breaker)
+BreakerReport::BreakerReport(std::string database_url, std::string gateway,
+                             std::shared_ptr<CircuitBreaker> breaker)
     : database_url_(std::move(database_url)), gateway_(std::move(gateway)), breaker_(std::move(breaker)) {
     char host[256] = {};
     gethostname(host, sizeof(host) - 1);
@@ -30,9 +31,12 @@ void BreakerReport::Loop() {
             try {
                 if (!conn || !conn->healthy()) conn = std::make_unique<PgConnection>(database_url_);
                 conn->exec(
-                    "INSERT INTO gateway_breakers (worker, host, state, updated_at) VALUES ($1, $2, $3, now()) "
-                    "ON CONFLICT (worker) DO UPDATE SET state = EXCLUDED.state, host = EXCLUDED.host, updated_at = now()",
-                    {worker_, gateway_, std::string(StateName(breaker_->state(CircuitBreaker::Clock::now())))});
+                    "INSERT INTO gateway_breakers (worker, host, state, updated_at) VALUES ($1, $2, $3, "
+                    "now()) "
+                    "ON CONFLICT (worker) DO UPDATE SET state = EXCLUDED.state, host = EXCLUDED.host, "
+                    "updated_at = now()",
+                    {worker_, gateway_,
+                     std::string(StateName(breaker_->state(CircuitBreaker::Clock::now())))});
             } catch (const std::exception& e) {
                 spdlog::debug("cannot report the breaker state: {}", e.what());
                 conn.reset();

@@ -6,16 +6,16 @@
 #include <string>
 #include <thread>
 
-#include "common/payments/circuit_breaker.hpp"
+#include "workers/gateway/circuit_breaker.hpp"
 
 namespace checkout {
 
 class BreakerReport {
-public:
+  public:
     BreakerReport(std::string database_url, std::string gateway, std::shared_ptr<CircuitBreaker> breaker);
     ~BreakerReport();
 
-private:
+  private:
     void Loop();
     std::string database_url_, gateway_, worker_;
     std::shared_ptr<CircuitBreaker> breaker_;

@@ -1,7 +1,7 @@
 // payment.call_gateway (DESIGN 3.2 step 2).
-#include "common/error.hpp"
-#include "common/payments/payment_transitions.hpp"
-#include "common/uuid.hpp"
+#include "domain/payments/payment_transitions.hpp"
+#include "infra/core/error.hpp"
+#include "infra/core/uuid.hpp"
 #include "workers/external_api/handlers.hpp"
 
 namespace checkout {
@@ -60,14 +60,16 @@ ExternalHandler ConfirmAtGateway(std::shared_ptr<const ExternalApiContext> ctx) 
         // Settled meanwhile by the reconciler or a webhook: nothing to ask the gateway.
         if (!given_up && (p->status != "in_progress" || p->approved)) return Step::Done(Outcome::Succeeded());
         if (!ctx->toss->Allow())
-            throw AppError(ErrorCode::kGatewayRetryable, "The gateway is failing; calls are paused.", "circuit open");
+            throw AppError(ErrorCode::kGatewayRetryable, "The gateway is failing; calls are paused.",
+                           "circuit open");
         // The previous attempt got no answer: the confirm may have been approved. Ask first, by this
         // payment's own key (a lookup by orderId may find another attempt at the same order).
         if (given_up || p->last_error.rfind("GATEWAY_TIMEOUT", 0) == 0)
             return Step::Call(ctx->toss->PaymentByKeyCall(p->payment_key));
         return ConfirmCall(*ctx, *p);
     };
-    h.on_response = [ctx](PgTransaction& tx, const Job& job, const HttpCall& call, const HttpResponse& response) -> Step {
+    h.on_response = [ctx](PgTransaction& tx, const Job& job, const HttpCall& call,
+                          const HttpResponse& response) -> Step {
         const bool lookup = call.method == "GET";
         const auto r = ctx->toss->Classify(response);
         const std::string payment_id = PaymentIdFromPayload(job.payload_json);
@@ -75,18 +77,23 @@ ExternalHandler ConfirmAtGateway(std::shared_ptr<const ExternalApiContext> ctx) 
             case GatewayResult::Kind::kOk: {
                 auto paid = ParseTossPayment(r.body);
                 if (!paid)
-                    throw AppError(ErrorCode::kGatewayRetryable, "The gateway's answer was unreadable.", r.body.substr(0, 200));
+                    throw AppError(ErrorCode::kGatewayRetryable, "The gateway's answer was unreadable.",
+                                   r.body.substr(0, 200));
                 switch (ApplyGatewayPayment(tx, ctx->queues, payment_id, *paid)) {
-                    case GatewayVerdict::kApproved: return Step::Done(Outcome::Succeeded());
+                    case GatewayVerdict::kApproved:
+                        return Step::Done(Outcome::Succeeded());
                     case GatewayVerdict::kRejected:
                     case GatewayVerdict::kCanceled: {
-                        const std::string code = paid->failure_code.empty() ? paid->status : paid->failure_code;
+                        const std::string code =
+                            paid->failure_code.empty() ? paid->status : paid->failure_code;
                         return Step::Done(Outcome::Failed(code, paid->failure_message));
                     }
                     case GatewayVerdict::kOtherPayment:
-                        throw AppError(ErrorCode::kGatewayRetryable, "The gateway answered about another payment.",
+                        throw AppError(ErrorCode::kGatewayRetryable,
+                                       "The gateway answered about another payment.",
                                        "paymentKey " + paid->payment_key.substr(0, 12));
-                    case GatewayVerdict::kNotFinal: break;
+                    case GatewayVerdict::kNotFinal:
+                        break;
                 }
                 throw AppError(ErrorCode::kGatewayRetryable, "The payment is not final at the gateway yet.",
                                "status " + paid->status);
@@ -95,7 +102,8 @@ ExternalHandler ConfirmAtGateway(std::shared_ptr<const ExternalApiContext> ctx) 
                 if (lookup && r.code == "NOT_FOUND_PAYMENT") {
                     // The timed-out confirm never reached the gateway: confirm now (unless given up).
                     auto p = Load(tx, job);
-                    if (!p || p->status != "in_progress" || p->approved) return Step::Done(Outcome::Succeeded());
+                    if (!p || p->status != "in_progress" || p->approved)
+                        return Step::Done(Outcome::Succeeded());
                     return ConfirmCall(*ctx, *p);
                 }
                 if (!lookup && r.code == "ALREADY_PROCESSED_PAYMENT") {
@@ -108,7 +116,8 @@ ExternalHandler ConfirmAtGateway(std::shared_ptr<const ExternalApiContext> ctx) 
             }
             case GatewayResult::Kind::kRetryable:
             case GatewayResult::Kind::kInDoubt:
-            case GatewayResult::Kind::kCircuitOpen: RetryLater(r);
+            case GatewayResult::Kind::kCircuitOpen:
+                RetryLater(r);
         }
         RetryLater(r);
     };

@@ -1,7 +1,7 @@
 // payment.cancel: the refund at the gateway, for a canceled order or an approval we cannot use.
-#include "common/balance/balance_store.hpp"
-#include "common/error.hpp"
-#include "common/payments/payment_transitions.hpp"
+#include "domain/balance/balance_store.hpp"
+#include "domain/payments/payment_transitions.hpp"
+#include "infra/core/error.hpp"
 #include "workers/external_api/handlers.hpp"
 
 namespace checkout {

@@ -5,9 +5,9 @@
 #include <memory>
 #include <string>
 
-#include "common/config.hpp"
-#include "common/payments/toss_client.hpp"
-#include "workers/runtime/worker_runtime.hpp"
+#include "infra/core/config.hpp"
+#include "jobs/runtime/worker_runtime.hpp"
+#include "workers/gateway/toss_client.hpp"
 
 namespace checkout {
 

@@ -1,9 +1,9 @@
 // worker-external-api: consumes the external_api queue (gateway confirm and refund, analytics).
-#include "common/metrics.hpp"
-#include "common/payments/payment_transitions.hpp"
+#include "domain/payments/payment_transitions.hpp"
+#include "infra/core/metrics.hpp"
+#include "jobs/runtime/worker_process.hpp"
 #include "workers/external_api/breaker_report.hpp"
 #include "workers/external_api/handlers.hpp"
-#include "workers/runtime/worker_process.hpp"
 
 int main() {
     using namespace checkout;

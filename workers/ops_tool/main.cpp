@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "common/config.hpp"
-#include "common/dead_letters.hpp"
-#include "common/uuid.hpp"
+#include "infra/core/config.hpp"
+#include "infra/core/uuid.hpp"
+#include "jobs/store/dead_letters.hpp"
 
 using namespace checkout;
 
@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
         auto cfg = LoadQueuesYaml(env.queues_file);
         if (args[0] == "queues" && args.size() == 2 && (args[1] == "check" || args[1] == "workers")) {
             if (args[1] == "workers")
-                for (const auto& q : cfg.queues) std::cout << q.name << " " << q.binary << " " << q.workers << "\n";
+                for (const auto& q : cfg.queues)
+                    std::cout << q.name << " " << q.binary << " " << q.workers << "\n";
             return 0;
         }
         PgConnection db(env.database_url);

@@ -5,10 +5,10 @@
 #include <map>
 #include <set>
 
-#include "common/error.hpp"
-#include "common/orders/stock_rules.hpp"
-#include "common/points/point_store.hpp"
-#include "common/uuid.hpp"
+#include "domain/orders/stock_rules.hpp"
+#include "domain/points/point_store.hpp"
+#include "infra/core/error.hpp"
+#include "infra/core/uuid.hpp"
 
 namespace checkout {
 
@@ -64,11 +64,14 @@ constexpr const char* kItemsOnlyOrder =
     "                 count(*) AS n, min(l.product_id) FILTER (WHERE p.stock < l.q) AS short "
     "          FROM lines l JOIN products p ON p.id = l.product_id), "
     "s AS (UPDATE products p SET stock = p.stock - l.q FROM lines l, plain "
-    "      WHERE plain.ok AND plain.short IS NULL AND p.id = l.product_id AND p.stock >= l.q RETURNING p.id), "
+    "      WHERE plain.ok AND plain.short IS NULL AND p.id = l.product_id AND p.stock >= l.q RETURNING "
+    "p.id), "
     "n AS (SELECT count(*) AS taken FROM s), "
     "i AS (INSERT INTO order_items (order_id, product_id, quantity, unit_price) "
-    "      SELECT $1, l.product_id, l.q, l.price FROM lines l, plain, n WHERE plain.ok AND n.taken = plain.n), "
-    "c AS (UPDATE orders SET status = 'confirmed' FROM plain, n WHERE id = $1 AND plain.ok AND n.taken = plain.n) "
+    "      SELECT $1, l.product_id, l.q, l.price FROM lines l, plain, n WHERE plain.ok AND n.taken = "
+    "plain.n), "
+    "c AS (UPDATE orders SET status = 'confirmed' FROM plain, n WHERE id = $1 AND plain.ok AND n.taken = "
+    "plain.n) "
     "SELECT o.status, o.requested_items::text, o.failure_reason, o.user_id, o.points_used, o.coupon_id, "
     "       o.from_cart, plain.ok, n.taken, plain.n, plain.short "
     "FROM o, plain, n";
@@ -164,10 +167,11 @@ Outcome ProcessOrder(PgTransaction& tx, const Job& job) {
         for (int i = 0; i < rows.rows(); ++i) held[rows.integer(i, 0)] = rows.integer(i, 1);
         if (FirstOverLimit(merged, limits, held)) lost = "PURCHASE_LIMIT_EXCEEDED";
     }
-    if (!lost && coupon && tx.exec("UPDATE user_coupons SET status = 'used', order_id = $1, used_at = now() "
-                          "WHERE coupon_id = $2 AND user_id = $3 AND status = 'available'",
-                          {order_id, *coupon, user_id})
-                          .affected() == 0)
+    if (!lost && coupon &&
+        tx.exec("UPDATE user_coupons SET status = 'used', order_id = $1, used_at = now() "
+                "WHERE coupon_id = $2 AND user_id = $3 AND status = 'available'",
+                {order_id, *coupon, user_id})
+                .affected() == 0)
         lost = "COUPON_UNAVAILABLE";
     if (!lost && !SpendPoints(tx, user_id, order_id, points)) lost = "INSUFFICIENT_POINTS";
     if (lost) {
@@ -211,9 +215,11 @@ std::set<std::string> DecideOrderBatch(PgTransaction& tx, const std::vector<Job>
     // set: the stock taken once per product, the items written, the orders confirmed. Otherwise
     // nothing changes and each order's handler decides it (a sale's last units, a coupon, a limit).
     auto r = tx.exec(
-        "WITH o AS (SELECT id, requested_items, coupon_id IS NULL AND points_used = 0 AND NOT from_cart AS plain "
+        "WITH o AS (SELECT id, requested_items, coupon_id IS NULL AND points_used = 0 AND NOT from_cart AS "
+        "plain "
         "           FROM orders WHERE id = ANY($1::uuid[]) AND status = 'pending' ORDER BY id FOR UPDATE), "
-        "lines AS (SELECT o.id AS order_id, x.product_id, sum(x.quantity)::int AS q, max(x.unit_price) AS price "
+        "lines AS (SELECT o.id AS order_id, x.product_id, sum(x.quantity)::int AS q, max(x.unit_price) AS "
+        "price "
         "          FROM o, jsonb_to_recordset(o.requested_items) AS x(product_id bigint, quantity int, "
         "                                                              unit_price bigint) "
         "          GROUP BY 1, 2), "
@@ -228,7 +234,8 @@ std::set<std::string> DecideOrderBatch(PgTransaction& tx, const std::vector<Job>
         "      WHERE fits.ok AND p.id = d.product_id), "
         "i AS (INSERT INTO order_items (order_id, product_id, quantity, unit_price) "
         "      SELECT l.order_id, l.product_id, l.q, l.price FROM lines l, fits WHERE fits.ok), "
-        "c AS (UPDATE orders SET status = 'confirmed' FROM fits WHERE fits.ok AND orders.id IN (SELECT id FROM o)) "
+        "c AS (UPDATE orders SET status = 'confirmed' FROM fits WHERE fits.ok AND orders.id IN (SELECT id "
+        "FROM o)) "
         "SELECT o.id::text FROM o, fits WHERE fits.ok",
         {UuidArrayLiteral(orders)});
     std::set<std::string> decided;

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "workers/runtime/worker_runtime.hpp"
+#include "jobs/runtime/worker_runtime.hpp"
 
 namespace checkout {
 

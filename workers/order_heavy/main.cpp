@@ -3,6 +3,5 @@
 
 int main() {
     using namespace checkout;
-    return RunWorker("order_heavy", {{"order.process", ProcessOrder}},
-                     {{"order.process", DecideOrderBatch}});
+    return RunWorker("order_heavy", {{"order.process", ProcessOrder}}, {{"order.process", DecideOrderBatch}});
 }

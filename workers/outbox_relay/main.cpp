@@ -4,11 +4,11 @@
 #include <iostream>
 #include <thread>
 
-#include "common/fleet_heartbeat.hpp"
-#include "common/log.hpp"
-#include "common/metrics.hpp"
-#include "common/metrics_server.hpp"
-#include "common/process.hpp"
+#include "infra/core/log.hpp"
+#include "infra/core/metrics.hpp"
+#include "infra/core/process.hpp"
+#include "infra/metrics_server/metrics_server.hpp"
+#include "jobs/store/fleet_heartbeat.hpp"
 #include "workers/outbox_relay/relay.hpp"
 
 int main() {

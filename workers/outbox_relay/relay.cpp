@@ -3,11 +3,11 @@
 #include <memory>
 #include <thread>
 
-#include "common/amqp_connection.hpp"
-#include "common/job_store.hpp"
-#include "common/log.hpp"
-#include "common/pg_connection.hpp"
-#include "common/reconnect_backoff.hpp"
+#include "infra/amqp/amqp_connection.hpp"
+#include "infra/core/log.hpp"
+#include "infra/core/reconnect_backoff.hpp"
+#include "infra/pg/pg_connection.hpp"
+#include "jobs/store/job_store.hpp"
 #include "workers/outbox_relay/publish_cursor.hpp"
 
 namespace checkout {

@@ -8,7 +8,7 @@
 // over. It is woken by NOTIFY at commit and otherwise sleeps until the next delayed row is due.
 #include <atomic>
 
-#include "common/config.hpp"
+#include "infra/core/config.hpp"
 
 namespace checkout {
 

@@ -1,7 +1,7 @@
 #include "workers/payment_confirm/handler.hpp"
 
-#include "common/balance/balance_store.hpp"
-#include "common/payments/payment_transitions.hpp"
+#include "domain/balance/balance_store.hpp"
+#include "domain/payments/payment_transitions.hpp"
 
 namespace checkout {
 
@@ -14,7 +14,8 @@ JobHandler FinalizePayment(const QueuesConfig& cfg) {
         if (p.rows() == 0) return Outcome::Failed("NOT_FOUND", "no such payment");
         if (p.get(0, 0) != "in_progress") return Outcome::Succeeded();  // finalized (or refunded) already
         const std::string order_id = p.str(0, 1);
-        auto o = tx.exec("SELECT status, order_number, kind FROM orders WHERE id = $1 FOR UPDATE", {order_id});
+        auto o =
+            tx.exec("SELECT status, order_number, kind FROM orders WHERE id = $1 FOR UPDATE", {order_id});
         const std::string order_status = o.str(0, 0);
         if (order_status != "confirmed") {
             RequestRefund(tx, cfg, payment_id, "order " + order_status + " before the payment completed");

@@ -3,8 +3,8 @@
 // payment becomes `done`, the order `paid`, sold_count grows, the payment log is written and
 // points.earn and analytics.send are enqueued. An order that can no longer be paid (expired,
 // canceled) is compensated instead: a refund at the gateway is enqueued.
-#include "common/config.hpp"
-#include "workers/runtime/worker_runtime.hpp"
+#include "infra/core/config.hpp"
+#include "jobs/runtime/worker_runtime.hpp"
 
 namespace checkout {
 

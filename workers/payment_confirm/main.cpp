@@ -1,8 +1,8 @@
 // worker-payment-confirm: consumes the payment_confirm queue.
-#include "common/payments/balance_payment.hpp"
-#include "common/payments/payment_transitions.hpp"
+#include "domain/payments/balance_payment.hpp"
+#include "domain/payments/payment_transitions.hpp"
+#include "jobs/runtime/worker_process.hpp"
 #include "workers/payment_confirm/handler.hpp"
-#include "workers/runtime/worker_process.hpp"
 
 int main() {
     using namespace checkout;

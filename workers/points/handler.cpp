@@ -2,14 +2,14 @@
 
 #include <rapidjson/document.h>
 
-#include "common/error.hpp"
-#include "common/points/point_store.hpp"
-#include "common/uuid.hpp"
+#include "domain/points/point_store.hpp"
+#include "infra/core/error.hpp"
+#include "infra/core/uuid.hpp"
 
 namespace checkout {
 
-JobHandler EarnPointsHandler(const Environment& env) {
-    return [&env](PgTransaction& tx, const Job& job) -> Outcome {
+JobHandler EarnPointsHandler(const PointSettings& points) {
+    return [&points](PgTransaction& tx, const Job& job) -> Outcome {
         rapidjson::Document d;
         d.Parse(job.payload_json.c_str());
         if (!d.IsObject() || !d.HasMember("order_id") || !d["order_id"].IsString() ||
@@ -27,8 +27,8 @@ JobHandler EarnPointsHandler(const Environment& env) {
             "SHARE OF o",
             {order_id});
         if (order.rows() == 0 || order.get(0, 0) != "paid") return Outcome::Succeeded();
-        EarnPoints(tx, user_id, order_id, env.point_rates.PointsFor(order.str(0, 1), d["amount"].GetInt64()),
-                   env.points_valid_days);
+        EarnPoints(tx, user_id, order_id, points.rates.PointsFor(order.str(0, 1), d["amount"].GetInt64()),
+                   points.valid_days);
         return Outcome::Succeeded();
     };
 }

@@ -5,8 +5,8 @@
 // lose (jobs not finished, dead letters, jobs finished within the retention).
 #include <string>
 
-#include "common/config.hpp"
-#include "common/pg_connection.hpp"
+#include "infra/core/config.hpp"
+#include "infra/pg/pg_connection.hpp"
 
 namespace checkout {
 

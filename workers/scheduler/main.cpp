@@ -15,12 +15,12 @@
 #include <iostream>
 #include <thread>
 
-#include "common/fleet_heartbeat.hpp"
-#include "common/log.hpp"
-#include "common/metrics.hpp"
-#include "common/metrics_server.hpp"
-#include "common/points/point_store.hpp"
-#include "common/process.hpp"
+#include "domain/points/point_store.hpp"
+#include "infra/core/log.hpp"
+#include "infra/core/metrics.hpp"
+#include "infra/core/process.hpp"
+#include "infra/metrics_server/metrics_server.hpp"
+#include "jobs/store/fleet_heartbeat.hpp"
 #include "workers/scheduler/job_history.hpp"
 #include "workers/scheduler/order_expiry.hpp"
 #include "workers/scheduler/periodic.hpp"

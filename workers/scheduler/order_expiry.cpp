@@ -1,6 +1,6 @@
 #include "workers/scheduler/order_expiry.hpp"
 
-#include "common/orders/order_release.hpp"
+#include "domain/orders/order_release.hpp"
 
 namespace checkout {
 

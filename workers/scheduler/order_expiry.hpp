@@ -2,8 +2,8 @@
 // Order expiry (DESIGN 3.1 step 3): `confirmed` orders still unpaid `after` their creation become
 // `expired` and their units go back to stock, in batches. A payment approved later for such an
 // order is refunded by payment.finalize.
-#include "common/config.hpp"
-#include "common/pg_connection.hpp"
+#include "infra/core/config.hpp"
+#include "infra/pg/pg_connection.hpp"
 
 namespace checkout {
 

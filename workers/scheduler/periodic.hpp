@@ -4,8 +4,8 @@
 // copies on any number of hosts run each job once per period.
 #include <string>
 
-#include "common/config.hpp"
-#include "common/pg_connection.hpp"
+#include "infra/core/config.hpp"
+#include "infra/pg/pg_connection.hpp"
 
 namespace checkout {
 

@@ -1,7 +1,7 @@
 #include "workers/scheduler/reconciler.hpp"
 
-#include "common/log.hpp"
-#include "common/payments/payment_transitions.hpp"
+#include "domain/payments/payment_transitions.hpp"
+#include "infra/core/log.hpp"
 
 namespace checkout {
 

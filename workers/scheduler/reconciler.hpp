@@ -3,9 +3,9 @@
 // `after` (their worker died, or their job ran out of retries) are looked up at the gateway, with no
 // transaction open, and finished (approved -> finalize), failed (aborted, expired, or never
 // confirmed), or left for the next run (still pending, or the gateway unreachable).
-#include "common/config.hpp"
-#include "common/payments/toss_client.hpp"
-#include "common/pg_connection.hpp"
+#include "infra/core/config.hpp"
+#include "infra/pg/pg_connection.hpp"
+#include "workers/gateway/toss_client.hpp"
 
 namespace checkout {
 

@@ -27,9 +27,9 @@
 #include <cstdlib>
 #include <thread>
 
-#include "common/error.hpp"
-#include "workers/runtime/handler_thread.hpp"
-#include "workers/runtime/worker_runtime.hpp"
+#include "infra/core/error.hpp"
+#include "jobs/runtime/handler_thread.hpp"
+#include "jobs/runtime/worker_runtime.hpp"
 
 namespace checkout {
 namespace {

@@ -1,0 +1,404 @@
+#include "domain/orders/order_store.hpp"
+
+#include <map>
+
+#include "domain/orders/order_pricing.hpp"
+#include "domain/points/point_store.hpp"
+#include "infra/core/error.hpp"
+#include "infra/core/json.hpp"
+#include "infra/core/uuid.hpp"
+#include "jobs/store/job_store.hpp"
+
+namespace checkout {
+
+std::string OrderStatusUrl(const std::string& order_id) { return "/api/v1/orders/" + order_id + "/status"; }
+
+namespace {
+
+std::string IdArray(const std::vector<OrderLine>& lines) {
+    std::string s = "{";
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (i) s += ",";
+        s += std::to_string(lines[i].product_id);
+    }
+    return s + "}";
+}
+
+std::string ShippingJson(const Shipping& s) {
+    JsonWriter w;
+    w.StartObject();
+    w.Key("name").String(s.name).Key("phone").String(s.phone).Key("postal_code").String(s.postal_code);
+    w.Key("address").String(s.address).Key("address_detail").String(s.address_detail);
+    w.EndObject();
+    return w.str();
+}
+
+}  // namespace
+
+namespace {
+
+struct NewOrder {
+    std::string order_id, order_number;
+    Job job;
+    std::string body;  // the 202 answer
+};
+
+NewOrder MakeNewOrder(const QueuesConfig& cfg) {
+    NewOrder n;
+    n.order_id = NewUuid();
+    std::string hex = n.order_id;
+    std::erase(hex, '-');
+    n.order_number = "ORD-" + hex;
+    JsonWriter payload;
+    payload.StartObject().Key("order_id").String(n.order_id).EndObject();
+    n.job = NewJob(cfg, NewUuid(), kProcessOrderJob, payload.str());
+    JsonWriter body;
+    body.StartObject();
+    body.Key("order_id").String(n.order_id).Key("order_number").String(n.order_number);
+    body.Key("status").String("pending").Key("status_url").String(OrderStatusUrl(n.order_id));
+    body.Key("job_id").String(n.job.id);
+    body.EndObject();
+    n.body = body.str();
+    return n;
+}
+
+std::string QuantityArray(const std::vector<OrderLine>& lines) {
+    std::string s = "{";
+    for (std::size_t i = 0; i < lines.size(); ++i) s += (i ? "," : "") + std::to_string(lines[i].quantity);
+    return s + "}";
+}
+
+// The lines that name no product, as PostgreSQL's array text of their indexes ({0,2}).
+AppError UnknownProducts(const std::string& list) {
+    std::vector<FieldError> unknown;
+    std::size_t i = 1;
+    while (i < list.size()) {
+        const std::size_t j = list.find_first_of(",}", i);
+        if (j == std::string::npos || j == i) break;
+        unknown.push_back({"items[" + list.substr(i, j - i) + "].product_id", "no such product"});
+        i = j + 1;
+    }
+    return AppError(ErrorCode::kUnknownProduct, "The order names a product that does not exist.", unknown);
+}
+
+// The order and its job (and the idempotency record, if any) in one statement, priced in
+// that statement from the products table: one round trip and one commit per order. When a product is
+// unknown, nothing is inserted and the statement says which lines.
+PlacedOrder InsertOrder(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
+                        const OrderRequest& req, const std::optional<IdempotencyKey>& idem) {
+    const NewOrder n = MakeNewOrder(cfg);
+    const std::string &order_id = n.order_id, &order_number = n.order_number;
+    const Job& job = n.job;
+    PlacedOrder placed{202, n.body, order_id, false};
+    auto params = JobInsertParams(job);  // $1..$4
+    for (PgParam p :
+         {PgParam(order_id), PgParam(order_number), PgParam(user_id), PgParam(IdArray(req.items)),
+          PgParam(ShippingJson(req.shipping)), PgParam(req.memo), PgParam(QuantityArray(req.items))})
+        params.push_back(std::move(p));  // $5..$11
+    std::string sql =
+        "WITH line AS (SELECT * FROM unnest($8::bigint[], $11::int[]) WITH ORDINALITY AS l(product_id, "
+        "quantity, n)), "
+        "priced AS (SELECT l.n, l.product_id, l.quantity, p.price FROM line l LEFT JOIN products p ON p.id = "
+        "l.product_id), "
+        "sums AS (SELECT count(*) FILTER (WHERE price IS NULL) AS unknown, coalesce(sum(price * quantity), "
+        "0) AS total, "
+        "         jsonb_agg(jsonb_build_object('product_id', product_id, 'quantity', quantity, 'unit_price', "
+        "price) "
+        "                   ORDER BY n) AS items, "
+        "         array_agg(n - 1 ORDER BY n) FILTER (WHERE price IS NULL) AS missing FROM priced), "
+        "j AS (INSERT INTO jobs (id, type, queue, state, payload) SELECT $1, $2, $3, 'queued', $4::jsonb "
+        "      FROM sums WHERE unknown = 0), "
+        "ord AS (INSERT INTO orders (id, order_number, user_id, status, requested_items, shipping, memo, "
+        "        total_amount, final_amount, job_id) "
+        "        SELECT $5, $6, $7, 'pending', items, $9::jsonb, $10, total, total, $1 FROM sums WHERE "
+        "unknown = 0)";
+    if (idem) {
+        for (PgParam p :
+             {PgParam(idem->key), PgParam(idem->request_hash), PgParam(placed.status), PgParam(placed.body)})
+            params.push_back(std::move(p));
+        sql +=
+            ", idem AS (INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, "
+            "response_body) "
+            "SELECT $7, $12, $13, $14, $15 FROM sums WHERE unknown = 0)";
+    }
+    auto r = conn.exec(sql +
+                           " SELECT unknown, coalesce(missing::text, '{}'), "
+                           "CASE WHEN unknown = 0 THEN pg_notify('outbox', '') END FROM sums",
+                       params);
+    if (r.integer(0, 0) > 0) throw UnknownProducts(r.str(0, 1));
+    return placed;
+}
+
+}  // namespace
+
+namespace {
+
+PlacedOrder Replayed(const StoredReply& prior) {
+    rapidjson::Document d;
+    d.Parse(prior.body.c_str());
+    std::string order_id = (d.IsObject() && d.HasMember("order_id")) ? d["order_id"].GetString() : "";
+    return PlacedOrder{prior.status, prior.body, order_id, true};
+}
+
+// An order from the cart, or with a coupon or points: read what it needs (the cart's lines, prices,
+// the coupon, the points balance), price it here (PriceOrder), insert it. The coupon and the points
+// are taken by the order-heavy worker, which checks again under its locks.
+PlacedOrder InsertPricedOrder(PgTransaction& tx, const QueuesConfig& cfg, long long user_id,
+                              const OrderRequest& req, const std::optional<IdempotencyKey>& idem) {
+    std::vector<OrderLine> lines = req.items;
+    if (req.from_cart) {
+        auto cart = tx.exec(
+            "SELECT product_id, quantity FROM cart_items WHERE user_id = $1 ORDER BY added_at, product_id",
+            {user_id});
+        if (cart.rows() == 0)
+            throw AppError(ErrorCode::kCartEmpty, "Your cart is empty; add items or send them.");
+        for (int i = 0; i < cart.rows(); ++i)
+            lines.push_back({cart.integer(i, 0), static_cast<int>(cart.integer(i, 1))});
+    }
+    auto prices = tx.exec("SELECT id, price FROM products WHERE id = ANY($1::bigint[])", {IdArray(lines)});
+    std::map<long long, long long> price_of;
+    for (int i = 0; i < prices.rows(); ++i) price_of[prices.integer(i, 0)] = prices.integer(i, 1);
+    std::vector<PricedLine> priced;
+    std::vector<FieldError> unknown;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        auto it = price_of.find(lines[i].product_id);
+        if (it == price_of.end())
+            unknown.push_back({(req.from_cart ? "cart[" : "items[") + std::to_string(i) + "].product_id",
+                               "no such product"});
+        else
+            priced.push_back({lines[i].product_id, lines[i].quantity, it->second});
+    }
+    if (!unknown.empty())
+        throw AppError(ErrorCode::kUnknownProduct, "The order names a product that does not exist.", unknown);
+    std::optional<CouponTerms> coupon;
+    if (req.coupon_id) {
+        auto c = tx.exec(
+            "SELECT c.kind, c.amount, c.max_discount, uc.status, "
+            "(c.valid_from IS NULL OR c.valid_from <= now()) AND (c.valid_until IS NULL OR c.valid_until > "
+            "now()) "
+            "FROM user_coupons uc JOIN coupons c ON c.id = uc.coupon_id WHERE uc.coupon_id = $1 AND "
+            "uc.user_id = $2",
+            {*req.coupon_id, user_id});
+        auto refuse = [](const std::string& why) {
+            return AppError(ErrorCode::kCouponUnavailable, "The coupon cannot be used.",
+                            std::vector<FieldError>{{"coupon_id", why}});
+        };
+        if (c.rows() == 0) throw refuse("you do not hold this coupon");
+        if (c.get(0, 3) != "available") throw refuse("is used by another order");
+        if (!c.boolean(0, 4)) throw refuse("is not valid now");
+        coupon = CouponTerms{c.str(0, 0), c.integer(0, 1),
+                             c.opt(0, 2) ? std::optional<long long>(std::stoll(*c.opt(0, 2))) : std::nullopt};
+    }
+    const long long balance = req.use_points > 0 ? PointBalance(tx.connection(), user_id) : 0;
+    const OrderPrice price = PriceOrder(priced, coupon, req.use_points, balance);
+
+    const NewOrder n = MakeNewOrder(cfg);
+    JsonWriter items;
+    items.StartArray();
+    for (const auto& l : priced)
+        items.StartObject()
+            .Key("product_id")
+            .Int(l.product_id)
+            .Key("quantity")
+            .Int(l.quantity)
+            .Key("unit_price")
+            .Int(l.unit_price)
+            .EndObject();
+    items.EndArray();
+    auto params = JobInsertParams(n.job);  // $1..$4
+    for (PgParam p : {PgParam(n.order_id), PgParam(n.order_number), PgParam(user_id), PgParam(items.str()),
+                      PgParam(ShippingJson(req.shipping)), PgParam(req.memo), PgParam(price.total),
+                      PgParam(price.discount), PgParam(price.points), PgParam(price.final),
+                      req.coupon_id ? PgParam(*req.coupon_id) : PgParam(std::nullopt),
+                      PgParam(req.from_cart ? "true" : "false")})
+        params.push_back(std::move(p));  // $5..$16
+    tx.exec(
+        std::string("WITH ") + kInsertJobCtes +
+            ", o AS (INSERT INTO orders (id, order_number, user_id, status, requested_items, shipping, memo, "
+            "total_amount, discount_amount, points_used, final_amount, job_id, coupon_id, from_cart) "
+            "VALUES ($5, $6, $7, 'pending', $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $1, $15, "
+            "$16::boolean)) "
+            "SELECT pg_notify('outbox', '')",
+        params);
+    PlacedOrder placed{202, n.body, n.order_id, false};
+    if (idem) StoreIdempotentReply(tx, user_id, *idem, {placed.status, placed.body});
+    return placed;
+}
+
+}  // namespace
+
+PlacedOrder PlaceOrder(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
+                       const OrderRequest& req, const std::optional<IdempotencyKey>& idem) {
+    if (req.from_cart || req.coupon_id || req.use_points > 0) {
+        PgTransaction tx(conn);
+        if (idem)
+            if (auto prior = ClaimIdempotencyKey(tx, user_id, *idem)) return Replayed(*prior);
+        auto placed = InsertPricedOrder(tx, cfg, user_id, req, idem);
+        tx.commit();
+        return placed;
+    }
+    // Without a key: one autocommit statement, no explicit transaction.
+    if (!idem) return InsertOrder(conn, cfg, user_id, req, idem);
+
+    PgTransaction tx(conn);
+    if (auto prior = ClaimIdempotencyKey(tx, user_id, *idem)) return Replayed(*prior);
+    auto placed = InsertOrder(conn, cfg, user_id, req, idem);
+    tx.commit();
+    return placed;
+}
+
+bool GroupableOrder(const OrderRequest& req, const std::optional<IdempotencyKey>& idem) {
+    return !idem && !req.from_cart && !req.coupon_id && req.use_points == 0;
+}
+
+// The group as one JSON document, expanded by the statement: priced from the products table, the
+// orders and their jobs inserted for every order whose products all exist, one row back per order.
+std::vector<GroupedResult> PlaceOrderGroup(PgConnection& conn, const QueuesConfig& cfg,
+                                           const std::vector<GroupedOrder>& group) {
+    std::vector<NewOrder> made;
+    made.reserve(group.size());
+    JsonWriter doc;
+    doc.StartArray();
+    for (std::size_t n = 0; n < group.size(); ++n) {
+        made.push_back(MakeNewOrder(cfg));
+        const auto& o = made.back();
+        const auto& req = *group[n].request;
+        doc.StartObject();
+        doc.Key("n").Int(static_cast<long long>(n)).Key("order_id").String(o.order_id);
+        doc.Key("order_number").String(o.order_number).Key("user_id").Int(group[n].user_id);
+        doc.Key("job_id").String(o.job.id).Key("shipping").Raw(ShippingJson(req.shipping));
+        doc.Key("memo").OptString(req.memo);
+        doc.Key("items").StartArray();
+        for (const auto& l : req.items) doc.StartArray().Int(l.product_id).Int(l.quantity).EndArray();
+        doc.EndArray().EndObject();
+    }
+    doc.EndArray();
+    auto r = conn.exec(
+        "WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(n int, order_id uuid, order_number "
+        "text, "
+        "           user_id bigint, job_id uuid, shipping jsonb, memo text, items jsonb)), "
+        "line AS (SELECT r.n, e.ord, (e.v->>0)::bigint AS product_id, (e.v->>1)::int AS quantity "
+        "         FROM r, jsonb_array_elements(r.items) WITH ORDINALITY AS e(v, ord)), "
+        "priced AS (SELECT l.*, p.price FROM line l LEFT JOIN products p ON p.id = l.product_id), "
+        "sums AS (SELECT n, count(*) FILTER (WHERE price IS NULL) AS unknown, "
+        "         coalesce(sum(price * quantity), 0) AS total, "
+        "         jsonb_agg(jsonb_build_object('product_id', product_id, 'quantity', quantity, 'unit_price', "
+        "                   price) ORDER BY ord) AS items, "
+        "         array_agg(ord - 1 ORDER BY ord) FILTER (WHERE price IS NULL) AS missing "
+        "         FROM priced GROUP BY n), "
+        "ok AS (SELECT r.*, s.total, s.items AS priced FROM r JOIN sums s USING (n) WHERE s.unknown = 0), "
+        "j AS (INSERT INTO jobs (id, type, queue, state, payload) "
+        "      SELECT job_id, $2, $3, 'queued', jsonb_build_object('order_id', order_id) FROM ok), "
+        "ord AS (INSERT INTO orders (id, order_number, user_id, status, requested_items, shipping, memo, "
+        "        total_amount, final_amount, job_id) "
+        "        SELECT order_id, order_number, user_id, 'pending', priced, shipping, memo, total, total, "
+        "job_id "
+        "        FROM ok) "
+        "SELECT n, unknown, coalesce(missing::text, '{}'), "
+        "       CASE WHEN n = 0 AND EXISTS (SELECT 1 FROM ok) THEN pg_notify('outbox', '') END "
+        "FROM sums ORDER BY n",
+        {doc.str(), std::string(kProcessOrderJob), made.front().job.queue});
+    std::vector<GroupedResult> out(group.size());
+    for (int i = 0; i < r.rows(); ++i) {
+        const auto n = static_cast<std::size_t>(r.integer(i, 0));
+        if (n >= out.size()) continue;
+        if (r.integer(i, 1) > 0)
+            out[n].error = UnknownProducts(r.str(i, 2));
+        else
+            out[n].placed = PlacedOrder{202, made[n].body, made[n].order_id, false};
+    }
+    for (auto& o : out)  // an order without lines is refused before it gets here; never left unanswered
+        if (!o.placed && !o.error) o.error = AppError(ErrorCode::kInternal, "the order was not accepted");
+    return out;
+}
+
+namespace {
+const char* kOrderColumns =
+    "SELECT o.id, o.order_number, o.status, o.total_amount, o.discount_amount, o.points_used, "
+    "o.final_amount, "
+    "to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), o.failure_reason, "
+    "o.requested_items::text, o.shipping::text, o.memo, o.job_id, o.coupon_id ";
+
+void WriteOrder(JsonWriter& w, const PgResult& r, int i) {
+    w.StartObject();
+    w.Key("id").String(r.get(i, 0)).Key("order_number").String(r.get(i, 1)).Key("status").String(r.get(i, 2));
+    w.Key("items").Raw(r.get(i, 9));
+    w.Key("total_amount").Int(r.integer(i, 3)).Key("discount_amount").Int(r.integer(i, 4));
+    w.Key("points_used").Int(r.integer(i, 5)).Key("final_amount").Int(r.integer(i, 6));
+    w.Key("shipping").Raw(r.get(i, 10));
+    w.Key("memo").OptString(r.opt(i, 11));
+    w.Key("failure_reason").OptString(r.opt(i, 8));
+    w.Key("created_at").String(r.get(i, 7));
+    w.Key("status_url").String(OrderStatusUrl(r.str(i, 0)));
+    w.Key("job_id").String(r.get(i, 12));
+    w.Key("coupon_id");
+    if (r.opt(i, 13))
+        w.Int(r.integer(i, 13));
+    else
+        w.Null();
+    w.EndObject();
+}
+}  // namespace
+
+std::optional<std::string> OrderJson(PgConnection& conn, long long user_id, const std::string& order_id) {
+    if (!IsUuid(order_id)) return std::nullopt;
+    auto r = conn.exec(
+        std::string(kOrderColumns) + "FROM orders o WHERE o.id = $1 AND o.user_id = $2 AND o.kind = 'goods'",
+        {order_id, user_id});
+    if (r.rows() == 0) return std::nullopt;
+    JsonWriter w;
+    WriteOrder(w, r, 0);
+    return w.str();
+}
+
+std::string OrderPageJson(PgConnection& conn, long long user_id, int page, int size) {
+    // orders_by_user (user_id, created_at DESC) serves both the page and the count.
+    auto r = conn.exec(std::string(kOrderColumns) +
+                           ", count(*) OVER () FROM orders o WHERE o.user_id = $1 AND o.kind = 'goods' "
+                           "ORDER BY o.created_at DESC, o.id DESC LIMIT $2 OFFSET $3",
+                       {user_id, size, static_cast<long long>(page - 1) * size});
+    const long long total =
+        r.rows() > 0
+            ? r.integer(0, 14)
+            : conn.exec("SELECT count(*) FROM orders WHERE user_id = $1 AND kind = 'goods'", {user_id})
+                  .integer(0, 0);
+    JsonWriter w;
+    w.StartObject();
+    w.Key("items").StartArray();
+    for (int i = 0; i < r.rows(); ++i) WriteOrder(w, r, i);
+    w.EndArray();
+    w.Key("page").Int(page).Key("size").Int(size).Key("total").Int(total);
+    w.EndObject();
+    return w.str();
+}
+
+std::vector<StatusSnapshot> LoadOrderStatuses(PgConnection& conn, const std::vector<std::string>& order_ids) {
+    auto r = conn.exec("SELECT o.id, o.user_id, o.status, o.failure_reason, " + JobColumns("j") +
+                           ", o.job_id FROM orders o LEFT JOIN jobs j ON j.id = o.job_id "
+                           "WHERE o.id = ANY($1::uuid[])",
+                       {UuidArrayLiteral(order_ids)});
+    std::vector<StatusSnapshot> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        // The job of an order older than JOB_RETENTION is gone (migration 015); the order stays.
+        const bool job_kept = !r.is_null(i, 4);
+        JobView job = job_kept ? JobViewFromRow(r, i, 4) : JobView{};
+        if (!job_kept) job.id = r.str(i, 13);
+        JsonWriter w;
+        w.StartObject();
+        w.Key("order_id").String(r.get(i, 0)).Key("status").String(r.get(i, 2));
+        w.Key("failure_reason").OptString(r.opt(i, 3));
+        w.Key("job");
+        if (job_kept)
+            w.Raw(JobViewJson(job));
+        else
+            w.Null();
+        w.EndObject();
+        const std::string status = r.str(i, 2);
+        const bool settled = status != "pending" || job.state == "failed" || job.state == "dead";
+        const bool terminal = status == "failed" || status == "expired" || status == "canceled";
+        out.push_back({r.str(i, 0), r.integer(i, 1), job.id, r.str(i, 0), w.str(), settled, terminal});
+    }
+    return out;
+}
+
+}  // namespace checkout

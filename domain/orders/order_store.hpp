@@ -1,0 +1,53 @@
+#pragma once
+// Orders in PostgreSQL: placing one (order row + job + outbox in one commit, DESIGN 3.1 step 1 and
+// 5.1) and reading it back for its owner. Knows nothing of HTTP.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/idempotency.hpp"
+#include "domain/orders/order_request.hpp"
+#include "domain/status_snapshot.hpp"
+#include "infra/core/config.hpp"
+#include "infra/core/error.hpp"
+#include "infra/pg/pg_connection.hpp"
+
+namespace checkout {
+
+inline constexpr const char* kProcessOrderJob = "order.process";
+
+struct PlacedOrder {
+    int status = 202;
+    std::string body;      // the 202 body, or the stored first answer on a replay
+    std::string order_id;  // for the Location header
+    bool replayed = false;
+};
+
+// Throws AppError: kUnknownProduct, kValidationFailed (points), kIdempotencyInFlight (a request with
+// the same key is running now), kIdempotencyKeyReused (same key, other body).
+PlacedOrder PlaceOrder(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
+                       const OrderRequest& req, const std::optional<IdempotencyKey>& idem);
+
+// Group commit (issue 18): orders of items alone without an Idempotency-Key (GroupableOrder) may be
+// accepted together, by one statement and one commit. Each order naming an unknown product gets its
+// own kUnknownProduct error and is left out; the others are inserted. Throws PgError when the
+// statement fails as a whole (the caller then places each order on its own).
+struct GroupedOrder {
+    long long user_id = 0;
+    const OrderRequest* request = nullptr;
+};
+struct GroupedResult {
+    std::optional<PlacedOrder> placed;
+    std::optional<AppError> error;
+};
+bool GroupableOrder(const OrderRequest& req, const std::optional<IdempotencyKey>& idem);
+std::vector<GroupedResult> PlaceOrderGroup(PgConnection& conn, const QueuesConfig& cfg,
+                                           const std::vector<GroupedOrder>& group);
+
+std::string OrderStatusUrl(const std::string& order_id);
+// nullopt when the order does not exist or belongs to someone else (both answer 404).
+std::optional<std::string> OrderJson(PgConnection& conn, long long user_id, const std::string& order_id);
+// The caller's orders, newest first: {items, page, size, total}.
+std::string OrderPageJson(PgConnection& conn, long long user_id, int page, int size);
+
+}  // namespace checkout

@@ -1,0 +1,235 @@
+#include "domain/payments/payment_store.hpp"
+
+#include <regex>
+
+#include "domain/balance/balance_store.hpp"
+#include "domain/orders/order_release.hpp"
+#include "domain/payments/payment_transitions.hpp"
+#include "infra/core/error.hpp"
+#include "infra/core/json.hpp"
+#include "infra/core/uuid.hpp"
+#include "jobs/store/job_store.hpp"
+
+namespace checkout {
+
+ConfirmRequest ParseConfirmRequest(std::string_view body) {
+    const auto d = ParseJsonObject(body, "The payment confirmation is invalid.");
+    std::vector<FieldError> errors;
+    ConfirmRequest req;
+    auto key = d.FindMember("paymentKey");
+    if (key == d.MemberEnd() || !key->value.IsString())
+        errors.push_back({"paymentKey", "is required and must be a string"});
+    else if (key->value.GetStringLength() < 1 || key->value.GetStringLength() > 200)
+        errors.push_back({"paymentKey", "must be 1 to 200 characters"});
+    else
+        req.payment_key = key->value.GetString();
+    static const std::regex kOrderNumber("^[A-Za-z0-9_-]{6,64}$");
+    auto order = d.FindMember("orderId");
+    if (order == d.MemberEnd() || !order->value.IsString())
+        errors.push_back({"orderId", "is required and must be a string"});
+    else if (!std::regex_match(order->value.GetString(), kOrderNumber))
+        errors.push_back({"orderId", "must be 6 to 64 characters of A-Z, a-z, 0-9, - and _"});
+    else
+        req.order_number = order->value.GetString();
+    auto amount = d.FindMember("amount");
+    if (amount == d.MemberEnd() || !amount->value.IsInt64())
+        errors.push_back({"amount", "is required and must be a whole number"});
+    else if (amount->value.GetInt64() < 0)
+        errors.push_back({"amount", "must not be negative"});
+    else
+        req.amount = amount->value.GetInt64();
+    if (!errors.empty())
+        throw AppError(ErrorCode::kValidationFailed, "The payment confirmation is invalid.", errors);
+    return req;
+}
+
+std::string CanonicalJson(const ConfirmRequest& req) {
+    JsonWriter w;
+    w.StartObject().Key("paymentKey").String(req.payment_key).Key("orderId").String(req.order_number);
+    w.Key("amount").Int(req.amount).EndObject();
+    return w.str();
+}
+
+std::string PaymentStatusUrl(const std::string& payment_id) {
+    return "/api/v1/payments/" + payment_id + "/status";
+}
+
+std::string PaymentAcceptedJson(const std::string& payment_id, const std::string& status,
+                                const std::string& job_id) {
+    JsonWriter w;
+    w.StartObject().Key("payment_id").String(payment_id).Key("status").String(status);
+    w.Key("status_url").String(PaymentStatusUrl(payment_id)).Key("job_id").String(job_id).EndObject();
+    return w.str();
+}
+
+namespace {
+
+std::string AcceptedJson(const std::string& payment_id, const std::string& status,
+                         const std::string& job_id) {
+    return PaymentAcceptedJson(payment_id, status, job_id);
+}
+
+// What the client is told a payment's state is while the gateway works on it.
+std::string ClientStatus(const std::string& status) {
+    return status == "in_progress" ? "processing" : status;
+}
+
+}  // namespace
+
+PaymentReply ConfirmPayment(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
+                            const ConfirmRequest& req, const std::optional<IdempotencyKey>& idem) {
+    PgTransaction tx(conn);
+    if (idem)
+        if (auto prior = ClaimIdempotencyKey(tx, user_id, *idem)) {
+            rapidjson::Document d;
+            d.Parse(prior->body.c_str());
+            std::string id = (d.IsObject() && d.HasMember("payment_id")) ? d["payment_id"].GetString() : "";
+            return {prior->status, prior->body, id, true};
+        }
+    // The order row lock serializes concurrent confirms of one order: the first creates the
+    // payment, the others find it. One round trip reads the order, its live payment, and whether the
+    // paymentKey was used elsewhere.
+    auto o = tx.exec(
+        "SELECT o.id, o.user_id, o.status, o.final_amount, l.id, l.payment_key, l.status, l.job_id, "
+        "       EXISTS (SELECT 1 FROM payments WHERE payment_key = $2) "
+        "FROM orders o LEFT JOIN payments l ON l.order_id = o.id AND l.status IN ('in_progress', 'done') "
+        "WHERE o.order_number = $1 FOR UPDATE OF o",
+        {req.order_number, req.payment_key});
+    if (o.rows() == 0 || o.integer(0, 1) != user_id) throw AppError(ErrorCode::kNotFound, "No such order.");
+    const std::string order_id = o.str(0, 0);
+    if (req.amount != o.integer(0, 3))
+        throw AppError(ErrorCode::kAmountMismatch, "The amount does not match the order's amount.",
+                       "order " + req.order_number + " is " + o.str(0, 3) + ", confirm said " +
+                           std::to_string(req.amount));
+    if (!o.is_null(0, 4)) {
+        if (o.get(0, 5) != req.payment_key)
+            throw AppError(ErrorCode::kPaymentConflict,
+                           "This order already has a payment in progress or done.");
+        return {202, AcceptedJson(o.str(0, 4), ClientStatus(o.str(0, 6)), o.str(0, 7)), o.str(0, 4), true};
+    }
+    if (o.get(0, 2) != "confirmed")
+        throw AppError(ErrorCode::kOrderNotPayable, "The order cannot be paid: it is " + o.str(0, 2) + ".");
+    if (o.boolean(0, 8))
+        throw AppError(ErrorCode::kPaymentConflict, "This paymentKey was already used; start a new payment.");
+
+    const std::string payment_id = NewUuid();
+    const Job job = NewJob(cfg, NewUuid(), kCallGatewayJob, PaymentJobPayload(payment_id));
+    PaymentReply reply{202, AcceptedJson(payment_id, "processing", job.id), payment_id, false};
+    auto params = JobInsertParams(job);
+    for (PgParam p : {PgParam(payment_id), PgParam(order_id), PgParam(user_id), PgParam(req.payment_key),
+                      PgParam(req.amount)})
+        params.push_back(std::move(p));
+    try {
+        tx.exec(
+            std::string("WITH ") + kInsertJobCtes +
+                ", p AS (INSERT INTO payments (id, order_id, user_id, payment_key, amount, status, job_id) "
+                "VALUES ($5, $6, $7, $8, $9, 'in_progress', $1)), "
+                "l AS (INSERT INTO payment_log (payment_id, event) VALUES ($5, 'confirm_requested')) "
+                "SELECT pg_notify('outbox', '')",
+            params);
+    } catch (const PgError& e) {
+        // The same paymentKey posted for another order at this very moment.
+        if (e.unique_violation())
+            throw AppError(ErrorCode::kPaymentConflict,
+                           "This paymentKey was already used; start a new payment.");
+        throw;
+    }
+    if (idem) StoreIdempotentReply(tx, user_id, *idem, {reply.status, reply.body});
+    tx.commit();
+    return reply;
+}
+
+PaymentReply CancelPayment(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
+                           const std::string& payment_id, const std::string& reason) {
+    if (!IsUuid(payment_id)) throw AppError(ErrorCode::kNotFound, "No such payment.");
+    PgTransaction tx(conn);
+    auto p = tx.exec(
+        "SELECT status, order_id, refund_job_id FROM payments WHERE id = $1 AND user_id = $2 FOR UPDATE",
+        {payment_id, user_id});
+    if (p.rows() == 0) throw AppError(ErrorCode::kNotFound, "No such payment.");
+    const std::string status = p.str(0, 0), order_id = p.str(0, 1);
+    auto refund_job = [&] {
+        auto j = tx.exec("SELECT refund_job_id FROM payments WHERE id = $1", {payment_id});
+        return j.opt(0, 0).value_or("");
+    };
+    if (status == "refunding" || status == "canceled")
+        return {202, AcceptedJson(payment_id, status, p.opt(0, 2).value_or("")), payment_id, true};
+    if (status != "done")
+        throw AppError(ErrorCode::kPaymentConflict,
+                       "Only a completed payment can be canceled; this one is " + ClientStatus(status) + ".");
+    // A top-up whose credit was spent cannot be refunded (409 TOPUP_SPENT): the money is gone.
+    TakeBackTopUp(tx, order_id, /*strict=*/true);
+    ReleaseOrder(tx, order_id, "paid", "canceled");
+    RequestRefund(tx, cfg, payment_id, reason);
+    const std::string job_id = refund_job();
+    tx.commit();
+    return {202, AcceptedJson(payment_id, "refunding", job_id), payment_id, false};
+}
+
+std::vector<StatusSnapshot> LoadPaymentStatuses(PgConnection& conn,
+                                                const std::vector<std::string>& payment_ids) {
+    auto r = conn.exec(
+        "SELECT p.status, o.status, p.order_id, p.amount, p.method, p.failure_code, p.failure_message, " +
+            JobColumns("j") +
+            ", p.id, p.user_id, p.job_id FROM payments p JOIN orders o ON o.id = p.order_id "
+            "LEFT JOIN jobs j ON j.id = p.job_id WHERE p.id = ANY($1::uuid[])",
+        {UuidArrayLiteral(payment_ids)});
+    std::vector<StatusSnapshot> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        // The job of a payment older than JOB_RETENTION is gone (migration 015); the payment stays.
+        const bool job_kept = !r.is_null(i, 7);
+        JobView job = job_kept ? JobViewFromRow(r, i, 7) : JobView{};
+        if (!job_kept) job.id = r.str(i, 18);
+        const std::string status = r.str(i, 0);
+        JsonWriter w;
+        w.StartObject();
+        w.Key("payment_id")
+            .String(r.get(i, 16))
+            .Key("status")
+            .String(status)
+            .Key("is_paid")
+            .Bool(status == "done");
+        w.Key("order_id")
+            .String(r.get(i, 2))
+            .Key("order_status")
+            .String(r.get(i, 1))
+            .Key("amount")
+            .Int(r.integer(i, 3));
+        w.Key("method").OptString(r.opt(i, 4));
+        w.Key("failure");
+        if (r.is_null(i, 5))
+            w.Null();
+        else
+            w.StartObject().Key("code").String(r.get(i, 5)).Key("message").OptString(r.opt(i, 6)).EndObject();
+        w.Key("job");
+        if (job_kept)
+            w.Raw(JobViewJson(job));
+        else
+            w.Null();
+        w.EndObject();
+        const bool settled =
+            status == "done" || status == "failed" || status == "canceled" || job.state == "dead";
+        out.push_back(
+            {r.str(i, 16), r.integer(i, 17), job.id, r.str(i, 2), w.str(), settled, status == "canceled"});
+    }
+    return out;
+}
+
+std::string PaymentMethodsJson() {
+    // What the Toss payment widget offers for a one-off payment (TOSS_API.md 2.1, `method`). Not
+    // VIRTUAL_ACCOUNT: its confirm answers WAITING_FOR_DEPOSIT and the money comes days later, which
+    // needs a state (stock held until the due date, the deposit webhook) this shop does not have yet.
+    JsonWriter w;
+    w.StartObject().Key("gateway").String("tosspayments").Key("methods").StartArray();
+    const std::pair<const char*, const char*> methods[] = {{"CARD", "카드"},
+                                                           {"TRANSFER", "계좌이체"},
+                                                           {"MOBILE_PHONE", "휴대폰"},
+                                                           {"EASY_PAY", "간편결제"},
+                                                           {"GIFT_CERTIFICATE", "문화상품권"}};
+    for (const auto& [code, name] : methods)
+        w.StartObject().Key("code").String(code).Key("name").String(name).EndObject();
+    w.EndArray().Key("currency").String("KRW").EndObject();
+    return w.str();
+}
+
+}  // namespace checkout

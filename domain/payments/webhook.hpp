@@ -1,0 +1,26 @@
+#pragma once
+// Gateway webhooks (TOSS_API.md 8). PAYMENT_STATUS_CHANGED carries no signature: it is genuine when
+// its data.secret equals the Payment.secret the gateway gave us at approval. A verified event is
+// applied once (a replay finds its dedup key recorded and changes nothing); a forged one is refused.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "infra/core/config.hpp"
+#include "infra/pg/pg_connection.hpp"
+
+namespace checkout {
+
+struct WebhookReply {
+    int status = 200;
+    std::string body;
+    std::string applied_to;  // the payment whose state the event changed, if it did
+};
+
+// Throws AppError: kInvalidJson/kValidationFailed (malformed), kWebhookRejected (unknown payment or
+// wrong secret), kUnavailable (the payment's approval is not recorded yet, so the event cannot be
+// checked: the gateway sends it again later).
+WebhookReply ApplyTossWebhook(PgConnection& conn, const QueuesConfig& cfg, std::string_view body,
+                              const std::optional<std::string>& transmission_id);
+
+}  // namespace checkout

@@ -1,0 +1,30 @@
+#pragma once
+// A status as GET /api/v1/orders/{id}/status and /payments/{id}/status show it, with what the API's
+// status cache needs to keep it current (whose it is, whether it can still change). Loaded many at
+// a time: one query serves every status the cache refreshes in one round.
+#include <string>
+#include <vector>
+
+#include "infra/pg/pg_connection.hpp"
+
+namespace checkout {
+
+struct StatusSnapshot {
+    std::string id;  // the order's or the payment's
+    long long user_id = 0;
+    std::string job_id;    // the job the status shows
+    std::string order_id;  // a payment's order (its status is part of the payment's)
+    std::string json;
+    // Final for a client waiting on it: an order's job has decided (not `pending`, or the job is
+    // failed or dead); a payment is done, failed or canceled, or its job is dead.
+    bool settled = false;
+    // Nothing will ever change it: an order failed, expired or canceled; a payment canceled.
+    bool terminal = false;
+};
+
+// Statuses of these orders / payments (ids that are not UUIDs or do not exist are left out).
+std::vector<StatusSnapshot> LoadOrderStatuses(PgConnection& conn, const std::vector<std::string>& order_ids);
+std::vector<StatusSnapshot> LoadPaymentStatuses(PgConnection& conn,
+                                                const std::vector<std::string>& payment_ids);
+
+}  // namespace checkout

@@ -1,0 +1,425 @@
+#include "infra/core/config.hpp"
+
+#include <arpa/inet.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "infra/core/log.hpp"
+
+namespace checkout {
+
+namespace {
+
+void RejectUnknownKeys(const YAML::Node& node, const std::set<std::string>& allowed,
+                       const std::string& where) {
+    for (const auto& kv : node) {
+        auto key = kv.first.as<std::string>();
+        if (!allowed.count(key)) throw ConfigError(where + "." + key, "unknown setting");
+    }
+}
+
+template <typename T>
+T Scalar(const YAML::Node& node, const std::string& setting, const char* expected) {
+    if (!node.IsScalar()) throw ConfigError(setting, std::string("must be ") + expected);
+    try {
+        return node.as<T>();
+    } catch (const YAML::Exception&) {
+        throw ConfigError(setting, std::string("must be ") + expected + ", got '" + node.Scalar() + "'");
+    }
+}
+
+int IntIn(const YAML::Node& node, const std::string& setting, int lo, int hi) {
+    auto v = Scalar<long long>(node, setting, "an integer");
+    if (v < lo || v > hi)
+        throw ConfigError(setting, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+    return static_cast<int>(v);
+}
+
+double DoubleIn(const YAML::Node& node, const std::string& setting, double lo, double hi) {
+    auto v = Scalar<double>(node, setting, "a number");
+    if (!(v >= lo && v <= hi)) {
+        std::ostringstream os;
+        os << "must be between " << lo << " and " << hi;
+        throw ConfigError(setting, os.str());
+    }
+    return v;
+}
+
+std::string Name(const YAML::Node& node, const std::string& setting) {
+    auto s = Scalar<std::string>(node, setting, "a string");
+    static const std::regex kName("^[A-Za-z0-9_.\\-]{1,200}$");
+    if (!std::regex_match(s, kName)) throw ConfigError(setting, "must be 1-200 characters of [A-Za-z0-9_.-]");
+    return s;
+}
+
+QueueConfig ParseQueue(const std::string& name, const YAML::Node& node) {
+    const std::string where = "queues." + name;
+    if (!node.IsMap()) throw ConfigError(where, "must be a mapping");
+    RejectUnknownKeys(
+        node,
+        {"routing_key", "type", "prefetch", "concurrency", "max_retries", "backoff", "time_limit",
+         "delivery_limit", "dead_letter_queue", "workers", "binary", "job_types", "max_in_flight", "batch"},
+        where);
+    auto require = [&](const char* key) {
+        if (!node[key]) throw ConfigError(where + "." + key, "is required");
+        return node[key];
+    };
+    QueueConfig q;
+    q.name = name;
+    q.routing_key = Name(require("routing_key"), where + ".routing_key");
+    if (node["type"]) {
+        q.type = Scalar<std::string>(node["type"], where + ".type", "a string");
+        if (q.type != "quorum" && q.type != "classic")
+            throw ConfigError(where + ".type", "must be 'quorum' or 'classic'");
+    }
+    q.prefetch = IntIn(require("prefetch"), where + ".prefetch", 1, 2000);
+    if (node["concurrency"]) q.concurrency = IntIn(node["concurrency"], where + ".concurrency", 1, 256);
+    q.max_retries = IntIn(require("max_retries"), where + ".max_retries", 0, 100);
+    const auto backoff = require("backoff");
+    if (!backoff.IsMap()) throw ConfigError(where + ".backoff", "must be a mapping");
+    RejectUnknownKeys(backoff, {"initial", "multiplier", "cap", "jitter"}, where + ".backoff");
+    auto breq = [&](const char* key) {
+        if (!backoff[key]) throw ConfigError(where + ".backoff." + key, "is required");
+        return backoff[key];
+    };
+    q.backoff.initial =
+        ParseDuration(Scalar<std::string>(breq("initial"), where + ".backoff.initial", "a duration"),
+                      where + ".backoff.initial");
+    q.backoff.multiplier = DoubleIn(breq("multiplier"), where + ".backoff.multiplier", 1.0, 100.0);
+    q.backoff.cap = ParseDuration(Scalar<std::string>(breq("cap"), where + ".backoff.cap", "a duration"),
+                                  where + ".backoff.cap");
+    q.backoff.jitter = DoubleIn(breq("jitter"), where + ".backoff.jitter", 0.0, 1.0);
+    if (q.backoff.cap < q.backoff.initial)
+        throw ConfigError(where + ".backoff.cap", "must not be below initial");
+    q.time_limit =
+        ParseDuration(Scalar<std::string>(require("time_limit"), where + ".time_limit", "a duration"),
+                      where + ".time_limit");
+    if (node["max_in_flight"])
+        q.max_in_flight = IntIn(node["max_in_flight"], where + ".max_in_flight", 1, 10000);
+    if (node["batch"]) q.batch = IntIn(node["batch"], where + ".batch", 1, 1000);
+    if (node["delivery_limit"])
+        q.delivery_limit = IntIn(node["delivery_limit"], where + ".delivery_limit", 1, 1000);
+    q.dead_letter_queue = Name(require("dead_letter_queue"), where + ".dead_letter_queue");
+    q.workers = IntIn(require("workers"), where + ".workers", 0, 64);
+    q.binary = Name(require("binary"), where + ".binary");
+    const auto types = require("job_types");
+    if (!types.IsSequence() || types.size() == 0)
+        throw ConfigError(where + ".job_types", "must be a non-empty list of job types");
+    for (std::size_t i = 0; i < types.size(); ++i)
+        q.job_types.push_back(Name(types[i], where + ".job_types[" + std::to_string(i) + "]"));
+    return q;
+}
+
+}  // namespace
+
+Millis ParseDuration(const std::string& text, const std::string& setting) {
+    static const std::regex kDuration("^([0-9]{1,9})(ms|s|m)$");
+    std::smatch m;
+    if (!std::regex_match(text, m, kDuration))
+        throw ConfigError(setting, "must be a duration such as 250ms, 2s or 5m, got '" + text + "'");
+    long long n = std::stoll(m[1].str());
+    const auto unit = m[2].str();
+    if (unit == "s") n *= 1000;
+    if (unit == "m") n *= 60000;
+    if (n <= 0) throw ConfigError(setting, "must be positive");
+    return Millis(n);
+}
+
+const QueueConfig* QueuesConfig::FindQueue(const std::string& name) const {
+    for (const auto& q : queues)
+        if (q.name == name) return &q;
+    return nullptr;
+}
+
+const QueueConfig& QueuesConfig::Queue(const std::string& name) const {
+    if (const auto* q = FindQueue(name)) return *q;
+    throw ConfigError("queues." + name, "no such queue in queues.yaml");
+}
+
+const QueueConfig& QueuesConfig::QueueForJobType(const std::string& job_type) const {
+    for (const auto& q : queues)
+        for (const auto& t : q.job_types)
+            if (t == job_type) return q;
+    throw ConfigError("job_types", "no queue in queues.yaml runs job type '" + job_type + "'");
+}
+
+QueuesConfig ParseQueuesYaml(const std::string& yaml_text, const std::string& source) {
+    YAML::Node root;
+    try {
+        root = YAML::Load(yaml_text);
+    } catch (const YAML::Exception& e) {
+        throw ConfigError(source, std::string("is not valid YAML: ") + e.what());
+    }
+    if (!root.IsMap()) throw ConfigError(source, "must be a mapping with a 'queues' key");
+    RejectUnknownKeys(root, {"exchange", "dead_letter_exchange", "queues"}, source);
+    QueuesConfig cfg;
+    if (root["exchange"]) cfg.exchange = Name(root["exchange"], "exchange");
+    if (root["dead_letter_exchange"])
+        cfg.dead_letter_exchange = Name(root["dead_letter_exchange"], "dead_letter_exchange");
+    const auto queues = root["queues"];
+    if (!queues || !queues.IsMap() || queues.size() == 0)
+        throw ConfigError("queues", "must map queue names to settings");
+    std::set<std::string> routing_keys, job_types, names;
+    for (const auto& kv : queues) {
+        const auto name = Name(kv.first, "queues");
+        auto q = ParseQueue(name, kv.second);
+        if (!routing_keys.insert(q.routing_key).second)
+            throw ConfigError("queues." + name + ".routing_key", "is used by another queue");
+        for (const auto& t : q.job_types)
+            if (!job_types.insert(t).second)
+                throw ConfigError("queues." + name + ".job_types",
+                                  "job type '" + t + "' is run by another queue");
+        if (q.dead_letter_queue == name || !names.insert(q.dead_letter_queue).second)
+            throw ConfigError("queues." + name + ".dead_letter_queue", "must be a queue of its own");
+        names.insert(name);
+        cfg.queues.push_back(std::move(q));
+    }
+    return cfg;
+}
+
+QueuesConfig LoadQueuesYaml(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw ConfigError("QUEUES_FILE", "cannot read '" + path + "'");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ParseQueuesYaml(ss.str(), path);
+}
+
+std::optional<std::string> ProcessEnv(const char* name) {
+    const char* v = std::getenv(name);
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+}
+
+namespace {
+
+int HexDigit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+std::string PercentDecode(std::string_view s, const char* part) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '%') {
+            out.push_back(s[i]);
+            continue;
+        }
+        const int hi = i + 2 < s.size() ? HexDigit(s[i + 1]) : -1,
+                  lo = i + 2 < s.size() ? HexDigit(s[i + 2]) : -1;
+        if (hi < 0 || lo < 0) throw ConfigError("AMQP_URL", std::string("has a bad %-escape in its ") + part);
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+    }
+    return out;
+}
+
+}  // namespace
+
+AmqpAddress ParseAmqpUrl(const std::string& url) {
+    const std::string_view scheme = "amqp://";
+    if (url.rfind(scheme, 0) != 0)
+        throw ConfigError("AMQP_URL", "must start with amqp:// (amqp://user:pass@host:port/vhost)");
+    std::string_view rest(url);
+    rest.remove_prefix(scheme.size());
+    AmqpAddress a;
+    // The authority ends at the first '/'; what follows (without that '/') is the vhost.
+    const auto slash = rest.find('/');
+    std::string_view authority = rest.substr(0, slash);
+    std::optional<std::string_view> path;
+    if (slash != std::string_view::npos) path = rest.substr(slash + 1);
+    if (authority.find_first_of("?#") != std::string_view::npos ||
+        (path && path->find_first_of("?#") != std::string_view::npos))
+        throw ConfigError("AMQP_URL", "must not have a query or fragment");
+    if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+        const auto userinfo = authority.substr(0, at);
+        authority.remove_prefix(at + 1);
+        const auto colon = userinfo.find(':');
+        a.user = PercentDecode(userinfo.substr(0, colon), "user");
+        a.password =
+            colon == std::string_view::npos ? "" : PercentDecode(userinfo.substr(colon + 1), "password");
+        if (a.user.empty()) throw ConfigError("AMQP_URL", "has an empty user name");
+    }
+    std::string_view host = authority;
+    if (const auto colon = authority.rfind(':');
+        colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
+        host = authority.substr(0, colon);
+        const auto port = authority.substr(colon + 1);
+        static const std::regex kPort("^[0-9]{1,5}$");
+        const std::string port_s(port);
+        if (!std::regex_match(port_s, kPort) || std::stoi(port_s) < 1 || std::stoi(port_s) > 65535)
+            throw ConfigError("AMQP_URL", "has a bad port '" + port_s + "' (1 to 65535)");
+        a.port = std::stoi(port_s);
+    }
+    static const std::regex kHost("^[A-Za-z0-9.\\-]{1,253}$");
+    const std::string host_s(host);
+    if (!std::regex_match(host_s, kHost)) throw ConfigError("AMQP_URL", "has a bad host '" + host_s + "'");
+    a.host = host_s;
+    // amqp://host and amqp://host/ mean the default vhost; so do amqp://host// and amqp://host/%2f.
+    if (path && !path->empty()) {
+        a.vhost = PercentDecode(*path, "vhost");
+        if (a.vhost.empty()) a.vhost = "/";
+    }
+    return a;
+}
+
+namespace {
+
+Millis EnvDuration(EnvLookup lookup, const char* name, Millis fallback) {
+    auto v = lookup(name);
+    if (!v || v->empty()) return fallback;
+    const Millis d = ParseDuration(*v, name);
+    if (d.count() <= 0) throw ConfigError(name, "must be longer than 0");
+    return d;
+}
+
+}  // namespace
+
+int EnvInt(EnvLookup lookup, const char* name, int fallback, int lo, int hi) {
+    auto v = lookup(name);
+    if (!v) return fallback;
+    static const std::regex kInt("^[0-9]{1,9}$");
+    if (!std::regex_match(*v, kInt)) throw ConfigError(name, "must be a whole number, got '" + *v + "'");
+    int n = std::stoi(*v);
+    if (n < lo || n > hi)
+        throw ConfigError(name, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+    return n;
+}
+
+Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup) {
+    Environment env;
+    if (needs.database) {
+        auto v = lookup("DATABASE_URL");
+        if (!v || v->empty())
+            throw ConfigError("DATABASE_URL",
+                              "is not set (a libpq URI such as postgresql://user@host:5432/db)");
+        if (v->rfind("postgresql://", 0) != 0 && v->rfind("postgres://", 0) != 0)
+            throw ConfigError("DATABASE_URL", "must be a libpq URI starting with postgresql://");
+        env.database_url = *v;
+    }
+    if (needs.amqp) {
+        auto v = lookup("AMQP_URL");
+        if (!v || v->empty()) throw ConfigError("AMQP_URL", "is not set (amqp://user:pass@host:port/vhost)");
+        env.amqp = ParseAmqpUrl(*v);
+        env.amqp_url = *v;
+    }
+    if (needs.jwt) {
+        auto v = lookup("JWT_SECRET");
+        if (!v || v->empty()) throw ConfigError("JWT_SECRET", "is not set");
+        if (v->size() < 32) throw ConfigError("JWT_SECRET", "must be at least 32 characters for HS256");
+        env.jwt_secret = *v;
+    }
+    env.api_port = EnvInt(lookup, "API_PORT", 8080, 1, 65535);
+    env.api_threads = EnvInt(lookup, "API_THREADS", 16, 1, 256);
+    env.db_pool_size = EnvInt(lookup, "DB_POOL_SIZE", 16, 1, 500);
+    if (auto v = lookup("QUEUES_FILE"); v && !v->empty()) env.queues_file = *v;
+    if (auto v = lookup("GATES_FILE"); v && !v->empty()) {
+        env.gates_file = *v;
+        env.gates_file_given = true;
+    }
+    if (auto v = lookup("LOG_LEVEL"); v && !v->empty()) {
+        static const std::set<std::string> kLevels{"trace",   "debug", "info",     "warn",
+                                                   "warning", "error", "critical", "off"};
+        if (!kLevels.count(*v))
+            throw ConfigError("LOG_LEVEL", "must be one of debug, info, warn, error; got '" + *v + "'");
+        env.log_level = *v == "warning" ? "warn" : *v;
+    }
+    if (auto v = lookup("LOG_FORMAT"); v && !v->empty() && *v != "text" && *v != "json")
+        throw ConfigError("LOG_FORMAT", "must be text or json; got '" + *v + "'");
+    if (lookup("WORKER_DRAIN_TIMEOUT_MS"))
+        env.drain_timeout = Millis(EnvInt(lookup, "WORKER_DRAIN_TIMEOUT_MS", 0, 0, 3600 * 1000));
+    if (needs.scheduler) {
+        env.order_expiry_after = EnvDuration(lookup, "ORDER_EXPIRY_AFTER", env.order_expiry_after);
+        env.payment_reconcile_after =
+            EnvDuration(lookup, "PAYMENT_RECONCILE_AFTER", env.payment_reconcile_after);
+        env.scheduler_period = EnvDuration(lookup, "SCHEDULER_PERIOD", env.scheduler_period);
+        if (auto v = lookup("JOB_RETENTION"); v && !v->empty()) {
+            // Days or hours (history is dropped a whole day at a time); at least an hour.
+            static const std::regex kLong("^([0-9]{1,5})(h|d)$");
+            std::smatch m;
+            if (!std::regex_match(*v, m, kLong))
+                throw ConfigError("JOB_RETENTION",
+                                  "must be a number of days or hours such as 14d or 36h, got '" + *v + "'");
+            const long long n = std::stoll(m[1].str());
+            if (n <= 0) throw ConfigError("JOB_RETENTION", "must be at least 1h");
+            env.job_retention = Millis(n * (m[2].str() == "d" ? 86400000LL : 3600000LL));
+        }
+    }
+    env.popular_ttl = EnvDuration(lookup, "POPULAR_CACHE_TTL", env.popular_ttl);
+    if (auto v = lookup("METRICS_PORT"); v && *v == "off")
+        env.metrics_port.reset();
+    else
+        env.metrics_port = EnvInt(lookup, "METRICS_PORT", 0, 0, 65535);
+    if (auto v = lookup("METRICS_PORT_FILE"); v) env.metrics_port_file = *v;
+    if (auto v = lookup("METRICS_BIND"); v && !v->empty()) {
+        in_addr ignored{};
+        if (inet_pton(AF_INET, v->c_str(), &ignored) != 1)
+            throw ConfigError("METRICS_BIND",
+                              "must be an IPv4 address such as 127.0.0.1 or 0.0.0.0; got '" + *v + "'");
+        env.metrics_bind = *v;
+    }
+    if (auto v = lookup("METRICS_TOKEN"); v && !v->empty()) {
+        if (v->size() < 16) throw ConfigError("METRICS_TOKEN", "must be at least 16 characters");
+        env.metrics_token = *v;
+    }
+    env.rate_limit_per_user = EnvInt(lookup, "RATE_LIMIT_PER_USER", env.rate_limit_per_user, 0, 1000000);
+    env.rate_limit_burst = EnvInt(lookup, "RATE_LIMIT_BURST",
+                                  std::max(env.rate_limit_burst, 2 * env.rate_limit_per_user), 1, 1000000);
+    env.accept_group_max = EnvInt(lookup, "ACCEPT_GROUP_MAX", env.accept_group_max, 1, 1000);
+    env.accept_group_wait_us = EnvInt(lookup, "ACCEPT_GROUP_WAIT_US", env.accept_group_wait_us, 0, 100000);
+    if (needs.gateway) {
+        auto base = lookup("TOSS_API_BASE");
+        if (!base || base->empty())
+            throw ConfigError("TOSS_API_BASE", "is not set (https://api.tosspayments.com, or the sandbox)");
+        if (base->rfind("http://", 0) != 0 && base->rfind("https://", 0) != 0)
+            throw ConfigError("TOSS_API_BASE", "must start with https:// (or http:// for a local sandbox)");
+        env.toss_api_base = *base;
+        while (!env.toss_api_base.empty() && env.toss_api_base.back() == '/') env.toss_api_base.pop_back();
+        auto key = lookup("TOSS_SECRET_KEY");
+        if (!key || key->empty())
+            throw ConfigError("TOSS_SECRET_KEY", "is not set (test_sk_... or live_sk_...)");
+        if (key->find(':') != std::string::npos) throw ConfigError("TOSS_SECRET_KEY", "must not contain ':'");
+        env.toss_secret_key = *key;
+        env.gateway_timeout = Millis(EnvInt(lookup, "TOSS_TIMEOUT_MS", 10000, 100, 600000));
+    }
+    if (needs.data_platform) {
+        auto v = lookup("DATA_PLATFORM_URL");
+        if (!v || v->empty())
+            throw ConfigError("DATA_PLATFORM_URL", "is not set (where analytics events are POSTed)");
+        if (v->rfind("http://", 0) != 0 && v->rfind("https://", 0) != 0)
+            throw ConfigError("DATA_PLATFORM_URL", "must start with http:// or https://");
+        env.data_platform_url = *v;
+    }
+    return env;
+}
+
+bool ReportConfigError(const std::function<void()>& load) {
+    try {
+        load();
+        return true;
+    } catch (const ConfigError& e) {
+        std::cerr << "configuration error: " << e.what() << "\n";
+        return false;
+    }
+}
+
+bool LoadServiceConfig(EnvNeeds needs, Environment& env, QueuesConfig& queues) {
+    return ReportConfigError([&] {
+        env = LoadEnvironment(needs);
+        queues = LoadQueuesYaml(env.queues_file);
+        ApplyLogLevel(env.log_level);
+    });
+}
+
+}  // namespace checkout
