@@ -7,6 +7,7 @@
 #include "infra/core/error.hpp"
 #include "infra/core/json.hpp"
 #include "infra/core/uuid.hpp"
+#include "infra/pg/pg_array.hpp"
 #include "jobs/store/job_store.hpp"
 
 namespace checkout {
@@ -16,12 +17,7 @@ std::string OrderStatusUrl(const std::string& order_id) { return "/api/v1/orders
 namespace {
 
 std::string IdArray(const std::vector<OrderLine>& lines) {
-    std::string s = "{";
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-        if (i) s += ",";
-        s += std::to_string(lines[i].product_id);
-    }
-    return s + "}";
+    return PgArrayOf(lines, [](const OrderLine& l) { return l.product_id; });
 }
 
 std::string ShippingJson(const Shipping& s) {
@@ -63,9 +59,7 @@ NewOrder MakeNewOrder(const QueuesConfig& cfg) {
 }
 
 std::string QuantityArray(const std::vector<OrderLine>& lines) {
-    std::string s = "{";
-    for (std::size_t i = 0; i < lines.size(); ++i) s += (i ? "," : "") + std::to_string(lines[i].quantity);
-    return s + "}";
+    return PgArrayOf(lines, [](const OrderLine& l) { return static_cast<long long>(l.quantity); });
 }
 
 // The lines that name no product, as PostgreSQL's array text of their indexes ({0,2}).
@@ -376,7 +370,7 @@ std::vector<StatusSnapshot> LoadOrderStatuses(PgConnection& conn, const std::vec
     auto r = conn.exec("SELECT o.id, o.user_id, o.status, o.failure_reason, " + JobColumns("j") +
                            ", o.job_id FROM orders o LEFT JOIN jobs j ON j.id = o.job_id "
                            "WHERE o.id = ANY($1::uuid[])",
-                       {UuidArrayLiteral(order_ids)});
+                       {PgUuidArray(order_ids)});
     std::vector<StatusSnapshot> out;
     for (int i = 0; i < r.rows(); ++i) {
         // The job of an order older than JOB_RETENTION is gone (migration 015); the order stays.

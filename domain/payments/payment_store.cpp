@@ -8,6 +8,7 @@
 #include "infra/core/error.hpp"
 #include "infra/core/json.hpp"
 #include "infra/core/uuid.hpp"
+#include "infra/pg/pg_array.hpp"
 #include "jobs/store/job_store.hpp"
 
 namespace checkout {
@@ -173,7 +174,7 @@ std::vector<StatusSnapshot> LoadPaymentStatuses(PgConnection& conn,
             JobColumns("j") +
             ", p.id, p.user_id, p.job_id FROM payments p JOIN orders o ON o.id = p.order_id "
             "LEFT JOIN jobs j ON j.id = p.job_id WHERE p.id = ANY($1::uuid[])",
-        {UuidArrayLiteral(payment_ids)});
+        {PgUuidArray(payment_ids)});
     std::vector<StatusSnapshot> out;
     for (int i = 0; i < r.rows(); ++i) {
         // The job of a payment older than JOB_RETENTION is gone (migration 015); the payment stays.

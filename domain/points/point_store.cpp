@@ -1,6 +1,7 @@
 #include "domain/points/point_store.hpp"
 
 #include "domain/ledger_page.hpp"
+#include "infra/pg/pg_array.hpp"
 
 namespace checkout {
 
@@ -14,15 +15,11 @@ std::vector<PointLot> Lots(const PgResult& r) {
 
 // `sign` -1 takes the points out of the lots, +1 puts them back.
 void ApplyTakes(PgTransaction& tx, const std::vector<LotTake>& takes, int sign) {
-    std::string ids = "{", amounts = "{";
-    for (std::size_t i = 0; i < takes.size(); ++i) {
-        ids += (i ? "," : "") + std::to_string(takes[i].lot_id);
-        amounts += (i ? "," : "") + std::to_string(sign * takes[i].amount);
-    }
     tx.exec(
         "UPDATE point_lots l SET remaining = l.remaining + v.delta "
         "FROM unnest($1::bigint[], $2::bigint[]) AS v(id, delta) WHERE l.id = v.id",
-        {ids + "}", amounts + "}"});
+        {PgArrayOf(takes, [](const LotTake& t) { return t.lot_id; }),
+         PgArrayOf(takes, [sign](const LotTake& t) { return sign * t.amount; })});
 }
 
 long long Sum(const std::vector<LotTake>& takes) {
@@ -72,15 +69,11 @@ bool SpendPoints(PgTransaction& tx, long long user_id, const std::string& order_
         {user_id, order_id, -amount});
     if (spent.affected() == 0) return true;  // spent by an earlier run of this order's job
     ApplyTakes(tx, *takes, -1);
-    std::string ids = "{", amounts = "{";
-    for (std::size_t i = 0; i < takes->size(); ++i) {
-        ids += (i ? "," : "") + std::to_string((*takes)[i].lot_id);
-        amounts += (i ? "," : "") + std::to_string((*takes)[i].amount);
-    }
     tx.exec(
         "INSERT INTO point_spends (order_id, lot_id, amount) SELECT $1, id, a FROM unnest($2::bigint[], "
         "$3::bigint[]) AS v(id, a)",
-        {order_id, ids + "}", amounts + "}"});
+        {order_id, PgArrayOf(*takes, [](const LotTake& t) { return t.lot_id; }),
+         PgArrayOf(*takes, [](const LotTake& t) { return t.amount; })});
     return true;
 }
 

@@ -72,11 +72,4 @@ bool IsUuid(const std::string& t) {
     return true;
 }
 
-std::string UuidArrayLiteral(const std::vector<std::string>& ids) {
-    std::string s = "{";
-    for (const auto& id : ids)
-        if (IsUuid(id)) s += (s.size() > 1 ? "," : "") + id;
-    return s + "}";
-}
-
 }  // namespace checkout

@@ -13,6 +13,4 @@ std::string UuidV7Floor(std::chrono::system_clock::time_point t);
 // True when `text` is a UUID in canonical form (any version), so that it can be sent to PostgreSQL's uuid
 // type.
 bool IsUuid(const std::string& text);
-// These ids as a PostgreSQL uuid[] literal ("{a,b}"), leaving out those that are not UUIDs.
-std::string UuidArrayLiteral(const std::vector<std::string>& ids);
 }  // namespace checkout

@@ -8,22 +8,13 @@
 #include "infra/core/log.hpp"
 #include "infra/core/retry_policy.hpp"
 #include "infra/core/uuid.hpp"
+#include "infra/pg/pg_array.hpp"
 
 namespace checkout {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// A text as one element of a PostgreSQL array literal: quoted, with quotes and backslashes escaped.
-std::string PgArrayElement(const std::string& text) {
-    std::string out = "\"";
-    for (char c : text) {
-        if (c == '"' || c == '\\') out += '\\';
-        out += c;
-    }
-    return out + "\"";
-}
 
 struct Failure {
     bool retryable;
@@ -193,7 +184,7 @@ std::optional<std::vector<ExecutionResult>> ExecuteBatch(PgConnection& conn, con
         auto r = tx.exec(
             "SELECT id::text, attempts + 1 FROM jobs WHERE id = ANY($1::uuid[]) "
             "AND state IN ('queued', 'running', 'retrying')",
-            {UuidArrayLiteral(ids)});
+            {PgUuidArray(ids)});
         std::map<std::string, int> attempts;
         for (int i = 0; i < r.rows(); ++i) attempts[r.str(i, 0)] = static_cast<int>(r.integer(i, 1));
         // Each type's prologue, with the jobs of that type that will run.
@@ -204,8 +195,7 @@ std::optional<std::vector<ExecutionResult>> ExecuteBatch(PgConnection& conn, con
         for (const auto& [type, batch] : by_type)
             if (const auto& prologue = handlers.at(type).before_batch) decided.merge(prologue(tx, batch));
         std::vector<ExecutionResult> results;
-        std::string f_ids = "{", f_states = "{", f_errors = "{", f_attempts = "{", f_ms = "{";
-        auto add = [](std::string& list, const std::string& v) { list += (list.size() > 1 ? "," : "") + v; };
+        PgArray f_ids, f_states, f_errors, f_attempts, f_ms;
         for (auto& job : jobs) {
             auto a = attempts.find(job.id);
             if (a == attempts.end()) {
@@ -221,17 +211,17 @@ std::optional<std::vector<ExecutionResult>> ExecuteBatch(PgConnection& conn, con
             if (step.call) return std::nullopt;
             const auto ms =
                 std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
-            add(f_ids, job.id);
-            add(f_attempts, std::to_string(a->second));
-            add(f_ms, std::to_string(ms));
+            f_ids.Add(job.id);
+            f_attempts.Add(a->second);
+            f_ms.Add(ms);
             if (step.outcome.succeeded) {
-                add(f_states, "succeeded");
-                add(f_errors, "NULL");
+                f_states.Add("succeeded");
+                f_errors.AddNull();
                 results.push_back({Settlement::kAck, job.id, "succeeded", JobOutcome::kSucceeded, job.type,
                                    static_cast<double>(ms) / 1000});
             } else {
-                add(f_states, "failed");
-                add(f_errors, PgArrayElement(step.outcome.code + ": " + step.outcome.message));
+                f_states.Add("failed");
+                f_errors.Add(step.outcome.code + ": " + step.outcome.message);
                 results.push_back({Settlement::kAck, job.id, "failed: " + step.outcome.code,
                                    JobOutcome::kFailed, job.type, static_cast<double>(ms) / 1000});
             }
@@ -248,7 +238,7 @@ std::optional<std::vector<ExecutionResult>> ExecuteBatch(PgConnection& conn, con
             // alone cannot be pruned, and each row was looked up in every partition's index.
             "WHERE jobs.id = v.id AND jobs.id = ANY($1::uuid[]) AND jobs.state IN ('queued', 'running', "
             "'retrying')",
-            {f_ids + "}", f_states + "}", f_errors + "}", f_attempts + "}", f_ms + "}"});
+            {f_ids.str(), f_states.str(), f_errors.str(), f_attempts.str(), f_ms.str()});
         return results;
     } catch (const std::exception& e) {
         spdlog::info("a batch of {} jobs is run job by job: {}", bodies.size(), e.what());

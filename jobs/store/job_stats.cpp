@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "infra/core/json.hpp"
+#include "infra/pg/pg_array.hpp"
 #include "jobs/store/job_store.hpp"
 
 namespace checkout {
@@ -22,30 +23,11 @@ void WriteBuckets(JsonWriter& w, const LogBucketCounts& counts) {
     w.EndArray();
 }
 
-// "{1,0,3}" (PostgreSQL's text form of an int[]) added into `into`.
-void AddArray(const std::string& text, LogBucketCounts& into) {
-    std::size_t i = 0;
-    const char* p = text.c_str();
-    while (*p && i < into.size()) {
-        if (*p == '{' || *p == ',') {
-            ++p;
-            continue;
-        }
-        if (*p == '}') break;
-        char* end = nullptr;
-        into[i++] += std::strtoll(p, &end, 10);
-        p = end;
-    }
-}
-
 // array_agg of int[] texts, {"{1,2}","{0,1}"}: each element is one row's buckets, added into `into`.
 void AddRows(const std::string& all, LogBucketCounts& into) {
-    std::size_t pos = 0;
-    while ((pos = all.find('"', pos)) != std::string::npos) {
-        const auto end = all.find('"', pos + 1);
-        if (end == std::string::npos) break;
-        AddArray(all.substr(pos + 1, end - pos - 1), into);
-        pos = end + 1;
+    for (const auto& row : ParsePgArray(all)) {
+        const auto counts = ParsePgIntArray(row);
+        for (std::size_t i = 0; i < counts.size() && i < into.size(); ++i) into[i] += counts[i];
     }
 }
 

@@ -10,6 +10,7 @@
 
 #include "infra/core/error.hpp"
 #include "infra/core/uuid.hpp"
+#include "infra/pg/pg_array.hpp"
 #include "jobs/runtime/executor.hpp"
 #include "support.hpp"
 
@@ -93,12 +94,12 @@ TEST_CASE("a batch run job by job whose first job is abandoned still gets its ot
     auto rows = db.exec(
         "SELECT type, state, attempts, coalesce(last_error, '') FROM jobs WHERE id = ANY($1::uuid[]) ORDER "
         "BY type",
-        {UuidArrayLiteral({slow.id, fails.id})});
+        {PgUuidArray({slow.id, fails.id})});
     REQUIRE(rows.rows() == 2);
     CHECK(rows.str(0, 0) == "t.fails");
     CHECK(rows.str(0, 1) == "retrying");
     CHECK(rows.integer(0, 2) == 1);
     CHECK(rows.str(1, 1) == "retrying");
     CHECK(rows.str(1, 3).find("TIME_LIMIT_EXCEEDED") == 0);
-    db.exec("DELETE FROM outbox WHERE job_id = ANY($1::uuid[])", {UuidArrayLiteral({slow.id, fails.id})});
+    db.exec("DELETE FROM outbox WHERE job_id = ANY($1::uuid[])", {PgUuidArray({slow.id, fails.id})});
 }

@@ -6,6 +6,7 @@
 #include "domain/orders/order_store.hpp"
 #include "infra/core/error.hpp"
 #include "infra/core/uuid.hpp"
+#include "infra/pg/pg_array.hpp"
 #include "jobs/runtime/executor.hpp"
 #include "jobs/store/job_store.hpp"
 #include "tests/db/support.hpp"
@@ -258,6 +259,6 @@ TEST_CASE("a batch the stock cannot cover together is decided order by order") {
     CHECK(Stock(c, scarce) == 0);
     CHECK(c.exec("SELECT count(*) FROM orders WHERE id = ANY($1::uuid[]) AND status = 'failed' "
                  "AND failure_reason = 'INSUFFICIENT_STOCK'",
-                 {UuidArrayLiteral(ids)})
+                 {PgUuidArray(ids)})
               .integer(0, 0) == 2);
 }

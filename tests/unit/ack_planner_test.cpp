@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "infra/pg/pg_array.hpp"
 #include "workers/outbox_relay/publish_cursor.hpp"
 
 using namespace checkout;
@@ -66,6 +67,7 @@ TEST_CASE("the publish cursor reads each transaction's jobs once, however they c
     CHECK(c.durable() == 107);
     c.Advance(130, {});
     CHECK(c.durable() == 130);
-    CHECK(PublishCursor::ParseArray("{1,22,333}") == std::vector<std::uint64_t>{1, 22, 333});
-    CHECK(PublishCursor::ParseArray("").empty());
+    // The snapshot's running ids come back as PostgreSQL's text form of an xid8 array, or NULL as "".
+    CHECK(ParsePgIntArray("{1,22,333}") == std::vector<std::int64_t>{1, 22, 333});
+    CHECK(ParsePgIntArray("").empty());
 }

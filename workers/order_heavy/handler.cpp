@@ -9,6 +9,7 @@
 #include "domain/points/point_store.hpp"
 #include "infra/core/error.hpp"
 #include "infra/core/uuid.hpp"
+#include "infra/pg/pg_array.hpp"
 
 namespace checkout {
 
@@ -33,12 +34,7 @@ std::vector<OrderLine> RequestedLines(std::string_view json) {
 }
 
 std::string Join(const std::vector<OrderLine>& lines, bool ids) {
-    std::string s = "{";
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-        if (i) s += ",";
-        s += std::to_string(ids ? lines[i].product_id : lines[i].quantity);
-    }
-    return s + "}";
+    return PgArrayOf(lines, [ids](const OrderLine& l) { return ids ? l.product_id : l.quantity; });
 }
 
 }  // namespace
@@ -237,7 +233,7 @@ std::set<std::string> DecideOrderBatch(PgTransaction& tx, const std::vector<Job>
         "c AS (UPDATE orders SET status = 'confirmed' FROM fits WHERE fits.ok AND orders.id IN (SELECT id "
         "FROM o)) "
         "SELECT o.id::text FROM o, fits WHERE fits.ok",
-        {UuidArrayLiteral(orders)});
+        {PgUuidArray(orders)});
     std::set<std::string> decided;
     for (int i = 0; i < r.rows(); ++i) decided.insert(job_of.at(r.str(i, 0)));
     return decided;

@@ -1,17 +1,17 @@
 #include "workers/outbox_relay/publish_cursor.hpp"
 
 #include <algorithm>
-#include <charconv>
+
+#include "infra/pg/pg_array.hpp"
 
 namespace checkout {
 
 std::string PublishCursor::pending_array() const {
-    std::string s = "{";
-    for (std::size_t i = 0; i < pending_.size(); ++i) s += (i ? "," : "") + std::to_string(pending_[i]);
-    return s + "}";
+    return PgArrayOf(pending_, [](std::uint64_t id) { return static_cast<long long>(id); });
 }
 
-void PublishCursor::Advance(std::uint64_t hi, std::vector<std::uint64_t> running) {
+void PublishCursor::Advance(std::uint64_t hi, const std::vector<std::int64_t>& running_ids) {
+    std::vector<std::uint64_t> running(running_ids.begin(), running_ids.end());
     // An id still running that is below the old low was already pending (it cannot have started
     // since); those at or above it are new. Either way they are what the next round must look at.
     std::sort(running.begin(), running.end());
@@ -23,24 +23,6 @@ void PublishCursor::Advance(std::uint64_t hi, std::vector<std::uint64_t> running
 
 std::uint64_t PublishCursor::durable() const {
     return pending_.empty() ? low_ : std::min(low_, pending_.front());
-}
-
-std::vector<std::uint64_t> PublishCursor::ParseArray(const std::string& text) {
-    std::vector<std::uint64_t> out;
-    const char* p = text.data();
-    const char* end = p + text.size();
-    while (p < end) {
-        if (*p < '0' || *p > '9') {
-            ++p;
-            continue;
-        }
-        std::uint64_t v = 0;
-        auto [next, ec] = std::from_chars(p, end, v);
-        if (ec != std::errc()) break;
-        out.push_back(v);
-        p = next;
-    }
-    return out;
 }
 
 }  // namespace checkout

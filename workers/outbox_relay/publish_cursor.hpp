@@ -32,12 +32,9 @@ class PublishCursor {
     std::string pending_array() const;
     // After every job the round read was confirmed by RabbitMQ: `hi` is the snapshot's xmax (at most
     // cap()), `running` its running ids below hi.
-    void Advance(std::uint64_t hi, std::vector<std::uint64_t> running);
+    void Advance(std::uint64_t hi, const std::vector<std::int64_t>& running);
     // Every job of a transaction below this id was published.
     std::uint64_t durable() const;
-
-    // Parses PostgreSQL's text form of an xid8 array ("{1,2}", "{}" or NULL as "").
-    static std::vector<std::uint64_t> ParseArray(const std::string& text);
 
   private:
     std::uint64_t low_;

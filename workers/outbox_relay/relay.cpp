@@ -6,6 +6,7 @@
 #include "infra/amqp/amqp_connection.hpp"
 #include "infra/core/log.hpp"
 #include "infra/core/reconnect_backoff.hpp"
+#include "infra/pg/pg_array.hpp"
 #include "infra/pg/pg_connection.hpp"
 #include "jobs/store/job_store.hpp"
 #include "workers/outbox_relay/publish_cursor.hpp"
@@ -80,7 +81,7 @@ struct Relay {
                 persisted_at = Clock::now();
             }
             std::vector<AmqpMessage> batch;
-            std::string outbox_ids = "{";
+            PgArray outbox_ids;
             int outbox_rows = 0;
             const int meta = rows.rows() - 1;  // the 'm' row comes last
             for (int i = 0; i < meta; ++i) {
@@ -101,7 +102,8 @@ struct Relay {
                     batch.push_back({queue->routing_key, job.id, EnvelopeJson(job)});
                 } else {
                     batch.push_back({rows.str(i, 2), rows.str(i, 3), rows.str(i, 4)});
-                    outbox_ids += (outbox_rows++ ? "," : "") + rows.str(i, 1);
+                    outbox_ids.Add(std::stoll(rows.str(i, 1)));
+                    ++outbox_rows;
                 }
             }
             if (!batch.empty()) {
@@ -117,8 +119,8 @@ struct Relay {
                 spdlog::debug("published {} messages", batch.size());
             }
             const std::uint64_t hi = std::stoull(rows.str(meta, 1));
-            cursor.Advance(hi, PublishCursor::ParseArray(rows.str(meta, 2)));
-            confirmed_outbox = outbox_ids + "}";
+            cursor.Advance(hi, ParsePgIntArray(rows.str(meta, 2)));
+            confirmed_outbox = outbox_ids.str();
             const bool more = hi == cap || outbox_rows == kOutboxBatch;
             if (batch.empty() && !more)
                 return rows.is_null(meta, 3) ? 1000
