@@ -3,7 +3,6 @@
 #include <netinet/in.h>
 #include <pistache/endpoint.h>
 #include <pistache/router.h>
-#include <signal.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -17,7 +16,7 @@
 #include "api/http_support.hpp"
 #include "api/routes.hpp"
 #include "infra/core/log.hpp"
-#include "infra/core/process.hpp"
+#include "infra/core/service.hpp"
 
 using namespace Pistache;
 using namespace checkout;
@@ -45,31 +44,38 @@ void RaiseListenBacklog(int port, int backlog) {
     spdlog::warn("listening socket for port {} not found; listen backlog stays at Pistache's 128", port);
 }
 
+// GATES_FILE: none if the default file is absent, an error if a named one cannot be read.
+std::map<std::string, Gate> LoadGates(const Environment& env) {
+    std::ifstream file(env.gates_file);
+    if (!file) {
+        if (env.gates_file_given) throw ConfigError("GATES_FILE", "cannot read '" + env.gates_file + "'");
+        return {};
+    }
+    std::stringstream text;
+    text << file.rdbuf();
+    return ParseGatesYaml(text.str(), env.gates_file);
+}
+
+// A gate names a queue of the queues file or a route as registered ("POST /api/v1/orders").
+void CheckGates(const api::App& app) {
+    for (const auto& [name, gate] : app.gates) {
+        const std::string key = app.env.gates_file + ": gates." + name;
+        if (!gate.queue.empty() && !app.queues.FindQueue(gate.queue))
+            throw ConfigError(key + ".queue", "no queue '" + gate.queue + "'");
+        if (!gate.route.empty() && !api::GlobalHttpMetrics().Has(gate.route))
+            throw ConfigError(key + ".route", "no route '" + gate.route + "' (e.g. 'POST /api/v1/orders')");
+    }
+}
+
 }  // namespace
 
 int main() {
-    // Before Pistache starts any thread, so that they all inherit the mask.
-    sigset_t signals = BlockTerminationSignals();
-
-    InitLogging("api");
-    Environment env;
-    QueuesConfig queues;
-    if (!LoadServiceConfig({.database = true, .amqp = true, .jwt = true}, env, queues)) return 2;
+    // Before Pistache starts any thread, so that they all inherit the signal mask.
+    auto service = StartService("api", {.database = true, .amqp = true, .jwt = true});
+    if (!service) return 2;
     std::map<std::string, Gate> gates;
-    try {
-        std::ifstream file(env.gates_file);
-        if (file) {
-            std::stringstream text;
-            text << file.rdbuf();
-            gates = ParseGatesYaml(text.str(), env.gates_file);
-        } else if (env.gates_file_given) {
-            throw ConfigError("GATES_FILE", "cannot read '" + env.gates_file + "'");
-        }
-    } catch (const ConfigError& e) {
-        std::cerr << "configuration error: " << e.what() << "\n";
-        return 2;
-    }
-    auto app = std::make_unique<api::App>(std::move(env), std::move(queues));
+    if (!ReportConfigError([&] { gates = LoadGates(service->env); })) return 2;
+    auto app = std::make_unique<api::App>(std::move(service->env), std::move(service->queues));
     app->gates = std::move(gates);
 
     Rest::Router router;
@@ -93,20 +99,7 @@ int main() {
                     throw AppError(ErrorCode::kRouteNotFound, "No such endpoint.");
                 }).Named("no such route"));
 
-    // A gate names a queue of the queues file or a route as registered above ("POST /api/v1/orders").
-    try {
-        for (const auto& [name, gate] : app->gates) {
-            const std::string key = app->env.gates_file + ": gates." + name;
-            if (!gate.queue.empty() && !app->queues.FindQueue(gate.queue))
-                throw ConfigError(key + ".queue", "no queue '" + gate.queue + "'");
-            if (!gate.route.empty() && !api::GlobalHttpMetrics().Has(gate.route))
-                throw ConfigError(key + ".route",
-                                  "no route '" + gate.route + "' (e.g. 'POST /api/v1/orders')");
-        }
-    } catch (const ConfigError& e) {
-        std::cerr << "configuration error: " << e.what() << "\n";
-        return 2;
-    }
+    if (!ReportConfigError([&] { CheckGates(*app); })) return 2;
 
     Http::Endpoint endpoint(Address(Ipv4::any(), Port(static_cast<uint16_t>(app->env.api_port))));
     // Pistache's own limit answers text/plain 413 (it cuts the request before any handler runs); keep
@@ -123,9 +116,7 @@ int main() {
     }
     RaiseListenBacklog(app->env.api_port, 4096);
     spdlog::info("listening on port {} with {} threads", app->env.api_port, app->env.api_threads);
-    int sig = 0;
-    sigwait(&signals, &sig);
-    spdlog::info("signal {}: shutting down", sig);
+    service->WaitForSignal();
     endpoint.shutdown();
     app->executor.Stop();  // finish what was accepted before the pool and the database go away
     return 0;

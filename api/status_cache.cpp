@@ -302,7 +302,7 @@ void StatusCache::Run() {
             else
                 a.reply->Fail(NotFound(a.kind));
         }
-        if (!conn && !stop_) std::this_thread::sleep_for(backoff.Next());
+        if (!conn) SleepUnlessStopped(backoff.Next(), stop_);
     }
 }
 

@@ -75,8 +75,8 @@ std::unique_ptr<MetricsServer> MetricsServer::Start(const Environment& env) {
     try {
         server->impl_->endpoint.serveThreaded();
     } catch (const std::exception& e) {
-        throw std::runtime_error("METRICS_PORT: cannot listen on " + std::to_string(*env.metrics_port) +
-                                 ": " + e.what());
+        throw ConfigError("METRICS_PORT",
+                          "cannot listen on " + std::to_string(*env.metrics_port) + ": " + e.what());
     }
     server->port_ = static_cast<int>(static_cast<uint16_t>(server->impl_->endpoint.getPort()));
     static bool once = [] {

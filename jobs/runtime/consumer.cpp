@@ -49,9 +49,9 @@ Millis DrainTimeout(const Environment& env, const QueueConfig& queue) {
 
 int Consume(WorkerProcess& process, const QueueConfig& queue, Handlers handlers) {
     const Environment& env = process.env;
-    const QueuesConfig& cfg = process.cfg;
+    const QueuesConfig& cfg = process.queues;
     const std::atomic<bool>& stop = process.stop;
-    WatchSignals(process);
+    process.StopOnSignal();
 
     Dispatcher dispatcher;
     // After the dispatcher, so it is destroyed first: its callbacks push into the dispatcher.
@@ -142,9 +142,7 @@ int Consume(WorkerProcess& process, const QueueConfig& queue, Handlers handlers)
                 spdlog::info("connected to RabbitMQ (generation {})", generation);
             } catch (const AmqpError& e) {
                 conn.reset();
-                const auto wait = backoff.Next();
-                spdlog::warn("RabbitMQ unavailable ({}); retrying in {}ms", e.what(), wait.count());
-                std::this_thread::sleep_for(wait);
+                backoff.WaitAfter("RabbitMQ", e, stop);  // a stop during the wait starts the drain
                 continue;
             }
         }

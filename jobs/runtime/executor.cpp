@@ -73,12 +73,12 @@ ExecutionResult RecordFailure(PgConnection& conn, const QueueConfig& queue, cons
     try {
         PgTransaction tx(conn);
         if (!retryable) {
-            MarkFinished(tx, job.id, JobState::kFailed, error, attempts);
+            MarkFinished(tx, job.id, JobOutcome::kFailed, error, attempts);
             tx.commit();
             return {Settlement::kAck, job.id, "failed: " + error, JobOutcome::kFailed, job.type};
         }
         if (attempts > queue.max_retries) {
-            MarkFinished(tx, job.id, JobState::kDead, error, attempts);
+            MarkFinished(tx, job.id, JobOutcome::kDead, error, attempts);
             tx.commit();
             return {Settlement::kDeadLetter, job.id,
                     "dead after " + std::to_string(attempts) + " attempts: " + error, JobOutcome::kDead,
@@ -115,7 +115,7 @@ std::optional<ExecutionResult> CountRedeliveredRun(PgConnection& conn, const Que
     }
     const std::string error = "POISON: started " + std::to_string(crashes - 1) +
                               " times after its worker died, and never reached an outcome";
-    MarkFinished(tx, job->id, JobState::kDead, error, static_cast<int>(r.integer(0, 1)));
+    MarkFinished(tx, job->id, JobOutcome::kDead, error, static_cast<int>(r.integer(0, 1)));
     tx.commit();
     return ExecutionResult{Settlement::kDeadLetter, job->id, "dead: " + error, JobOutcome::kDead, job->type};
 }
@@ -155,10 +155,10 @@ ExternalProgress Conclude(PgTransaction& tx, const Job& job, int attempts, Step 
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
     ExecutionResult result{Settlement::kAck, job.id, "succeeded", JobOutcome::kSucceeded, job.type};
     if (step.outcome.succeeded) {
-        MarkFinishedAndCommit(tx, job.id, JobState::kSucceeded, std::nullopt, attempts, run_ms);
+        MarkFinishedAndCommit(tx, job.id, JobOutcome::kSucceeded, std::nullopt, attempts, run_ms);
     } else {
-        MarkFinishedAndCommit(tx, job.id, JobState::kFailed, step.outcome.code + ": " + step.outcome.message,
-                              attempts, run_ms);
+        MarkFinishedAndCommit(tx, job.id, JobOutcome::kFailed,
+                              step.outcome.code + ": " + step.outcome.message, attempts, run_ms);
         result.summary = "failed: " + step.outcome.code;
         result.outcome = JobOutcome::kFailed;
     }
@@ -255,7 +255,7 @@ ExternalProgress BeginExternalJob(PgConnection& conn, const QueueConfig& queue,
     auto handler = handlers.find(job->type);
     if (handler == handlers.end()) {
         PgTransaction tx(conn);
-        MarkFinished(tx, job->id, JobState::kDead,
+        MarkFinished(tx, job->id, JobOutcome::kDead,
                      "NO_HANDLER: queue " + queue.name + " has no handler for " + job->type, 0);
         tx.commit();
         return {ExecutionResult{Settlement::kDeadLetter, job->id, "no handler for " + job->type,

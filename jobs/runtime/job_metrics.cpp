@@ -20,24 +20,6 @@ std::string JobLabels(const std::string& queue, const std::string& type) {
 
 }  // namespace
 
-const char* OutcomeName(JobOutcome outcome) {
-    switch (outcome) {
-        case JobOutcome::kSucceeded:
-            return "succeeded";
-        case JobOutcome::kFailed:
-            return "failed";
-        case JobOutcome::kRetry:
-            return "retry";
-        case JobOutcome::kDead:
-            return "dead";
-        case JobOutcome::kRequeued:
-            return "requeued";
-        case JobOutcome::kDuplicate:
-            return "duplicate";
-    }
-    return "unknown";
-}
-
 void CountJobStarted(const std::string& queue, const std::string& type, const std::string& enqueued_at) {
     auto& m = ProcessMetrics();
     const auto labels = JobLabels(queue, type);
@@ -54,18 +36,15 @@ void CountJobStarted(const std::string& queue, const std::string& type, const st
 
 void CountJobFinished(const std::string& queue, const std::string& type, JobOutcome outcome,
                       double handler_seconds, const std::string& body) {
-    if (outcome == JobOutcome::kSucceeded || outcome == JobOutcome::kFailed || outcome == JobOutcome::kDead) {
+    if (IsFinal(outcome)) {
         const auto job = ParseEnvelope(body);
-        RecordFinishedJob(queue, type.empty() ? "unknown" : type,
-                          outcome == JobOutcome::kSucceeded ? FinalState::kSucceeded
-                          : outcome == JobOutcome::kFailed  ? FinalState::kFailed
-                                                            : FinalState::kDead,
-                          handler_seconds, job ? job->created_at : "", job ? job->attempt : 1);
+        RecordFinishedJob(queue, type.empty() ? "unknown" : type, outcome, handler_seconds,
+                          job ? job->created_at : "", job ? job->attempt : 1);
     }
     auto& m = ProcessMetrics();
     const auto labels = JobLabels(queue, type);
     m.Counter("checkout_jobs_finished_total", "Job attempts this process ended, by outcome.",
-              labels + "," + Label("outcome", OutcomeName(outcome)))
+              labels + "," + Label("outcome", std::string(OutcomeName(outcome))))
         .fetch_add(1, std::memory_order_relaxed);
     if (outcome == JobOutcome::kDuplicate) return;
     g_done.fetch_add(1, std::memory_order_relaxed);

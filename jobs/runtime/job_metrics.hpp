@@ -13,11 +13,9 @@
 // jobs table gained in those states (tests/system/test_prometheus.py holds them to that).
 #include <string>
 
+#include "jobs/store/job_outcome.hpp"
+
 namespace checkout {
-
-enum class JobOutcome { kSucceeded, kFailed, kRetry, kDead, kRequeued, kDuplicate };
-
-const char* OutcomeName(JobOutcome outcome);
 
 // `enqueued_at` as the envelope carries it ("2026-12-02T16:18:37.123Z"); empty or unreadable: not
 // observed.

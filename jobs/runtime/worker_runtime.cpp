@@ -11,9 +11,9 @@ namespace checkout {
 namespace {
 
 int Run(WorkerProcess& process, const ExternalRegistry& steps, bool calls_out) {
-    const QueueConfig& queue = process.cfg.Queue(process.queue_name);
+    const QueueConfig& queue = process.queues.Queue(process.queue_name);
     for (const auto& [type, _] : steps)
-        if (&process.cfg.QueueForJobType(type) != &queue) {
+        if (&process.queues.QueueForJobType(type) != &queue) {
             std::cerr << "configuration error: job_types: " << type << " is not routed to " << queue.name
                       << "\n";
             return 2;

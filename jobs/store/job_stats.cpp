@@ -33,7 +33,7 @@ void AddRows(const std::string& all, LogBucketCounts& into) {
 
 }  // namespace
 
-void RecordFinishedJob(const std::string& queue, const std::string& type, FinalState state,
+void RecordFinishedJob(const std::string& queue, const std::string& type, JobOutcome outcome,
                        double run_seconds, const std::string& created_at, int attempts) {
     const double now =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -41,8 +41,8 @@ void RecordFinishedJob(const std::string& queue, const std::string& type, FinalS
     std::lock_guard lock(g_mu);
     auto& f = g_pending[{queue, type}];
     ++f.finished;
-    if (state == FinalState::kFailed) ++f.failed;
-    if (state == FinalState::kDead) ++f.dead;
+    if (outcome == JobOutcome::kFailed) ++f.failed;
+    if (outcome == JobOutcome::kDead) ++f.dead;
     if (attempts > 1) ++f.retried;
     ++f.run[static_cast<std::size_t>(LogBucketOf(run_seconds * 1000))];
     if (created > 0)

@@ -11,15 +11,14 @@
 #include <utility>
 
 #include "infra/pg/pg_connection.hpp"
+#include "jobs/store/job_outcome.hpp"
 #include "jobs/store/log_buckets.hpp"
 
 namespace checkout {
 
-enum class FinalState { kSucceeded, kFailed, kDead };
-
 // In this process: a job reached its final state. `created_at` as the envelope carries it (ISO 8601
 // UTC); `attempts` > 1 counts it as retried.
-void RecordFinishedJob(const std::string& queue, const std::string& type, FinalState state,
+void RecordFinishedJob(const std::string& queue, const std::string& type, JobOutcome outcome,
                        double run_seconds, const std::string& created_at, int attempts);
 
 // What was recorded since the last call, as a JSON array for json_to_recordset (the heartbeat's

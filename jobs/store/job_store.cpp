@@ -11,24 +11,6 @@
 
 namespace checkout {
 
-std::string_view StateName(JobState s) {
-    switch (s) {
-        case JobState::kQueued:
-            return "queued";
-        case JobState::kRunning:
-            return "running";
-        case JobState::kRetrying:
-            return "retrying";
-        case JobState::kSucceeded:
-            return "succeeded";
-        case JobState::kFailed:
-            return "failed";
-        case JobState::kDead:
-            return "dead";
-    }
-    return "queued";
-}
-
 namespace {
 std::string IsoAt(std::chrono::system_clock::time_point now) {
     using namespace std::chrono;
@@ -211,14 +193,14 @@ const char* kFinishJob =
     "WHERE id = $1 AND state IN ('queued', 'running', 'retrying')";
 }
 
-void MarkFinished(PgTransaction& tx, const std::string& job_id, JobState state,
+void MarkFinished(PgTransaction& tx, const std::string& job_id, JobOutcome outcome,
                   const std::optional<std::string>& error, int attempts) {
-    tx.exec(kFinishJob, {job_id, std::string(StateName(state)), error, attempts, std::nullopt});
+    tx.exec(kFinishJob, {job_id, std::string(OutcomeName(outcome)), error, attempts, std::nullopt});
 }
 
-void MarkFinishedAndCommit(PgTransaction& tx, const std::string& job_id, JobState state,
+void MarkFinishedAndCommit(PgTransaction& tx, const std::string& job_id, JobOutcome outcome,
                            const std::optional<std::string>& error, int attempts, long long run_ms) {
-    tx.commit_with(kFinishJob, {job_id, std::string(StateName(state)), error, attempts, run_ms});
+    tx.commit_with(kFinishJob, {job_id, std::string(OutcomeName(outcome)), error, attempts, run_ms});
 }
 
 void ScheduleRetry(PgTransaction& tx, const QueueConfig& q, const Job& job, int failed_attempt, Millis delay,

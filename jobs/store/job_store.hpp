@@ -8,11 +8,9 @@
 
 #include "infra/core/config.hpp"
 #include "infra/pg/pg_connection.hpp"
+#include "jobs/store/job_outcome.hpp"
 
 namespace checkout {
-
-enum class JobState { kQueued, kRunning, kRetrying, kSucceeded, kFailed, kDead };
-std::string_view StateName(JobState s);
 
 struct Job {
     std::string id;
@@ -73,13 +71,14 @@ std::optional<int> StartAttempt(PgTransaction& tx, const std::string& job_id);
 // own row locks order their effects (handlers are idempotent), and the final state is written only
 // while the job is unfinished, so the second finds it done and changes nothing.
 std::optional<int> PeekAttempt(PgTransaction& tx, const std::string& job_id);
-// `attempts` is the attempt that ended; it is written again because a failed attempt's own
-// transaction (where StartAttempt counted it) was rolled back. Only an unfinished job is changed.
-void MarkFinished(PgTransaction& tx, const std::string& job_id, JobState state,
+// `outcome` is final (IsFinal). `attempts` is the attempt that ended; it is written again because a failed
+// attempt's own transaction (where StartAttempt counted it) was rolled back. Only an unfinished job is
+// changed.
+void MarkFinished(PgTransaction& tx, const std::string& job_id, JobOutcome outcome,
                   const std::optional<std::string>& error, int attempts);
 // MarkFinished and COMMIT in one round trip: the handler's row locks are released sooner.
 // `run_ms` is how long the handler ran (for the duration histogram of GET /metrics).
-void MarkFinishedAndCommit(PgTransaction& tx, const std::string& job_id, JobState state,
+void MarkFinishedAndCommit(PgTransaction& tx, const std::string& job_id, JobOutcome outcome,
                            const std::optional<std::string>& error, int attempts, long long run_ms);
 // Records a failed attempt and schedules the next one through the outbox, `delay` from now.
 void ScheduleRetry(PgTransaction& tx, const QueueConfig& q, const Job& job, int failed_attempt, Millis delay,

@@ -180,7 +180,7 @@ TEST_CASE("a job's state changes, queued to running to succeeded, are HOT update
     }
     {
         PgTransaction tx(db);
-        MarkFinished(tx, job.id, JobState::kSucceeded, std::nullopt, 1);
+        MarkFinished(tx, job.id, JobOutcome::kSucceeded, std::nullopt, 1);
         CHECK(updates_not_hot(tx) == 0);
         tx.commit();
     }

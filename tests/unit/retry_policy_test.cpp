@@ -2,6 +2,10 @@
 
 #include <catch2/catch.hpp>
 #include <set>
+#include <stdexcept>
+#include <thread>
+
+#include "infra/core/reconnect_backoff.hpp"
 
 using namespace checkout;
 
@@ -28,4 +32,27 @@ TEST_CASE("jitter stays within its bounds and spreads delays") {
         seen.insert(d);
     }
     CHECK(seen.size() > 100);
+}
+
+TEST_CASE("a reconnect wait ends as soon as the process is asked to stop") {
+    ReconnectBackoff backoff({Millis(5000), 2.0, Millis(5000), 0.0});  // every wait 5 s
+    std::atomic<bool> stop{false};
+    const std::runtime_error down("connection refused");
+    const auto started = std::chrono::steady_clock::now();
+    std::thread signal([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        stop = true;  // what SIGTERM does
+    });
+    const bool go_on = backoff.WaitAfter("RabbitMQ", down, stop);
+    signal.join();
+    const auto waited = std::chrono::steady_clock::now() - started;
+    CHECK_FALSE(go_on);
+    CHECK(waited >= std::chrono::milliseconds(100));
+    CHECK(waited < std::chrono::milliseconds(1000));  // not the 5 s backoff
+    CHECK(backoff.failures() == 1);
+    // Not stopping: the whole wait, then go on.
+    std::atomic<bool> running{false};
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK(SleepUnlessStopped(Millis(60), running));
+    CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(60));
 }

@@ -11,8 +11,8 @@
 #include "infra/amqp/amqp_connection.hpp"
 #include "infra/core/log.hpp"
 #include "infra/core/metrics.hpp"
-#include "infra/core/process.hpp"
 #include "infra/core/reconnect_backoff.hpp"
+#include "infra/core/service.hpp"
 #include "infra/core/uuid.hpp"
 #include "infra/metrics_server/metrics_server.hpp"
 #include "jobs/store/dead_letters.hpp"
@@ -21,23 +21,14 @@
 
 using namespace checkout;
 
-namespace {
-std::atomic<bool> g_stop{false};
-}
-
 int main() {
-    sigset_t signals = BlockTerminationSignals();
-    InitLogging("dead-letter-keeper");
-    Environment env;
-    QueuesConfig cfg;
-    if (!LoadServiceConfig({.database = true, .amqp = true, .jwt = false}, env, cfg)) return 2;
+    auto service = StartService("dead-letter-keeper", {.database = true, .amqp = true});
+    if (!service) return 2;
+    const Environment& env = service->env;
+    const QueuesConfig& cfg = service->queues;
+    const std::atomic<bool>& stop = service->stop;
     std::unique_ptr<MetricsServer> metrics;
-    try {
-        metrics = MetricsServer::Start(env);
-    } catch (const std::exception& e) {
-        std::cerr << "configuration error: " << e.what() << "\n";
-        return 2;
-    }
+    if (!ReportConfigError([&] { metrics = MetricsServer::Start(env); })) return 2;
     std::atomic<long long> recorded{0};
     FleetHeartbeat heartbeat(
         env.database_url, "dead-letter-keeper", "", metrics ? metrics->port() : 0,
@@ -46,14 +37,10 @@ int main() {
         });
     auto& reconnects = ProcessMetrics().Counter("checkout_reconnects_total",
                                                 "Connections opened again after one was lost.", "");
-    std::thread([&] {
-        int sig = 0;
-        sigwait(&signals, &sig);
-        g_stop = true;
-    }).detach();
+    service->StopOnSignal();
 
     ReconnectBackoff backoff;
-    for (bool first = true; !g_stop; first = false) {
+    for (bool first = true; !stop; first = false) {
         if (!first) reconnects.fetch_add(1, std::memory_order_relaxed);
         try {
             PgConnection db(env.database_url);
@@ -62,7 +49,7 @@ int main() {
             for (const auto& q : cfg.queues) mq.Consume(q.dead_letter_queue, 50);
             spdlog::info("watching {} dead-letter queues", cfg.queues.size());
             backoff.Reset();
-            while (!g_stop) {
+            while (!stop) {
                 auto d = mq.Next(std::chrono::milliseconds(500));
                 if (!d) continue;
                 auto job = ParseEnvelope(d->body);
@@ -79,7 +66,7 @@ int main() {
                 if (MarkDeadLettered(db, job->id, reason)) {
                     spdlog::warn("job={} type={} is dead: {}", job->id, job->type, reason);
                     ++recorded;
-                    RecordFinishedJob(job->queue, job->type, FinalState::kDead, 0, job->created_at,
+                    RecordFinishedJob(job->queue, job->type, JobOutcome::kDead, 0, job->created_at,
                                       job->attempt);
                     ProcessMetrics()
                         .Counter("checkout_dead_letters_recorded_total",
@@ -91,9 +78,7 @@ int main() {
                 mq.Ack(d->tag);
             }
         } catch (const std::exception& e) {
-            const auto wait = backoff.Next();
-            spdlog::warn("{}; reconnecting in {}ms", e.what(), wait.count());
-            std::this_thread::sleep_for(wait);
+            backoff.WaitAfter("PostgreSQL or RabbitMQ", e, stop);
         }
     }
     spdlog::info("stopped");

@@ -12,7 +12,7 @@ int main() {
     if (!process) return 2;
     const Environment& env = process->env;
     auto ctx = std::make_shared<ExternalApiContext>();
-    ctx->queues = process->cfg;
+    ctx->queues = process->queues;
     // Opens after 5 gateway failures in a row; one probe after 10 s.
     auto breaker = std::make_shared<CircuitBreaker>(5, std::chrono::seconds(10));
     ctx->toss =

@@ -1,24 +1,18 @@
 // outbox-relay: publishes the transactional outbox to RabbitMQ (see relay.hpp).
-#include <signal.h>
-
-#include <iostream>
 #include <thread>
 
 #include "infra/core/log.hpp"
 #include "infra/core/metrics.hpp"
-#include "infra/core/process.hpp"
+#include "infra/core/service.hpp"
 #include "infra/metrics_server/metrics_server.hpp"
 #include "jobs/store/fleet_heartbeat.hpp"
 #include "workers/outbox_relay/relay.hpp"
 
 int main() {
     using namespace checkout;
-    sigset_t signals = BlockTerminationSignals();
-    InitLogging("outbox-relay");
-    Environment env;
-    QueuesConfig cfg;
-    if (!LoadServiceConfig({.database = true, .amqp = true, .jwt = false}, env, cfg)) return 2;
-    std::atomic<bool> stop{false};
+    auto service = StartService("outbox-relay", {.database = true, .amqp = true});
+    if (!service) return 2;
+    const Environment& env = service->env;
     RelayStats stats;
     ProcessMetrics().AddCollector([&stats](std::string& out) {
         MetricHeader(out, "checkout_relay_published_total", "counter",
@@ -37,22 +31,14 @@ int main() {
                    static_cast<double>(stats.amqp_reconnects.load()));
     });
     std::unique_ptr<MetricsServer> metrics;  // after `stats`, which it reads: destroyed first
-    try {
-        metrics = MetricsServer::Start(env);
-    } catch (const std::exception& e) {
-        std::cerr << "configuration error: " << e.what() << "\n";
-        return 2;
-    }
+    if (!ReportConfigError([&] { metrics = MetricsServer::Start(env); })) return 2;
     FleetHeartbeat heartbeat(env.database_url, "outbox-relay", "", metrics ? metrics->port() : 0, [&stats] {
         return ProcessReport{
             stats.published.load(), 0,
             stats.leader ? "publishing (the leader)" : "standing by (another relay publishes)"};
     });
-    std::thread worker([&] { RunRelay(env, cfg, stop, stats); });
-    int sig = 0;
-    sigwait(&signals, &sig);
-    spdlog::info("signal {}: stopping after the current batch", sig);
-    stop = true;
+    std::thread worker([&] { RunRelay(env, service->queues, service->stop, stats); });
+    service->WaitForSignal();  // then the relay stops after its current batch
     worker.join();
     spdlog::info("stopped; published {} messages", stats.published.load());
     return 0;

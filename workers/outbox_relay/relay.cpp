@@ -169,6 +169,7 @@ void RunRelay(const Environment& env, const QueuesConfig& cfg, const std::atomic
                     }
                 } catch (const AmqpError& e) {
                     // RabbitMQ is down: nothing advanced; the same jobs are read again once it is back.
+                    // The wait is on the database's notifications (below), which also wakes on a job.
                     const auto wait = backoff.Next();
                     spdlog::warn("RabbitMQ unavailable ({}); retrying in {}ms", e.what(), wait.count());
                     mq.reset();
@@ -177,9 +178,7 @@ void RunRelay(const Environment& env, const QueuesConfig& cfg, const std::atomic
                 if (wait_ms > 0) db.wait_for_notifications(std::chrono::milliseconds(wait_ms));
             }
         } catch (const PgError& e) {
-            const auto wait = backoff.Next();
-            spdlog::warn("PostgreSQL unavailable ({}); retrying in {}ms", e.what(), wait.count());
-            std::this_thread::sleep_for(wait);
+            backoff.WaitAfter("PostgreSQL", e, stop);
         }
     }
 }

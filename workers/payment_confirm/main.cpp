@@ -8,6 +8,6 @@ int main() {
     using namespace checkout;
     auto process = StartWorkerProcess("payment_confirm");
     if (!process) return 2;
-    return RunWorker(*process, {{kFinalizePaymentJob, FinalizePayment(process->cfg)},
-                                {kBalancePaymentJob, SettleBalancePayment(process->cfg)}});
+    return RunWorker(*process, {{kFinalizePaymentJob, FinalizePayment(process->queues)},
+                                {kBalancePaymentJob, SettleBalancePayment(process->queues)}});
 }

@@ -18,7 +18,8 @@
 #include "domain/points/point_store.hpp"
 #include "infra/core/log.hpp"
 #include "infra/core/metrics.hpp"
-#include "infra/core/process.hpp"
+#include "infra/core/reconnect_backoff.hpp"
+#include "infra/core/service.hpp"
 #include "infra/metrics_server/metrics_server.hpp"
 #include "jobs/store/fleet_heartbeat.hpp"
 #include "workers/scheduler/job_history.hpp"
@@ -26,31 +27,17 @@
 #include "workers/scheduler/periodic.hpp"
 #include "workers/scheduler/reconciler.hpp"
 
-namespace {
-
-std::atomic<bool> g_stop{false};
-
-}  // namespace
-
 int main(int argc, char** argv) {
     using namespace checkout;
     const bool once = argc > 1 && std::strcmp(argv[1], "--once") == 0;
-    sigset_t signals = BlockTerminationSignals();
-    InitLogging("scheduler");
-    Environment env;
-    QueuesConfig cfg;
-    if (!LoadServiceConfig(
-            {.database = true, .amqp = false, .jwt = false, .gateway = true, .scheduler = true}, env, cfg))
-        return 2;
+    auto service =
+        StartService("scheduler", {.database = true, .amqp = false, .gateway = true, .scheduler = true});
+    if (!service) return 2;
+    const Environment& env = service->env;
+    const QueuesConfig& cfg = service->queues;
+    const std::atomic<bool>& stop = service->stop;
     std::unique_ptr<MetricsServer> metrics;
-    if (!once) {
-        try {
-            metrics = MetricsServer::Start(env);
-        } catch (const std::exception& e) {
-            std::cerr << "configuration error: " << e.what() << "\n";
-            return 2;
-        }
-    }
+    if (!once && !ReportConfigError([&] { metrics = MetricsServer::Start(env); })) return 2;
     std::atomic<long long> runs{0};
     std::unique_ptr<FleetHeartbeat> heartbeat;
     if (!once)
@@ -69,17 +56,13 @@ int main(int argc, char** argv) {
     TossClient toss(
         {env.toss_api_base, env.toss_secret_key, std::chrono::milliseconds(3000), env.gateway_timeout},
         std::make_shared<CircuitBreaker>(5, std::chrono::seconds(10)));
-    std::thread([&] {
-        int sig = 0;
-        sigwait(&signals, &sig);
-        g_stop = true;
-    }).detach();
+    service->StopOnSignal();
 
     std::unique_ptr<PgConnection> conn;
     spdlog::info(
         "expiring orders after {}ms, reconciling payments after {}ms, every {}ms; keeping finished jobs {}ms",
         expiry_after.count(), reconcile_after.count(), period.count(), env.job_retention.count());
-    while (!g_stop) {
+    while (!stop) {
         try {
             if (!conn || !conn->healthy()) conn = std::make_unique<PgConnection>(env.database_url);
             const Millis claim = once ? Millis(0) : period;
@@ -131,7 +114,7 @@ int main(int argc, char** argv) {
             if (once) return 1;
         }
         if (once) return 0;
-        for (int i = 0; i < 10 && !g_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        SleepUnlessStopped(Millis(1000), stop);
     }
     spdlog::info("stopped");
     return 0;
