@@ -86,8 +86,8 @@ void AcceptGroup::Commit(const std::vector<Waiter*>& group) {
     }
     for (auto* w : group) {
         try {
-            w->result = GroupedResult{
-                PlaceOrder(**conn, queues_, w->order.user_id, *w->order.request, std::nullopt), std::nullopt};
+            w->result = GroupedResult{PlaceOrderNow(**conn, queues_, w->order.user_id, *w->order.request),
+                                      std::nullopt};
         } catch (const AppError& e) {
             w->result = GroupedResult{std::nullopt, e};
         } catch (...) {

@@ -369,10 +369,4 @@ std::optional<IdempotencyKey> IdempotencyKeyHeader(const Rest::Request& req,
     return IdempotencyKey{*key, Fingerprint(canonical_body)};
 }
 
-Reply IdempotentReply(const IdempotentResult& result) {
-    Reply reply{result.reply.status, result.reply.body, {}};
-    if (result.replayed) reply.headers.emplace_back("Idempotent-Replayed", "true");
-    return reply;
-}
-
 }  // namespace checkout::api

@@ -80,8 +80,6 @@ long long PathId(const Pistache::Rest::Request& req, const char* name);
 std::string PathParam(const Pistache::Rest::Request& req, const char* name);
 int QueryInt(const Pistache::Rest::Request& req, const char* name, int fallback, int lo, int hi);
 std::optional<std::string> Header(const Pistache::Rest::Request& req, const std::string& name);
-// The answer of an idempotent create: the stored first answer on a repeat, marked Idempotent-Replayed.
-Reply IdempotentReply(const IdempotentResult& result);
 // The request's Idempotency-Key (1 to 300 characters, else 422), fingerprinted with the request's
 // canonical body; nullopt when the header is absent.
 std::optional<IdempotencyKey> IdempotencyKeyHeader(const Pistache::Rest::Request& req,

@@ -43,16 +43,4 @@ void StoreIdempotentReply(PgTransaction& tx, long long user_id, const Idempotenc
         {user_id, key.key, key.request_hash, reply.status, reply.body});
 }
 
-IdempotentResult RunIdempotent(PgConnection& conn, long long user_id,
-                               const std::optional<IdempotencyKey>& key,
-                               const std::function<StoredReply(PgTransaction&)>& create) {
-    PgTransaction tx(conn);
-    if (key)
-        if (auto prior = ClaimIdempotencyKey(tx, user_id, *key)) return {*prior, true};
-    auto reply = create(tx);
-    if (key) StoreIdempotentReply(tx, user_id, *key, reply);
-    tx.commit();
-    return {reply, false};
-}
-
 }  // namespace checkout

@@ -1,7 +1,7 @@
 #pragma once
-// Idempotency-Key on POSTs that create something (DESIGN 5.2): the first answer is stored with the
-// effect, in the same transaction, and replayed for a repeat of the same request.
-#include <functional>
+// The Idempotency-Key records (DESIGN 5.2): the first answer to a POST is stored with its effect, in
+// the same transaction, and replayed for a repeat of the same request. The one path that uses them is
+// api/idempotent_post; this is their store.
 #include <optional>
 #include <string>
 
@@ -27,16 +27,6 @@ std::optional<StoredReply> ClaimIdempotencyKey(PgTransaction& tx, long long user
                                                const IdempotencyKey& key);
 void StoreIdempotentReply(PgTransaction& tx, long long user_id, const IdempotencyKey& key,
                           const StoredReply& reply);
-
-struct IdempotentResult {
-    StoredReply reply;
-    bool replayed = false;  // the stored answer of an earlier request with the key
-};
-// Runs `create` in one transaction with the key's claim and its stored answer: a repeat of the
-// request gets the first answer and `create` does not run again. Without a key, `create` just runs.
-IdempotentResult RunIdempotent(PgConnection& conn, long long user_id,
-                               const std::optional<IdempotencyKey>& key,
-                               const std::function<StoredReply(PgTransaction&)>& create);
 
 // 64-bit FNV-1a in hex: a stable fingerprint of a request body for Idempotency-Key matching.
 std::string Fingerprint(const std::string& text);

@@ -2,8 +2,10 @@
 // the orderId to pay, and the balance is credited when the payment's confirm ends DONE), an admin's
 // grants, the balance and its ledger, and paying an order from it (202 and a status URL; a
 // payment_confirm job does the debit). Whatever moves money requires an Idempotency-Key.
+#include "api/accepted_replies.hpp"
 #include "api/auth.hpp"
 #include "api/http_support.hpp"
+#include "api/idempotent_post.hpp"
 #include "api/routes.hpp"
 #include "domain/balance/balance_store.hpp"
 #include "domain/payments/balance_payment.hpp"
@@ -33,11 +35,9 @@ void RegisterBalanceRoutes(Rest::Router& r, App& app) {
                  const long long amount = ParseChargeAmount(req.body());
                  const auto key = RequiredKey(req, "{\"amount\":" + std::to_string(amount) + "}");
                  auto conn = app.pool.acquire();
-                 auto result =
-                     RunIdempotent(*conn, caller.user_id, key, [&](PgTransaction& tx) -> StoredReply {
-                         return {201, StartTopUp(tx, caller.user_id, amount)};
-                     });
-                 return IdempotentReply(result);
+                 return IdempotentPost(*conn, caller.user_id, key, [&](PgTransaction& tx) {
+                     return Reply{201, StartTopUp(tx, caller.user_id, amount), {}};
+                 });
              }));
     AddRoute(r, Http::Method::Post, "/api/v1/admin/balance/grants",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
@@ -49,11 +49,9 @@ void RegisterBalanceRoutes(Rest::Router& r, App& app) {
                  const auto key = RequiredKey(req, canonical.str());
                  auto conn = app.pool.acquire();
                  const long long user_id = app.users.IdFor(*conn, grant.user_sub);
-                 auto result =
-                     RunIdempotent(*conn, admin.user_id, key, [&](PgTransaction& tx) -> StoredReply {
-                         return {201, GrantBalance(tx, user_id, grant, admin.claims.sub)};
-                     });
-                 return IdempotentReply(result);
+                 return IdempotentPost(*conn, admin.user_id, key, [&](PgTransaction& tx) {
+                     return Reply{201, GrantBalance(tx, user_id, grant, admin.claims.sub), {}};
+                 });
              }));
     AddRoute(r, Http::Method::Get, "/api/v1/balance",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
@@ -63,19 +61,20 @@ void RegisterBalanceRoutes(Rest::Router& r, App& app) {
                  auto conn = app.pool.acquire();
                  return Reply{200, BalanceJson(*conn, caller.user_id, page, size), {}};
              }));
-    AddRoute(r, Http::Method::Post, "/api/v1/orders/:id/pay-with-balance",
-             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
-                 auto caller = Authenticate(req, app);
-                 const auto order_id = PathParam(req, ":id");
-                 const auto idem = IdempotencyKeyHeader(req, order_id);
-                 auto conn = app.pool.acquire();
-                 auto p = StartBalancePayment(*conn, app.queues, caller.user_id, order_id, idem);
-                 Reply reply{p.status, p.body, {}};
-                 if (!p.payment_id.empty())
-                     reply.headers.emplace_back("Location", "/api/v1/payments/" + p.payment_id + "/status");
-                 if (p.replayed) reply.headers.emplace_back("Idempotent-Replayed", "true");
-                 return reply;
-             }));
+    AddRoute(
+        r, Http::Method::Post, "/api/v1/orders/:id/pay-with-balance",
+        Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+            auto caller = Authenticate(req, app);
+            const auto order_id = PathParam(req, ":id");
+            const auto idem = IdempotencyKeyHeader(req, order_id);
+            auto conn = app.pool.acquire();
+            return IdempotentPost(
+                *conn, caller.user_id, idem,
+                [&](PgTransaction& tx) {
+                    return PaymentAccepted(StartBalancePayment(tx, app.queues, caller.user_id, order_id));
+                },
+                PaymentLocation);
+        }));
 }
 
 }  // namespace checkout::api

@@ -1,6 +1,7 @@
 // Coupons: admins create them; buyers get one each, first come first served, while they last.
 #include "api/auth.hpp"
 #include "api/http_support.hpp"
+#include "api/idempotent_post.hpp"
 #include "api/routes.hpp"
 #include "domain/coupons/coupon_store.hpp"
 
@@ -15,11 +16,9 @@ void RegisterCouponRoutes(Rest::Router& r, App& app) {
                  auto coupon = ParseNewCoupon(req.body());
                  const auto idem = IdempotencyKeyHeader(req, CanonicalJson(coupon));
                  auto conn = app.pool.acquire();
-                 auto result =
-                     RunIdempotent(*conn, admin.user_id, idem, [&](PgTransaction& tx) -> StoredReply {
-                         return {201, CreateCoupon(tx, coupon)};
-                     });
-                 return IdempotentReply(result);
+                 return IdempotentPost(*conn, admin.user_id, idem, [&](PgTransaction& tx) {
+                     return Reply{201, CreateCoupon(tx, coupon), {}};
+                 });
              }));
     AddRoute(r, Http::Method::Post, "/api/v1/coupons/:id/issue",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {

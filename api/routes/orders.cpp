@@ -1,6 +1,8 @@
 // Orders: POST answers 202 at once with a status URL; the order-heavy worker does the rest.
+#include "api/accepted_replies.hpp"
 #include "api/auth.hpp"
 #include "api/http_support.hpp"
+#include "api/idempotent_post.hpp"
 #include "api/routes.hpp"
 #include "domain/orders/order_store.hpp"
 
@@ -14,16 +16,16 @@ void RegisterOrderRoutes(Rest::Router& r, App& app) {
                  auto caller = Authenticate(req, app);
                  auto order = ParseOrderRequest(req.body());
                  const auto idem = IdempotencyKeyHeader(req, CanonicalJson(order));
-                 auto placed = [&] {
-                     if (GroupableOrder(order, idem)) return app.accept_group.Place(caller.user_id, order);
-                     auto conn = app.pool.acquire();
-                     return PlaceOrder(*conn, app.queues, caller.user_id, order, idem);
-                 }();
-                 Reply reply{placed.status, placed.body, {}};
-                 if (!placed.order_id.empty())
-                     reply.headers.emplace_back("Location", "/api/v1/orders/" + placed.order_id);
-                 if (placed.replayed) reply.headers.emplace_back("Idempotent-Replayed", "true");
-                 return reply;
+                 if (GroupableOrder(order, idem))
+                     return OrderAccepted(app.accept_group.Place(caller.user_id, order));
+                 auto conn = app.pool.acquire();
+                 if (!idem) return OrderAccepted(PlaceOrderNow(*conn, app.queues, caller.user_id, order));
+                 return IdempotentPost(
+                     *conn, caller.user_id, idem,
+                     [&](PgTransaction& tx) {
+                         return OrderAccepted(PlaceOrder(tx, app.queues, caller.user_id, order));
+                     },
+                     OrderLocation);
              }));
     AddRoute(r, Http::Method::Get, "/api/v1/orders",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {

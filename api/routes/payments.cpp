@@ -1,6 +1,8 @@
 // Payments: confirm answers 202 at once; the external-api worker talks to the gateway.
+#include "api/accepted_replies.hpp"
 #include "api/auth.hpp"
 #include "api/http_support.hpp"
+#include "api/idempotent_post.hpp"
 #include "api/routes.hpp"
 #include "domain/payments/payment_store.hpp"
 #include "infra/core/json.hpp"
@@ -10,13 +12,6 @@ namespace checkout::api {
 using namespace Pistache;
 
 namespace {
-
-Reply Accepted(const PaymentReply& p) {
-    Reply reply{p.status, p.body, {}};
-    if (!p.payment_id.empty()) reply.headers.emplace_back("Location", PaymentStatusUrl(p.payment_id));
-    if (p.replayed) reply.headers.emplace_back("Idempotent-Replayed", "true");
-    return reply;
-}
 
 // An optional body {cancelReason}; the gateway requires a reason, so one is supplied if absent.
 std::string CancelReason(const std::string& body) {
@@ -39,7 +34,12 @@ void RegisterPaymentRoutes(Rest::Router& r, App& app) {
                  auto confirm = ParseConfirmRequest(req.body());
                  const auto idem = IdempotencyKeyHeader(req, CanonicalJson(confirm));
                  auto conn = app.pool.acquire();
-                 return Accepted(ConfirmPayment(*conn, app.queues, caller.user_id, confirm, idem));
+                 return IdempotentPost(
+                     *conn, caller.user_id, idem,
+                     [&](PgTransaction& tx) {
+                         return PaymentAccepted(ConfirmPayment(tx, app.queues, caller.user_id, confirm));
+                     },
+                     PaymentLocation);
              }));
     AddRoute(r, Http::Method::Get, "/api/v1/payments/methods",
              Guard(app.executor, [](const Rest::Request&, RequestContext&) {
@@ -55,7 +55,7 @@ void RegisterPaymentRoutes(Rest::Router& r, App& app) {
                  auto caller = Authenticate(req, app);
                  const auto reason = CancelReason(req.body());
                  auto conn = app.pool.acquire();
-                 auto reply = Accepted(
+                 auto reply = PaymentAccepted(
                      CancelPayment(*conn, app.queues, caller.user_id, PathParam(req, ":id"), reason));
                  // The buyer's next status read shows the cancel (and the order it released).
                  StatusChanged(app, *conn, StatusKind::kPayment, PathParam(req, ":id"));

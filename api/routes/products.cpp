@@ -1,6 +1,7 @@
 // Products: admins create and change them, signed-in users read them; best sellers from memory.
 #include "api/auth.hpp"
 #include "api/http_support.hpp"
+#include "api/idempotent_post.hpp"
 #include "api/routes.hpp"
 #include "domain/catalog/product_store.hpp"
 #include "domain/reports/shop_stats.hpp"
@@ -16,11 +17,9 @@ void RegisterProductRoutes(Rest::Router& r, App& app) {
                  auto product = ParseNewProduct(req.body());
                  const auto idem = IdempotencyKeyHeader(req, CanonicalJson(product));
                  auto conn = app.pool.acquire();
-                 auto result =
-                     RunIdempotent(*conn, admin.user_id, idem, [&](PgTransaction& tx) -> StoredReply {
-                         return {201, CreateProduct(tx, product)};
-                     });
-                 return IdempotentReply(result);
+                 return IdempotentPost(*conn, admin.user_id, idem, [&](PgTransaction& tx) {
+                     return Reply{201, CreateProduct(tx, product), {}};
+                 });
              }));
     AddRoute(r, Http::Method::Patch, "/api/v1/admin/products/:id",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {

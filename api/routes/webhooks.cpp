@@ -3,6 +3,7 @@
 #include "api/http_support.hpp"
 #include "api/routes.hpp"
 #include "domain/payments/webhook.hpp"
+#include "infra/core/json.hpp"
 
 namespace checkout::api {
 
@@ -12,11 +13,14 @@ void RegisterWebhookRoutes(Rest::Router& r, App& app) {
     AddRoute(r, Http::Method::Post, "/webhooks/toss",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                  auto conn = app.pool.acquire();
-                 auto reply = ApplyTossWebhook(*conn, app.queues, req.body(),
-                                               Header(req, "tosspayments-webhook-transmission-id"));
-                 if (!reply.applied_to.empty())
-                     StatusChanged(app, *conn, StatusKind::kPayment, reply.applied_to);
-                 return Reply{reply.status, reply.body, {}};
+                 auto result = ApplyTossWebhook(*conn, app.queues, req.body(),
+                                                Header(req, "tosspayments-webhook-transmission-id"));
+                 if (!result.applied_to.empty())
+                     StatusChanged(app, *conn, StatusKind::kPayment, result.applied_to);
+                 // Every event is acknowledged with 200, so that the gateway stops sending it.
+                 JsonWriter body;
+                 body.StartObject().Key("result").String(result.outcome).EndObject();
+                 return Reply{200, body.str(), {}};
              }));
 }
 

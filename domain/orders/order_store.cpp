@@ -36,7 +36,7 @@ namespace {
 struct NewOrder {
     std::string order_id, order_number;
     Job job;
-    std::string body;  // the 202 answer
+    PlacedOrder placed() const { return {order_id, order_number, job.id}; }
 };
 
 NewOrder MakeNewOrder(const QueuesConfig& cfg) {
@@ -48,13 +48,6 @@ NewOrder MakeNewOrder(const QueuesConfig& cfg) {
     JsonWriter payload;
     payload.StartObject().Key("order_id").String(n.order_id).EndObject();
     n.job = NewJob(cfg, NewUuid(), kProcessOrderJob, payload.str());
-    JsonWriter body;
-    body.StartObject();
-    body.Key("order_id").String(n.order_id).Key("order_number").String(n.order_number);
-    body.Key("status").String("pending").Key("status_url").String(OrderStatusUrl(n.order_id));
-    body.Key("job_id").String(n.job.id);
-    body.EndObject();
-    n.body = body.str();
     return n;
 }
 
@@ -75,15 +68,14 @@ AppError UnknownProducts(const std::string& list) {
     return AppError(ErrorCode::kUnknownProduct, "The order names a product that does not exist.", unknown);
 }
 
-// The order and its job (and the idempotency record, if any) in one statement, priced in
-// that statement from the products table: one round trip and one commit per order. When a product is
-// unknown, nothing is inserted and the statement says which lines.
+// The order and its job in one statement, priced in that statement from the products table: one
+// round trip and one commit per order. When a product is unknown, nothing is inserted and the
+// statement says which lines.
 PlacedOrder InsertOrder(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
-                        const OrderRequest& req, const std::optional<IdempotencyKey>& idem) {
+                        const OrderRequest& req) {
     const NewOrder n = MakeNewOrder(cfg);
     const std::string &order_id = n.order_id, &order_number = n.order_number;
     const Job& job = n.job;
-    PlacedOrder placed{202, n.body, order_id, false};
     auto params = JobInsertParams(job);  // $1..$4
     for (PgParam p :
          {PgParam(order_id), PgParam(order_number), PgParam(user_id), PgParam(IdArray(req.items)),
@@ -106,39 +98,23 @@ PlacedOrder InsertOrder(PgConnection& conn, const QueuesConfig& cfg, long long u
         "        total_amount, final_amount, job_id) "
         "        SELECT $5, $6, $7, 'pending', items, $9::jsonb, $10, total, total, $1 FROM sums WHERE "
         "unknown = 0)";
-    if (idem) {
-        for (PgParam p :
-             {PgParam(idem->key), PgParam(idem->request_hash), PgParam(placed.status), PgParam(placed.body)})
-            params.push_back(std::move(p));
-        sql +=
-            ", idem AS (INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, "
-            "response_body) "
-            "SELECT $7, $12, $13, $14, $15 FROM sums WHERE unknown = 0)";
-    }
     auto r = conn.exec(sql +
                            " SELECT unknown, coalesce(missing::text, '{}'), "
                            "CASE WHEN unknown = 0 THEN pg_notify('outbox', '') END FROM sums",
                        params);
     if (r.integer(0, 0) > 0) throw UnknownProducts(r.str(0, 1));
-    return placed;
+    return n.placed();
 }
 
 }  // namespace
 
 namespace {
 
-PlacedOrder Replayed(const StoredReply& prior) {
-    rapidjson::Document d;
-    d.Parse(prior.body.c_str());
-    std::string order_id = (d.IsObject() && d.HasMember("order_id")) ? d["order_id"].GetString() : "";
-    return PlacedOrder{prior.status, prior.body, order_id, true};
-}
-
 // An order from the cart, or with a coupon or points: read what it needs (the cart's lines, prices,
 // the coupon, the points balance), price it here (PriceOrder), insert it. The coupon and the points
 // are taken by the order-heavy worker, which checks again under its locks.
 PlacedOrder InsertPricedOrder(PgTransaction& tx, const QueuesConfig& cfg, long long user_id,
-                              const OrderRequest& req, const std::optional<IdempotencyKey>& idem) {
+                              const OrderRequest& req) {
     std::vector<OrderLine> lines = req.items;
     if (req.from_cart) {
         auto cart = tx.exec(
@@ -214,29 +190,23 @@ PlacedOrder InsertPricedOrder(PgTransaction& tx, const QueuesConfig& cfg, long l
             "$16::boolean)) "
             "SELECT pg_notify('outbox', '')",
         params);
-    PlacedOrder placed{202, n.body, n.order_id, false};
-    if (idem) StoreIdempotentReply(tx, user_id, *idem, {placed.status, placed.body});
-    return placed;
+    return n.placed();
 }
 
 }  // namespace
 
-PlacedOrder PlaceOrder(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
-                       const OrderRequest& req, const std::optional<IdempotencyKey>& idem) {
-    if (req.from_cart || req.coupon_id || req.use_points > 0) {
-        PgTransaction tx(conn);
-        if (idem)
-            if (auto prior = ClaimIdempotencyKey(tx, user_id, *idem)) return Replayed(*prior);
-        auto placed = InsertPricedOrder(tx, cfg, user_id, req, idem);
-        tx.commit();
-        return placed;
-    }
-    // Without a key: one autocommit statement, no explicit transaction.
-    if (!idem) return InsertOrder(conn, cfg, user_id, req, idem);
+PlacedOrder PlaceOrder(PgTransaction& tx, const QueuesConfig& cfg, long long user_id,
+                       const OrderRequest& req) {
+    if (req.from_cart || req.coupon_id || req.use_points > 0) return InsertPricedOrder(tx, cfg, user_id, req);
+    return InsertOrder(tx.connection(), cfg, user_id, req);
+}
 
+PlacedOrder PlaceOrderNow(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
+                          const OrderRequest& req) {
+    // Items alone: one autocommit statement, no explicit transaction.
+    if (!req.from_cart && !req.coupon_id && req.use_points == 0) return InsertOrder(conn, cfg, user_id, req);
     PgTransaction tx(conn);
-    if (auto prior = ClaimIdempotencyKey(tx, user_id, *idem)) return Replayed(*prior);
-    auto placed = InsertOrder(conn, cfg, user_id, req, idem);
+    auto placed = InsertPricedOrder(tx, cfg, user_id, req);
     tx.commit();
     return placed;
 }
@@ -299,7 +269,7 @@ std::vector<GroupedResult> PlaceOrderGroup(PgConnection& conn, const QueuesConfi
         if (r.integer(i, 1) > 0)
             out[n].error = UnknownProducts(r.str(i, 2));
         else
-            out[n].placed = PlacedOrder{202, made[n].body, made[n].order_id, false};
+            out[n].placed = made[n].placed();
     }
     for (auto& o : out)  // an order without lines is refused before it gets here; never left unanswered
         if (!o.placed && !o.error) o.error = AppError(ErrorCode::kInternal, "the order was not accepted");

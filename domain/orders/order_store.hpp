@@ -16,17 +16,21 @@ namespace checkout {
 
 inline constexpr const char* kProcessOrderJob = "order.process";
 
+// An order accepted: pending, its order.process job queued. (The API answers 202 with these.)
 struct PlacedOrder {
-    int status = 202;
-    std::string body;      // the 202 body, or the stored first answer on a replay
-    std::string order_id;  // for the Location header
-    bool replayed = false;
+    std::string order_id;
+    std::string order_number;  // the gateway's orderId
+    std::string job_id;
 };
 
-// Throws AppError: kUnknownProduct, kValidationFailed (points), kIdempotencyInFlight (a request with
-// the same key is running now), kIdempotencyKeyReused (same key, other body).
-PlacedOrder PlaceOrder(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
-                       const OrderRequest& req, const std::optional<IdempotencyKey>& idem);
+// Places an order in the caller's transaction (with an Idempotency-Key, the API's one idempotent
+// path holds it). Throws AppError: kUnknownProduct, kCartEmpty, kCouponUnavailable,
+// kInsufficientPoints, kValidationFailed (points).
+PlacedOrder PlaceOrder(PgTransaction& tx, const QueuesConfig& cfg, long long user_id,
+                       const OrderRequest& req);
+// The same in a transaction of its own; an order of items alone is one autocommit statement.
+PlacedOrder PlaceOrderNow(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
+                          const OrderRequest& req);
 
 // Group commit (issue 18): orders of items alone without an Idempotency-Key (GroupableOrder) may be
 // accepted together, by one statement and one commit. Each order naming an unknown product gets its

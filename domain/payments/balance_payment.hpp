@@ -5,7 +5,6 @@
 #include <optional>
 #include <string>
 
-#include "domain/idempotency.hpp"
 #include "domain/payments/payment_store.hpp"
 #include "infra/core/config.hpp"
 #include "infra/pg/pg_connection.hpp"
@@ -15,9 +14,9 @@ namespace checkout {
 inline constexpr const char* kBalancePaymentJob = "payment.balance";
 inline constexpr const char* kBalanceMethod = "balance";
 
-// POST /api/v1/orders/{id}/pay-with-balance: the caller's `confirmed` order gets a payment in
-// progress and its job; 202. Throws AppError: kNotFound, kOrderNotPayable, kPaymentConflict.
-PaymentReply StartBalancePayment(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
-                                 const std::string& order_id, const std::optional<IdempotencyKey>& idem);
+// The caller's `confirmed` order gets a payment in progress and its job, in the caller's
+// transaction. Throws AppError: kNotFound, kOrderNotPayable, kPaymentConflict.
+StartedPayment StartBalancePayment(PgTransaction& tx, const QueuesConfig& cfg, long long user_id,
+                                   const std::string& order_id);
 
 }  // namespace checkout

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "infra/core/error.hpp"
 #include "infra/core/json.hpp"
 
 namespace checkout {
@@ -67,6 +68,18 @@ bool RetryableGatewayError(long status, const std::string& code) {
     if (status == 429) return true;
     // An unlisted code on a 5xx is still the gateway's own failure; an unlisted 4xx is the request's.
     return status >= 500;
+}
+
+void RetryLater(const GatewayResult& r) {
+    if (r.kind == GatewayResult::Kind::kInDoubt)
+        throw AppError(ErrorCode::kGatewayTimeout, "The gateway did not answer.", r.code + ": " + r.message);
+    if (r.kind == GatewayResult::Kind::kCircuitOpen) RetryLaterCircuitOpen();
+    throw AppError(ErrorCode::kGatewayRetryable, "The gateway asked us to try again.",
+                   r.code + " (HTTP " + std::to_string(r.status) + "): " + r.message);
+}
+
+void RetryLaterCircuitOpen() {
+    throw AppError(ErrorCode::kGatewayRetryable, "The gateway is failing; calls are paused.", "circuit open");
 }
 
 std::string GatewayIdempotencyKey(const std::string& payment_id, const std::string& operation) {

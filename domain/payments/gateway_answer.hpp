@@ -39,6 +39,14 @@ std::optional<TossPayment> ParseTossPayment(const std::string& json);
 // Whether an error answer may be retried, by code (then by status for codes not listed).
 bool RetryableGatewayError(long status, const std::string& code);
 
+// The one mapping of a gateway answer that leaves the operation undecided to the job's next attempt:
+// no answer (in doubt) throws kGatewayTimeout, so that the next attempt looks the payment up before
+// sending anything again; the gateway's "try again" (5xx, 429, PROVIDER_ERROR, ...) and an open
+// circuit throw kGatewayRetryable. The job runtime retries both with the queue's backoff.
+[[noreturn]] void RetryLater(const GatewayResult& r);
+// Not sent: the circuit breaker is open (the gateway failed too often just now).
+[[noreturn]] void RetryLaterCircuitOpen();
+
 // Idempotency-Key for one operation on one payment: the same key on every retry of that operation,
 // so the gateway replays instead of charging twice (<= 300 characters).
 std::string GatewayIdempotencyKey(const std::string& payment_id, const std::string& operation);

@@ -55,20 +55,7 @@ std::string PaymentStatusUrl(const std::string& payment_id) {
     return "/api/v1/payments/" + payment_id + "/status";
 }
 
-std::string PaymentAcceptedJson(const std::string& payment_id, const std::string& status,
-                                const std::string& job_id) {
-    JsonWriter w;
-    w.StartObject().Key("payment_id").String(payment_id).Key("status").String(status);
-    w.Key("status_url").String(PaymentStatusUrl(payment_id)).Key("job_id").String(job_id).EndObject();
-    return w.str();
-}
-
 namespace {
-
-std::string AcceptedJson(const std::string& payment_id, const std::string& status,
-                         const std::string& job_id) {
-    return PaymentAcceptedJson(payment_id, status, job_id);
-}
 
 // What the client is told a payment's state is while the gateway works on it.
 std::string ClientStatus(const std::string& status) {
@@ -77,16 +64,8 @@ std::string ClientStatus(const std::string& status) {
 
 }  // namespace
 
-PaymentReply ConfirmPayment(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
-                            const ConfirmRequest& req, const std::optional<IdempotencyKey>& idem) {
-    PgTransaction tx(conn);
-    if (idem)
-        if (auto prior = ClaimIdempotencyKey(tx, user_id, *idem)) {
-            rapidjson::Document d;
-            d.Parse(prior->body.c_str());
-            std::string id = (d.IsObject() && d.HasMember("payment_id")) ? d["payment_id"].GetString() : "";
-            return {prior->status, prior->body, id, true};
-        }
+StartedPayment ConfirmPayment(PgTransaction& tx, const QueuesConfig& cfg, long long user_id,
+                              const ConfirmRequest& req) {
     // The order row lock serializes concurrent confirms of one order: the first creates the
     // payment, the others find it. One round trip reads the order, its live payment, and whether the
     // paymentKey was used elsewhere.
@@ -106,7 +85,7 @@ PaymentReply ConfirmPayment(PgConnection& conn, const QueuesConfig& cfg, long lo
         if (o.get(0, 5) != req.payment_key)
             throw AppError(ErrorCode::kPaymentConflict,
                            "This order already has a payment in progress or done.");
-        return {202, AcceptedJson(o.str(0, 4), ClientStatus(o.str(0, 6)), o.str(0, 7)), o.str(0, 4), true};
+        return {o.str(0, 4), ClientStatus(o.str(0, 6)), o.str(0, 7), true};
     }
     if (o.get(0, 2) != "confirmed")
         throw AppError(ErrorCode::kOrderNotPayable, "The order cannot be paid: it is " + o.str(0, 2) + ".");
@@ -115,7 +94,6 @@ PaymentReply ConfirmPayment(PgConnection& conn, const QueuesConfig& cfg, long lo
 
     const std::string payment_id = NewUuid();
     const Job job = NewJob(cfg, NewUuid(), kCallGatewayJob, PaymentJobPayload(payment_id));
-    PaymentReply reply{202, AcceptedJson(payment_id, "processing", job.id), payment_id, false};
     auto params = JobInsertParams(job);
     for (PgParam p : {PgParam(payment_id), PgParam(order_id), PgParam(user_id), PgParam(req.payment_key),
                       PgParam(req.amount)})
@@ -135,13 +113,11 @@ PaymentReply ConfirmPayment(PgConnection& conn, const QueuesConfig& cfg, long lo
                            "This paymentKey was already used; start a new payment.");
         throw;
     }
-    if (idem) StoreIdempotentReply(tx, user_id, *idem, {reply.status, reply.body});
-    tx.commit();
-    return reply;
+    return {payment_id, "processing", job.id, false};
 }
 
-PaymentReply CancelPayment(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
-                           const std::string& payment_id, const std::string& reason) {
+StartedPayment CancelPayment(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
+                             const std::string& payment_id, const std::string& reason) {
     if (!IsUuid(payment_id)) throw AppError(ErrorCode::kNotFound, "No such payment.");
     PgTransaction tx(conn);
     auto p = tx.exec(
@@ -154,7 +130,7 @@ PaymentReply CancelPayment(PgConnection& conn, const QueuesConfig& cfg, long lon
         return j.opt(0, 0).value_or("");
     };
     if (status == "refunding" || status == "canceled")
-        return {202, AcceptedJson(payment_id, status, p.opt(0, 2).value_or("")), payment_id, true};
+        return {payment_id, status, p.opt(0, 2).value_or(""), true};
     if (status != "done")
         throw AppError(ErrorCode::kPaymentConflict,
                        "Only a completed payment can be canceled; this one is " + ClientStatus(status) + ".");
@@ -164,7 +140,7 @@ PaymentReply CancelPayment(PgConnection& conn, const QueuesConfig& cfg, long lon
     RequestRefund(tx, cfg, payment_id, reason);
     const std::string job_id = refund_job();
     tx.commit();
-    return {202, AcceptedJson(payment_id, "refunding", job_id), payment_id, false};
+    return {payment_id, "refunding", job_id, false};
 }
 
 std::vector<StatusSnapshot> LoadPaymentStatuses(PgConnection& conn,

@@ -23,29 +23,28 @@ struct ConfirmRequest {
 ConfirmRequest ParseConfirmRequest(std::string_view body);
 std::string CanonicalJson(const ConfirmRequest& req);
 
-// The 202 body of a payment started: {payment_id, status, status_url, job_id}.
-std::string PaymentAcceptedJson(const std::string& payment_id, const std::string& status,
-                                const std::string& job_id);
-
-struct PaymentReply {
-    int status = 202;
-    std::string body;
+// A payment (or its refund) started, its job queued; or, `existing`, the one that already was.
+// (The API answers 202 with these.)
+struct StartedPayment {
     std::string payment_id;
-    bool replayed = false;
+    std::string status;  // as the buyer sees it: processing, done, refunding, canceled
+    std::string job_id;
+    bool existing = false;
 };
 
-// Accepts a confirm for the caller's `confirmed` order whose amount matches; 202 with the status URL.
-// The same paymentKey posted again answers the same payment (one payment, one gateway approval).
-// Throws AppError: kNotFound (no such order, or someone else's), kAmountMismatch, kOrderNotPayable,
-// kPaymentConflict (another payment of the order is live, or the paymentKey was used), and the
-// Idempotency-Key errors.
-PaymentReply ConfirmPayment(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
-                            const ConfirmRequest& req, const std::optional<IdempotencyKey>& idem);
+// Accepts a confirm for the caller's `confirmed` order whose amount matches, in the caller's
+// transaction. The same paymentKey posted again answers the same payment (one payment, one gateway
+// approval). Throws AppError: kNotFound (no such order, or someone else's), kAmountMismatch,
+// kOrderNotPayable, kPaymentConflict (another payment of the order is live, or the paymentKey was
+// used).
+StartedPayment ConfirmPayment(PgTransaction& tx, const QueuesConfig& cfg, long long user_id,
+                              const ConfirmRequest& req);
 
 // Cancels a `done` payment: the order becomes `canceled`, its stock returns at once, and the refund
-// at the gateway runs as a job. Repeating it answers the same 202. Throws kNotFound, kPaymentConflict.
-PaymentReply CancelPayment(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
-                           const std::string& payment_id, const std::string& reason);
+// at the gateway runs as a job. Repeating it answers the same refund. Throws kNotFound,
+// kPaymentConflict.
+StartedPayment CancelPayment(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
+                             const std::string& payment_id, const std::string& reason);
 
 std::string PaymentStatusUrl(const std::string& payment_id);
 

@@ -11,25 +11,15 @@
 
 namespace checkout {
 
-namespace {
-
-WebhookReply Answer(const char* outcome) {
-    JsonWriter w;
-    w.StartObject().Key("result").String(outcome).EndObject();
-    return {200, w.str(), {}};
-}
-
-}  // namespace
-
-WebhookReply ApplyTossWebhook(PgConnection& conn, const QueuesConfig& cfg, std::string_view body,
-                              const std::optional<std::string>& transmission_id) {
+WebhookResult ApplyTossWebhook(PgConnection& conn, const QueuesConfig& cfg, std::string_view body,
+                               const std::optional<std::string>& transmission_id) {
     const auto d = ParseJsonObject(body, "The webhook body is invalid.");
     auto type = d.FindMember("eventType");
     // Other events (DEPOSIT_CALLBACK has no eventType; billing, BrandPay) concern features this
     // shop does not use: acknowledged, so the gateway does not send them again for days.
     if (type == d.MemberEnd() || !type->value.IsString() ||
         std::string_view(type->value.GetString()) != "PAYMENT_STATUS_CHANGED")
-        return Answer("ignored");
+        return {"ignored", ""};
     auto data = d.FindMember("data");
     if (data == d.MemberEnd() || !data->value.IsObject())
         throw AppError(ErrorCode::kValidationFailed, "The webhook body is invalid.",
@@ -75,7 +65,7 @@ WebhookReply ApplyTossWebhook(PgConnection& conn, const QueuesConfig& cfg, std::
         "INSERT INTO webhook_events (dedup_key, event_type, payment_key) VALUES ($1, $2, $3) "
         "ON CONFLICT DO NOTHING",
         {dedup, "PAYMENT_STATUS_CHANGED", payment->payment_key});
-    if (fresh.affected() == 0) return Answer("duplicate");
+    if (fresh.affected() == 0) return {"duplicate", ""};
 
     const std::string id = p.str(0, 0);
     JsonWriter detail;
@@ -88,9 +78,7 @@ WebhookReply ApplyTossWebhook(PgConnection& conn, const QueuesConfig& cfg, std::
     LogPayment(tx, id, "webhook", detail.str());
     ApplyGatewayPayment(tx, cfg, id, *payment);
     tx.commit();
-    auto reply = Answer("applied");
-    reply.applied_to = id;
-    return reply;
+    return {"applied", id};
 }
 
 }  // namespace checkout

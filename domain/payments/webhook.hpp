@@ -11,16 +11,17 @@
 
 namespace checkout {
 
-struct WebhookReply {
-    int status = 200;
-    std::string body;
+// What became of an event: applied, a duplicate of one applied before, or ignored (not an event
+// this shop acts on). All three are acknowledged, so that the gateway stops sending it.
+struct WebhookResult {
+    std::string outcome;     // "applied", "duplicate", "ignored"
     std::string applied_to;  // the payment whose state the event changed, if it did
 };
 
 // Throws AppError: kInvalidJson/kValidationFailed (malformed), kWebhookRejected (unknown payment or
 // wrong secret), kUnavailable (the payment's approval is not recorded yet, so the event cannot be
 // checked: the gateway sends it again later).
-WebhookReply ApplyTossWebhook(PgConnection& conn, const QueuesConfig& cfg, std::string_view body,
-                              const std::optional<std::string>& transmission_id);
+WebhookResult ApplyTossWebhook(PgConnection& conn, const QueuesConfig& cfg, std::string_view body,
+                               const std::optional<std::string>& transmission_id);
 
 }  // namespace checkout

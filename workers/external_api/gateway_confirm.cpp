@@ -34,13 +34,6 @@ std::optional<PaymentToConfirm> Load(PgTransaction& tx, const Job& job) {
     return p;
 }
 
-[[noreturn]] void RetryLater(const GatewayResult& r) {
-    if (r.kind == GatewayResult::Kind::kInDoubt)
-        throw AppError(ErrorCode::kGatewayTimeout, "The gateway did not answer.", r.code + ": " + r.message);
-    throw AppError(ErrorCode::kGatewayRetryable, "The gateway asked us to try again.",
-                   r.code + " (HTTP " + std::to_string(r.status) + "): " + r.message);
-}
-
 Step ConfirmCall(const ExternalApiContext& ctx, const PaymentToConfirm& p) {
     // The same key on every retry: the gateway replays its first answer instead of charging twice.
     return Step::Call(ctx.toss->ConfirmCall(p.payment_key, p.order_number, p.amount,
@@ -59,9 +52,7 @@ ExternalHandler ConfirmAtGateway(std::shared_ptr<const ExternalApiContext> ctx) 
         const bool given_up = p->status == "failed" && p->failure_code == kNotConfirmedCode;
         // Settled meanwhile by the reconciler or a webhook: nothing to ask the gateway.
         if (!given_up && (p->status != "in_progress" || p->approved)) return Step::Done(Outcome::Succeeded());
-        if (!ctx->toss->Allow())
-            throw AppError(ErrorCode::kGatewayRetryable, "The gateway is failing; calls are paused.",
-                           "circuit open");
+        if (!ctx->toss->Allow()) RetryLaterCircuitOpen();
         // The previous attempt got no answer: the confirm may have been approved. Ask first, by this
         // payment's own key (a lookup by orderId may find another attempt at the same order).
         if (given_up || p->last_error.rfind("GATEWAY_TIMEOUT", 0) == 0)

@@ -22,9 +22,7 @@ ExternalHandler RefundAtGateway(std::shared_ptr<const ExternalApiContext> ctx) {
             RecordRefund(tx, payment_id);
             return Step::Done(Outcome::Succeeded());
         }
-        if (!ctx->toss->Allow())
-            throw AppError(ErrorCode::kGatewayRetryable, "The gateway is failing; calls are paused.",
-                           "circuit open");
+        if (!ctx->toss->Allow()) RetryLaterCircuitOpen();
         // One key per refund: a retry after a timeout is replayed, never a second cancel.
         return Step::Call(
             ctx->toss->CancelCall(p.str(0, 1), p.str(0, 2), GatewayIdempotencyKey(payment_id, "cancel")));
@@ -43,11 +41,7 @@ ExternalHandler RefundAtGateway(std::shared_ptr<const ExternalApiContext> ctx) {
             LogPayment(tx, payment_id, "refund_rejected", "{\"code\":\"" + r.code + "\"}");
             return Step::Done(Outcome::Failed(r.code, r.message));
         }
-        if (r.kind == GatewayResult::Kind::kInDoubt)
-            throw AppError(ErrorCode::kGatewayTimeout, "The gateway did not answer.",
-                           r.code + ": " + r.message);
-        throw AppError(ErrorCode::kGatewayRetryable, "The gateway asked us to try again.",
-                       r.code + ": " + r.message);
+        RetryLater(r);
     };
     return h;
 }

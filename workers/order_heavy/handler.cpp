@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "domain/orders/order_release.hpp"
 #include "domain/orders/stock_rules.hpp"
 #include "domain/points/point_store.hpp"
 #include "infra/core/error.hpp"
@@ -171,12 +172,10 @@ Outcome ProcessOrder(PgTransaction& tx, const Job& job) {
         lost = "COUPON_UNAVAILABLE";
     if (!lost && !SpendPoints(tx, user_id, order_id, points)) lost = "INSUFFICIENT_POINTS";
     if (lost) {
-        tx.exec(
-            "WITH d AS (DELETE FROM order_items WHERE order_id = $1 RETURNING product_id, quantity), "
-            "c AS (UPDATE user_coupons SET status = 'available', order_id = NULL, used_at = NULL "
-            "      WHERE order_id = $1) "
-            "UPDATE products p SET stock = p.stock + d.quantity FROM d WHERE p.id = d.product_id",
-            {order_id});
+        // Stock and coupon go back only through the order's release (domain/orders/order_release),
+        // the one place they do; the items of an order that never was are removed.
+        ReleaseOrder(tx, order_id, "confirmed", "failed");
+        tx.exec("DELETE FROM order_items WHERE order_id = $1", {order_id});
         return fail(*lost, *lost == "PURCHASE_LIMIT_EXCEEDED"
                                ? "the buyer already holds the product's limit"
                                : "the order's coupon or points were used by another order");
