@@ -53,5 +53,14 @@ includes domain never 'api/|workers/|jobs/runtime/|infra/amqp/|infra/http_client
 includes api never 'workers/|jobs/runtime/' "the API enqueues through the domain; it runs no jobs"
 includes workers never 'api/' "workers share nothing with the API but the domain"
 
-[ "$failures" = 0 ] && echo "layers: every binary links and every folder includes only its layers"
+# The README's layout section names every folder of the layers (docs/architecture.md walks them).
+layout="$(sed -n '/^## Layout/,/^## Tests/p' "$src/README.md")"
+for d in $(cd "$src" && find infra jobs domain workers api -mindepth 1 -maxdepth 1 -type d | sort); do
+    grep -q "$(basename "$d")/" <<<"$layout" || fail "README.md's Layout does not name $d/"
+done
+for top in infra jobs domain workers api; do
+    grep -q "^$top/" <<<"$layout" || fail "README.md's Layout does not name $top/"
+done
+
+[ "$failures" = 0 ] && echo "layers: every binary links and every folder includes only its layers; the README names them all"
 exit $((failures > 0))
