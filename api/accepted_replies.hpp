@@ -5,6 +5,7 @@
 #include <string>
 
 #include "api/http_support.hpp"
+#include "domain/orders/order_reads.hpp"
 #include "domain/orders/order_store.hpp"
 #include "domain/payments/payment_store.hpp"
 

@@ -100,8 +100,12 @@ class StatusCache {
     void Run();
     void MarkStale(const std::string& key);
     void OnNotification(const std::string& payload);
-    void Apply(const std::vector<std::pair<std::string, std::uint64_t>>& asked,
-               std::vector<StatusSnapshot> loaded, Clock::time_point loaded_at, std::vector<Answer>& answers);
+    // Keys asked for, with the generation each had when asked.
+    using Asked = std::vector<std::pair<std::string, std::uint64_t>>;
+    void Load(PgConnection& conn, const Asked& orders, const Asked& payments, Clock::time_point started,
+              std::vector<Answer>& answers);
+    void Apply(const Asked& asked, std::vector<StatusSnapshot> loaded, Clock::time_point loaded_at,
+               std::vector<Answer>& answers);
     void AnswerWaiters(Clock::time_point now, std::vector<Answer>& answers);
     void Evict(Clock::time_point now);
     void Wake();

@@ -4,6 +4,7 @@
 #include "api/http_support.hpp"
 #include "api/idempotent_post.hpp"
 #include "api/routes.hpp"
+#include "domain/orders/order_reads.hpp"
 #include "domain/orders/order_store.hpp"
 
 namespace checkout::api {

@@ -48,10 +48,4 @@ bool GroupableOrder(const OrderRequest& req, const std::optional<IdempotencyKey>
 std::vector<GroupedResult> PlaceOrderGroup(PgConnection& conn, const QueuesConfig& cfg,
                                            const std::vector<GroupedOrder>& group);
 
-std::string OrderStatusUrl(const std::string& order_id);
-// nullopt when the order does not exist or belongs to someone else (both answer 404).
-std::optional<std::string> OrderJson(PgConnection& conn, long long user_id, const std::string& order_id);
-// The caller's orders, newest first: {items, page, size, total}.
-std::string OrderPageJson(PgConnection& conn, long long user_id, int page, int size);
-
 }  // namespace checkout

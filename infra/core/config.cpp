@@ -1,7 +1,6 @@
 #include "infra/core/config.hpp"
 
 #include <arpa/inet.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
@@ -16,183 +15,6 @@
 #include "infra/core/log.hpp"
 
 namespace checkout {
-
-namespace {
-
-void RejectUnknownKeys(const YAML::Node& node, const std::set<std::string>& allowed,
-                       const std::string& where) {
-    for (const auto& kv : node) {
-        auto key = kv.first.as<std::string>();
-        if (!allowed.count(key)) throw ConfigError(where + "." + key, "unknown setting");
-    }
-}
-
-template <typename T>
-T Scalar(const YAML::Node& node, const std::string& setting, const char* expected) {
-    if (!node.IsScalar()) throw ConfigError(setting, std::string("must be ") + expected);
-    try {
-        return node.as<T>();
-    } catch (const YAML::Exception&) {
-        throw ConfigError(setting, std::string("must be ") + expected + ", got '" + node.Scalar() + "'");
-    }
-}
-
-int IntIn(const YAML::Node& node, const std::string& setting, int lo, int hi) {
-    auto v = Scalar<long long>(node, setting, "an integer");
-    if (v < lo || v > hi)
-        throw ConfigError(setting, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
-    return static_cast<int>(v);
-}
-
-double DoubleIn(const YAML::Node& node, const std::string& setting, double lo, double hi) {
-    auto v = Scalar<double>(node, setting, "a number");
-    if (!(v >= lo && v <= hi)) {
-        std::ostringstream os;
-        os << "must be between " << lo << " and " << hi;
-        throw ConfigError(setting, os.str());
-    }
-    return v;
-}
-
-std::string Name(const YAML::Node& node, const std::string& setting) {
-    auto s = Scalar<std::string>(node, setting, "a string");
-    static const std::regex kName("^[A-Za-z0-9_.\\-]{1,200}$");
-    if (!std::regex_match(s, kName)) throw ConfigError(setting, "must be 1-200 characters of [A-Za-z0-9_.-]");
-    return s;
-}
-
-QueueConfig ParseQueue(const std::string& name, const YAML::Node& node) {
-    const std::string where = "queues." + name;
-    if (!node.IsMap()) throw ConfigError(where, "must be a mapping");
-    RejectUnknownKeys(
-        node,
-        {"routing_key", "type", "prefetch", "concurrency", "max_retries", "backoff", "time_limit",
-         "delivery_limit", "dead_letter_queue", "workers", "binary", "job_types", "max_in_flight", "batch"},
-        where);
-    auto require = [&](const char* key) {
-        if (!node[key]) throw ConfigError(where + "." + key, "is required");
-        return node[key];
-    };
-    QueueConfig q;
-    q.name = name;
-    q.routing_key = Name(require("routing_key"), where + ".routing_key");
-    if (node["type"]) {
-        q.type = Scalar<std::string>(node["type"], where + ".type", "a string");
-        if (q.type != "quorum" && q.type != "classic")
-            throw ConfigError(where + ".type", "must be 'quorum' or 'classic'");
-    }
-    q.prefetch = IntIn(require("prefetch"), where + ".prefetch", 1, 2000);
-    if (node["concurrency"]) q.concurrency = IntIn(node["concurrency"], where + ".concurrency", 1, 256);
-    q.max_retries = IntIn(require("max_retries"), where + ".max_retries", 0, 100);
-    const auto backoff = require("backoff");
-    if (!backoff.IsMap()) throw ConfigError(where + ".backoff", "must be a mapping");
-    RejectUnknownKeys(backoff, {"initial", "multiplier", "cap", "jitter"}, where + ".backoff");
-    auto breq = [&](const char* key) {
-        if (!backoff[key]) throw ConfigError(where + ".backoff." + key, "is required");
-        return backoff[key];
-    };
-    q.backoff.initial =
-        ParseDuration(Scalar<std::string>(breq("initial"), where + ".backoff.initial", "a duration"),
-                      where + ".backoff.initial");
-    q.backoff.multiplier = DoubleIn(breq("multiplier"), where + ".backoff.multiplier", 1.0, 100.0);
-    q.backoff.cap = ParseDuration(Scalar<std::string>(breq("cap"), where + ".backoff.cap", "a duration"),
-                                  where + ".backoff.cap");
-    q.backoff.jitter = DoubleIn(breq("jitter"), where + ".backoff.jitter", 0.0, 1.0);
-    if (q.backoff.cap < q.backoff.initial)
-        throw ConfigError(where + ".backoff.cap", "must not be below initial");
-    q.time_limit =
-        ParseDuration(Scalar<std::string>(require("time_limit"), where + ".time_limit", "a duration"),
-                      where + ".time_limit");
-    if (node["max_in_flight"])
-        q.max_in_flight = IntIn(node["max_in_flight"], where + ".max_in_flight", 1, 10000);
-    if (node["batch"]) q.batch = IntIn(node["batch"], where + ".batch", 1, 1000);
-    if (node["delivery_limit"])
-        q.delivery_limit = IntIn(node["delivery_limit"], where + ".delivery_limit", 1, 1000);
-    q.dead_letter_queue = Name(require("dead_letter_queue"), where + ".dead_letter_queue");
-    q.workers = IntIn(require("workers"), where + ".workers", 0, 64);
-    q.binary = Name(require("binary"), where + ".binary");
-    const auto types = require("job_types");
-    if (!types.IsSequence() || types.size() == 0)
-        throw ConfigError(where + ".job_types", "must be a non-empty list of job types");
-    for (std::size_t i = 0; i < types.size(); ++i)
-        q.job_types.push_back(Name(types[i], where + ".job_types[" + std::to_string(i) + "]"));
-    return q;
-}
-
-}  // namespace
-
-Millis ParseDuration(const std::string& text, const std::string& setting) {
-    static const std::regex kDuration("^([0-9]{1,9})(ms|s|m)$");
-    std::smatch m;
-    if (!std::regex_match(text, m, kDuration))
-        throw ConfigError(setting, "must be a duration such as 250ms, 2s or 5m, got '" + text + "'");
-    long long n = std::stoll(m[1].str());
-    const auto unit = m[2].str();
-    if (unit == "s") n *= 1000;
-    if (unit == "m") n *= 60000;
-    if (n <= 0) throw ConfigError(setting, "must be positive");
-    return Millis(n);
-}
-
-const QueueConfig* QueuesConfig::FindQueue(const std::string& name) const {
-    for (const auto& q : queues)
-        if (q.name == name) return &q;
-    return nullptr;
-}
-
-const QueueConfig& QueuesConfig::Queue(const std::string& name) const {
-    if (const auto* q = FindQueue(name)) return *q;
-    throw ConfigError("queues." + name, "no such queue in queues.yaml");
-}
-
-const QueueConfig& QueuesConfig::QueueForJobType(const std::string& job_type) const {
-    for (const auto& q : queues)
-        for (const auto& t : q.job_types)
-            if (t == job_type) return q;
-    throw ConfigError("job_types", "no queue in queues.yaml runs job type '" + job_type + "'");
-}
-
-QueuesConfig ParseQueuesYaml(const std::string& yaml_text, const std::string& source) {
-    YAML::Node root;
-    try {
-        root = YAML::Load(yaml_text);
-    } catch (const YAML::Exception& e) {
-        throw ConfigError(source, std::string("is not valid YAML: ") + e.what());
-    }
-    if (!root.IsMap()) throw ConfigError(source, "must be a mapping with a 'queues' key");
-    RejectUnknownKeys(root, {"exchange", "dead_letter_exchange", "queues"}, source);
-    QueuesConfig cfg;
-    if (root["exchange"]) cfg.exchange = Name(root["exchange"], "exchange");
-    if (root["dead_letter_exchange"])
-        cfg.dead_letter_exchange = Name(root["dead_letter_exchange"], "dead_letter_exchange");
-    const auto queues = root["queues"];
-    if (!queues || !queues.IsMap() || queues.size() == 0)
-        throw ConfigError("queues", "must map queue names to settings");
-    std::set<std::string> routing_keys, job_types, names;
-    for (const auto& kv : queues) {
-        const auto name = Name(kv.first, "queues");
-        auto q = ParseQueue(name, kv.second);
-        if (!routing_keys.insert(q.routing_key).second)
-            throw ConfigError("queues." + name + ".routing_key", "is used by another queue");
-        for (const auto& t : q.job_types)
-            if (!job_types.insert(t).second)
-                throw ConfigError("queues." + name + ".job_types",
-                                  "job type '" + t + "' is run by another queue");
-        if (q.dead_letter_queue == name || !names.insert(q.dead_letter_queue).second)
-            throw ConfigError("queues." + name + ".dead_letter_queue", "must be a queue of its own");
-        names.insert(name);
-        cfg.queues.push_back(std::move(q));
-    }
-    return cfg;
-}
-
-QueuesConfig LoadQueuesYaml(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw ConfigError("QUEUES_FILE", "cannot read '" + path + "'");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ParseQueuesYaml(ss.str(), path);
-}
 
 std::optional<std::string> ProcessEnv(const char* name) {
     const char* v = std::getenv(name);
@@ -297,8 +119,10 @@ int EnvInt(EnvLookup lookup, const char* name, int fallback, int lo, int hi) {
     return n;
 }
 
-Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup) {
-    Environment env;
+namespace {
+
+// DATABASE_URL, AMQP_URL, JWT_SECRET: what the program connects with, when it needs them.
+void LoadConnections(Environment& env, EnvNeeds needs, EnvLookup lookup) {
     if (needs.database) {
         auto v = lookup("DATABASE_URL");
         if (!v || v->empty())
@@ -320,6 +144,10 @@ Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup) {
         if (v->size() < 32) throw ConfigError("JWT_SECRET", "must be at least 32 characters for HS256");
         env.jwt_secret = *v;
     }
+}
+
+// The API's port and threads, the queues and gates files, logging, the workers' drain.
+void LoadProcessSettings(Environment& env, EnvLookup lookup) {
     env.api_port = EnvInt(lookup, "API_PORT", 8080, 1, 65535);
     env.api_threads = EnvInt(lookup, "API_THREADS", 16, 1, 256);
     env.db_pool_size = EnvInt(lookup, "DB_POOL_SIZE", 16, 1, 500);
@@ -339,23 +167,28 @@ Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup) {
         throw ConfigError("LOG_FORMAT", "must be text or json; got '" + *v + "'");
     if (lookup("WORKER_DRAIN_TIMEOUT_MS"))
         env.drain_timeout = Millis(EnvInt(lookup, "WORKER_DRAIN_TIMEOUT_MS", 0, 0, 3600 * 1000));
-    if (needs.scheduler) {
-        env.order_expiry_after = EnvDuration(lookup, "ORDER_EXPIRY_AFTER", env.order_expiry_after);
-        env.payment_reconcile_after =
-            EnvDuration(lookup, "PAYMENT_RECONCILE_AFTER", env.payment_reconcile_after);
-        env.scheduler_period = EnvDuration(lookup, "SCHEDULER_PERIOD", env.scheduler_period);
-        if (auto v = lookup("JOB_RETENTION"); v && !v->empty()) {
-            // Days or hours (history is dropped a whole day at a time); at least an hour.
-            static const std::regex kLong("^([0-9]{1,5})(h|d)$");
-            std::smatch m;
-            if (!std::regex_match(*v, m, kLong))
-                throw ConfigError("JOB_RETENTION",
-                                  "must be a number of days or hours such as 14d or 36h, got '" + *v + "'");
-            const long long n = std::stoll(m[1].str());
-            if (n <= 0) throw ConfigError("JOB_RETENTION", "must be at least 1h");
-            env.job_retention = Millis(n * (m[2].str() == "d" ? 86400000LL : 3600000LL));
-        }
+}
+
+// ORDER_EXPIRY_AFTER, PAYMENT_RECONCILE_AFTER, SCHEDULER_PERIOD, JOB_RETENTION.
+void LoadSchedulerSettings(Environment& env, EnvLookup lookup) {
+    env.order_expiry_after = EnvDuration(lookup, "ORDER_EXPIRY_AFTER", env.order_expiry_after);
+    env.payment_reconcile_after = EnvDuration(lookup, "PAYMENT_RECONCILE_AFTER", env.payment_reconcile_after);
+    env.scheduler_period = EnvDuration(lookup, "SCHEDULER_PERIOD", env.scheduler_period);
+    if (auto v = lookup("JOB_RETENTION"); v && !v->empty()) {
+        // Days or hours (history is dropped a whole day at a time); at least an hour.
+        static const std::regex kLong("^([0-9]{1,5})(h|d)$");
+        std::smatch m;
+        if (!std::regex_match(*v, m, kLong))
+            throw ConfigError("JOB_RETENTION",
+                              "must be a number of days or hours such as 14d or 36h, got '" + *v + "'");
+        const long long n = std::stoll(m[1].str());
+        if (n <= 0) throw ConfigError("JOB_RETENTION", "must be at least 1h");
+        env.job_retention = Millis(n * (m[2].str() == "d" ? 86400000LL : 3600000LL));
     }
+}
+
+// Caches, the per-process metrics listener, the API's rate limit and group commit.
+void LoadServingSettings(Environment& env, EnvLookup lookup) {
     env.popular_ttl = EnvDuration(lookup, "POPULAR_CACHE_TTL", env.popular_ttl);
     if (auto v = lookup("METRICS_PORT"); v && *v == "off")
         env.metrics_port.reset();
@@ -378,6 +211,10 @@ Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup) {
                                   std::max(env.rate_limit_burst, 2 * env.rate_limit_per_user), 1, 1000000);
     env.accept_group_max = EnvInt(lookup, "ACCEPT_GROUP_MAX", env.accept_group_max, 1, 1000);
     env.accept_group_wait_us = EnvInt(lookup, "ACCEPT_GROUP_WAIT_US", env.accept_group_wait_us, 0, 100000);
+}
+
+// TOSS_API_BASE, TOSS_SECRET_KEY, TOSS_TIMEOUT_MS, DATA_PLATFORM_URL: the services the workers call.
+void LoadCallouts(Environment& env, EnvNeeds needs, EnvLookup lookup) {
     if (needs.gateway) {
         auto base = lookup("TOSS_API_BASE");
         if (!base || base->empty())
@@ -401,6 +238,17 @@ Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup) {
             throw ConfigError("DATA_PLATFORM_URL", "must start with http:// or https://");
         env.data_platform_url = *v;
     }
+}
+
+}  // namespace
+
+Environment LoadEnvironment(EnvNeeds needs, EnvLookup lookup) {
+    Environment env;
+    LoadConnections(env, needs, lookup);
+    LoadProcessSettings(env, lookup);
+    if (needs.scheduler) LoadSchedulerSettings(env, lookup);
+    LoadServingSettings(env, lookup);
+    LoadCallouts(env, needs, lookup);
     return env;
 }
 

@@ -73,6 +73,73 @@ constexpr const char* kItemsOnlyOrder =
     "       o.from_cart, plain.ok, n.taken, plain.n, plain.short "
     "FROM o, plain, n";
 
+// Returns how many of the order's lines were taken: all of them, or none if nothing changed.
+long long TakeStock(PgTransaction& tx, const std::string& order_id, const std::vector<OrderLine>& merged,
+                    const std::string& ids) {
+    // One statement takes the stock with a guarded update (never below zero; the update takes the row
+    // locks), writes the items and confirms the order, the last two only if every line was taken. Few
+    // round trips here keep a hot product's row locked briefly. Two multi-product orders may lock in
+    // opposite orders; PostgreSQL then aborts one (deadlock_detected), which is retried as transient.
+    return tx
+        .exec(
+            "WITH s AS (UPDATE products p SET stock = p.stock - v.q "
+            "           FROM unnest($2::bigint[], $3::int[]) AS v(id, q) "
+            "           WHERE p.id = v.id AND p.stock >= v.q RETURNING p.id), "
+            "n AS (SELECT count(*) AS taken FROM s), "
+            "i AS (INSERT INTO order_items (order_id, product_id, quantity, unit_price) "
+            "      SELECT $1, x.product_id, sum(x.quantity), max(x.unit_price) FROM orders o, n, "
+            "      jsonb_to_recordset(o.requested_items) AS x(product_id bigint, quantity int, unit_price "
+            "bigint) "
+            "      WHERE o.id = $1 AND n.taken = $4 GROUP BY x.product_id), "
+            "c AS (UPDATE orders SET status = 'confirmed' FROM n WHERE id = $1 AND n.taken = $4) "
+            "SELECT taken FROM n",
+            {order_id, ids, Join(merged, false), static_cast<long long>(merged.size())})
+        .integer(0, 0);
+}
+
+// After the stock is taken, under the row locks that take holds: the per-buyer limit, then the
+// coupon (used once), then the points (spent). The reason the order lost one of them, if it did.
+std::optional<std::string> LostClaim(PgTransaction& tx, const std::string& order_id, long long user_id,
+                                     const std::vector<OrderLine>& merged, const std::string& ids,
+                                     const std::map<long long, long long>& limits,
+                                     const std::optional<std::string>& coupon, long long points) {
+    std::optional<std::string> lost;
+    // A per-buyer limit is checked now that the take above holds the limited products' row locks:
+    // another order of this buyer for them is either committed (and counted here) or waits behind
+    // this one, so 40 simultaneous orders for a product limited to 2 confirm at most 2.
+    if (!limits.empty()) {
+        auto rows = tx.exec(
+            "SELECT i.product_id, sum(i.quantity) FROM orders o JOIN order_items i ON i.order_id = o.id "
+            "WHERE o.user_id = $1 AND o.id <> $2 AND o.status IN ('confirmed', 'paid') "
+            "AND i.product_id = ANY($3::bigint[]) GROUP BY i.product_id",
+            {user_id, order_id, ids});
+        std::map<long long, long long> held;
+        for (int i = 0; i < rows.rows(); ++i) held[rows.integer(i, 0)] = rows.integer(i, 1);
+        if (FirstOverLimit(merged, limits, held)) lost = "PURCHASE_LIMIT_EXCEEDED";
+    }
+    if (!lost && coupon &&
+        tx.exec("UPDATE user_coupons SET status = 'used', order_id = $1, used_at = now() "
+                "WHERE coupon_id = $2 AND user_id = $3 AND status = 'available'",
+                {order_id, *coupon, user_id})
+                .affected() == 0)
+        lost = "COUPON_UNAVAILABLE";
+    if (!lost && !SpendPoints(tx, user_id, order_id, points)) lost = "INSUFFICIENT_POINTS";
+    return lost;
+}
+
+void TakeFromCart(PgTransaction& tx, long long user_id, const std::vector<OrderLine>& merged,
+                  const std::string& ids) {
+    // The cart's lines give up what the order took: a line the buyer raised after ordering keeps
+    // the rest, instead of being deleted whole.
+    tx.exec(
+        "WITH t AS (SELECT * FROM unnest($2::bigint[], $3::int[]) AS v(product_id, q)), "
+        "d AS (DELETE FROM cart_items c USING t WHERE c.user_id = $1 AND c.product_id = t.product_id "
+        "      AND c.quantity <= t.q) "
+        "UPDATE cart_items c SET quantity = c.quantity - t.q FROM t "
+        "WHERE c.user_id = $1 AND c.product_id = t.product_id AND c.quantity > t.q",
+        {user_id, ids, Join(merged, false)});
+}
+
 }  // namespace
 
 Outcome ProcessOrder(PgTransaction& tx, const Job& job) {
@@ -122,24 +189,7 @@ Outcome ProcessOrder(PgTransaction& tx, const Job& job) {
         }
         if (auto short_id = FirstShortProduct(merged, stock)) return fail_short(*short_id);
     }
-    // One statement takes the stock with a guarded update (never below zero; the update takes the row
-    // locks), writes the items and confirms the order, the last two only if every line was taken. Few
-    // round trips here keep a hot product's row locked briefly. Two multi-product orders may lock in
-    // opposite orders; PostgreSQL then aborts one (deadlock_detected), which is retried as transient.
-    auto taken = tx.exec(
-        "WITH s AS (UPDATE products p SET stock = p.stock - v.q "
-        "           FROM unnest($2::bigint[], $3::int[]) AS v(id, q) "
-        "           WHERE p.id = v.id AND p.stock >= v.q RETURNING p.id), "
-        "n AS (SELECT count(*) AS taken FROM s), "
-        "i AS (INSERT INTO order_items (order_id, product_id, quantity, unit_price) "
-        "      SELECT $1, x.product_id, sum(x.quantity), max(x.unit_price) FROM orders o, n, "
-        "      jsonb_to_recordset(o.requested_items) AS x(product_id bigint, quantity int, unit_price "
-        "bigint) "
-        "      WHERE o.id = $1 AND n.taken = $4 GROUP BY x.product_id), "
-        "c AS (UPDATE orders SET status = 'confirmed' FROM n WHERE id = $1 AND n.taken = $4) "
-        "SELECT taken FROM n",
-        {order_id, ids, Join(merged, false), static_cast<long long>(merged.size())});
-    const auto count = taken.integer(0, 0);
+    const auto count = TakeStock(tx, order_id, merged, ids);
     if (count == 0)
         return fail_short(merged.front().product_id);  // sold out since the check: nothing changed
     if (count != static_cast<long long>(merged.size()))
@@ -150,27 +200,7 @@ Outcome ProcessOrder(PgTransaction& tx, const Job& job) {
     // The coupon is used once and the points are spent, in this transaction. If either is gone since
     // the checks above (another order of the buyer took it), the stock taken is given back and the
     // order fails, all before the commit: nobody saw the stock taken.
-    std::optional<std::string> lost;
-    // A per-buyer limit is checked now that the take above holds the limited products' row locks:
-    // another order of this buyer for them is either committed (and counted here) or waits behind
-    // this one, so 40 simultaneous orders for a product limited to 2 confirm at most 2.
-    if (!limits.empty()) {
-        auto rows = tx.exec(
-            "SELECT i.product_id, sum(i.quantity) FROM orders o JOIN order_items i ON i.order_id = o.id "
-            "WHERE o.user_id = $1 AND o.id <> $2 AND o.status IN ('confirmed', 'paid') "
-            "AND i.product_id = ANY($3::bigint[]) GROUP BY i.product_id",
-            {user_id, order_id, ids});
-        std::map<long long, long long> held;
-        for (int i = 0; i < rows.rows(); ++i) held[rows.integer(i, 0)] = rows.integer(i, 1);
-        if (FirstOverLimit(merged, limits, held)) lost = "PURCHASE_LIMIT_EXCEEDED";
-    }
-    if (!lost && coupon &&
-        tx.exec("UPDATE user_coupons SET status = 'used', order_id = $1, used_at = now() "
-                "WHERE coupon_id = $2 AND user_id = $3 AND status = 'available'",
-                {order_id, *coupon, user_id})
-                .affected() == 0)
-        lost = "COUPON_UNAVAILABLE";
-    if (!lost && !SpendPoints(tx, user_id, order_id, points)) lost = "INSUFFICIENT_POINTS";
+    const auto lost = LostClaim(tx, order_id, user_id, merged, ids, limits, coupon, points);
     if (lost) {
         // Stock and coupon go back only through the order's release (domain/orders/order_release),
         // the one place they do; the items of an order that never was are removed.
@@ -180,16 +210,7 @@ Outcome ProcessOrder(PgTransaction& tx, const Job& job) {
                                ? "the buyer already holds the product's limit"
                                : "the order's coupon or points were used by another order");
     }
-    // The cart's lines give up what the order took: a line the buyer raised after ordering keeps
-    // the rest, instead of being deleted whole.
-    if (from_cart)
-        tx.exec(
-            "WITH t AS (SELECT * FROM unnest($2::bigint[], $3::int[]) AS v(product_id, q)), "
-            "d AS (DELETE FROM cart_items c USING t WHERE c.user_id = $1 AND c.product_id = t.product_id "
-            "      AND c.quantity <= t.q) "
-            "UPDATE cart_items c SET quantity = c.quantity - t.q FROM t "
-            "WHERE c.user_id = $1 AND c.product_id = t.product_id AND c.quantity > t.q",
-            {user_id, ids, Join(merged, false)});
+    if (from_cart) TakeFromCart(tx, user_id, merged, ids);
     return Outcome::Succeeded();
 }
 

@@ -27,8 +27,70 @@
 #include "workers/scheduler/periodic.hpp"
 #include "workers/scheduler/reconciler.hpp"
 
+namespace {
+
+using namespace checkout;
+
+// Counts a task's run and what it did, on this process's /metrics (and its runs for --status).
+struct TaskCounter {
+    std::atomic<long long>& runs;
+    void operator()(const char* name, const char* help, const std::string& labels, long long n) const {
+        if (std::string(name) == "checkout_scheduler_runs_total") ++runs;
+        ProcessMetrics().Counter(name, help, labels).fetch_add(n, std::memory_order_relaxed);
+    }
+};
+
+// One pass over the periodic tasks: each runs if this process claims its period (fleet-wide, one
+// claim per period); with --once every task runs now.
+void RunDueTasks(PgConnection& conn, const Environment& env, const QueuesConfig& cfg, TossClient& toss,
+                 bool once, const TaskCounter& count) {
+    const char* kRunsHelp = "Periodic tasks this scheduler ran (each runs once per period fleet-wide).";
+    const Millis expiry_after = env.order_expiry_after, reconcile_after = env.payment_reconcile_after,
+                 period = env.scheduler_period;
+    const Millis claim = once ? Millis(0) : period;
+    if (ClaimPeriod(conn, "order_expiry", claim)) {
+        const auto n = ExpireUnpaidOrders(conn, expiry_after);
+        count("checkout_scheduler_runs_total", kRunsHelp, Label("task", "order_expiry"), 1);
+        count("checkout_orders_expired_total", "Unpaid orders this scheduler expired.", "", n);
+        if (n > 0 || once) spdlog::info("order expiry: {} orders expired", n);
+    }
+    if (ClaimPeriod(conn, "points_expiry", claim)) {
+        const auto n = ExpirePoints(conn);
+        count("checkout_scheduler_runs_total", kRunsHelp, Label("task", "points_expiry"), 1);
+        count("checkout_points_expired_total", "Points this scheduler expired.", "", n);
+        if (n > 0 || once) spdlog::info("points expiry: {} points expired", n);
+    }
+    if (ClaimPeriod(conn, "payment_reconciler", claim)) {
+        const auto c = ReconcilePayments(conn, cfg, toss, reconcile_after);
+        count("checkout_scheduler_runs_total", kRunsHelp, Label("task", "payment_reconciler"), 1);
+        const char* kReconciled = "Payments in doubt this scheduler looked up at the gateway, by result.";
+        count("checkout_payments_reconciled_total", kReconciled, Label("result", "approved"), c.approved);
+        count("checkout_payments_reconciled_total", kReconciled, Label("result", "failed"), c.failed);
+        count("checkout_payments_reconciled_total", kReconciled, Label("result", "left"), c.left);
+        if (c.looked_up > 0 || once)
+            spdlog::info("reconciler: {} looked up, {} approved, {} failed, {} left", c.looked_up, c.approved,
+                         c.failed, c.left);
+    }
+    if (ClaimPeriod(conn, "open_jobs_floor", claim)) {
+        AdvanceOpenJobsFloor(conn);
+        count("checkout_scheduler_runs_total", kRunsHelp, Label("task", "open_jobs_floor"), 1);
+    }
+    // Partitions are days: every 10 minutes is often enough, and a run that could not take
+    // its lock in time (lock_timeout) is simply the next one.
+    if (ClaimPeriod(conn, "job_history", once ? Millis(0) : std::max(period, Millis(10 * 60 * 1000)))) {
+        const auto h = MaintainJobHistory(conn, env.job_retention);
+        count("checkout_scheduler_runs_total", kRunsHelp, Label("task", "job_history"), 1);
+        count("checkout_job_days_dropped_total", "Days of finished jobs dropped after JOB_RETENTION.", "",
+              h.dropped);
+        if (h.created > 0 || h.dropped > 0 || h.deleted > 0 || once)
+            spdlog::info("job history: {} day partitions made, {} dropped ({} rows kept), {} rows deleted",
+                         h.created, h.dropped, h.kept, h.deleted);
+    }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-    using namespace checkout;
     const bool once = argc > 1 && std::strcmp(argv[1], "--once") == 0;
     auto service =
         StartService("scheduler", {.database = true, .amqp = false, .gateway = true, .scheduler = true});
@@ -46,13 +108,6 @@ int main(int argc, char** argv) {
                 return ProcessReport{runs.load(), 0,
                                      "order expiry, points expiry, payment reconciler, job history"};
             });
-    auto count = [&runs](const char* name, const char* help, const std::string& labels, long long n) {
-        if (std::string(name) == "checkout_scheduler_runs_total") ++runs;
-        ProcessMetrics().Counter(name, help, labels).fetch_add(n, std::memory_order_relaxed);
-    };
-    const char* kRunsHelp = "Periodic tasks this scheduler ran (each runs once per period fleet-wide).";
-    const Millis expiry_after = env.order_expiry_after, reconcile_after = env.payment_reconcile_after,
-                 period = env.scheduler_period;
     TossClient toss(
         {env.toss_api_base, env.toss_secret_key, std::chrono::milliseconds(3000), env.gateway_timeout},
         std::make_shared<CircuitBreaker>(5, std::chrono::seconds(10)));
@@ -61,53 +116,12 @@ int main(int argc, char** argv) {
     std::unique_ptr<PgConnection> conn;
     spdlog::info(
         "expiring orders after {}ms, reconciling payments after {}ms, every {}ms; keeping finished jobs {}ms",
-        expiry_after.count(), reconcile_after.count(), period.count(), env.job_retention.count());
+        env.order_expiry_after.count(), env.payment_reconcile_after.count(), env.scheduler_period.count(),
+        env.job_retention.count());
     while (!stop) {
         try {
             if (!conn || !conn->healthy()) conn = std::make_unique<PgConnection>(env.database_url);
-            const Millis claim = once ? Millis(0) : period;
-            if (ClaimPeriod(*conn, "order_expiry", claim)) {
-                const auto n = ExpireUnpaidOrders(*conn, expiry_after);
-                count("checkout_scheduler_runs_total", kRunsHelp, Label("task", "order_expiry"), 1);
-                count("checkout_orders_expired_total", "Unpaid orders this scheduler expired.", "", n);
-                if (n > 0 || once) spdlog::info("order expiry: {} orders expired", n);
-            }
-            if (ClaimPeriod(*conn, "points_expiry", claim)) {
-                const auto n = ExpirePoints(*conn);
-                count("checkout_scheduler_runs_total", kRunsHelp, Label("task", "points_expiry"), 1);
-                count("checkout_points_expired_total", "Points this scheduler expired.", "", n);
-                if (n > 0 || once) spdlog::info("points expiry: {} points expired", n);
-            }
-            if (ClaimPeriod(*conn, "payment_reconciler", claim)) {
-                const auto c = ReconcilePayments(*conn, cfg, toss, reconcile_after);
-                count("checkout_scheduler_runs_total", kRunsHelp, Label("task", "payment_reconciler"), 1);
-                const char* kReconciled =
-                    "Payments in doubt this scheduler looked up at the gateway, by result.";
-                count("checkout_payments_reconciled_total", kReconciled, Label("result", "approved"),
-                      c.approved);
-                count("checkout_payments_reconciled_total", kReconciled, Label("result", "failed"), c.failed);
-                count("checkout_payments_reconciled_total", kReconciled, Label("result", "left"), c.left);
-                if (c.looked_up > 0 || once)
-                    spdlog::info("reconciler: {} looked up, {} approved, {} failed, {} left", c.looked_up,
-                                 c.approved, c.failed, c.left);
-            }
-            if (ClaimPeriod(*conn, "open_jobs_floor", claim)) {
-                AdvanceOpenJobsFloor(*conn);
-                count("checkout_scheduler_runs_total", kRunsHelp, Label("task", "open_jobs_floor"), 1);
-            }
-            // Partitions are days: every 10 minutes is often enough, and a run that could not take
-            // its lock in time (lock_timeout) is simply the next one.
-            if (ClaimPeriod(*conn, "job_history",
-                            once ? Millis(0) : std::max(period, Millis(10 * 60 * 1000)))) {
-                const auto h = MaintainJobHistory(*conn, env.job_retention);
-                count("checkout_scheduler_runs_total", kRunsHelp, Label("task", "job_history"), 1);
-                count("checkout_job_days_dropped_total", "Days of finished jobs dropped after JOB_RETENTION.",
-                      "", h.dropped);
-                if (h.created > 0 || h.dropped > 0 || h.deleted > 0 || once)
-                    spdlog::info(
-                        "job history: {} day partitions made, {} dropped ({} rows kept), {} rows deleted",
-                        h.created, h.dropped, h.kept, h.deleted);
-            }
+            RunDueTasks(*conn, env, cfg, toss, once, TaskCounter{runs});
         } catch (const std::exception& e) {
             spdlog::error("periodic run failed: {}", e.what());
             conn.reset();
