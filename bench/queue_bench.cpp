@@ -52,9 +52,7 @@ long long BenchUser(PgConnection& db) {
 // One pending order with its job and outbox row, as POST /api/v1/orders writes them.
 void InsertOrder(PgTransaction& tx, const QueuesConfig& cfg, long long user, long long product) {
     const std::string order_id = NewUuid();
-    JsonWriter payload;
-    payload.StartObject().Key("order_id").String(order_id).EndObject();
-    auto job = InsertJob(tx, cfg, NewUuid(), kProcessOrderJob, payload.str());
+    auto job = InsertJob(tx, cfg, NewUuid(), kProcessOrderJob, ProcessOrderPayload{order_id}.ToJson());
     std::string hex = order_id;
     std::erase(hex, '-');
     tx.exec(

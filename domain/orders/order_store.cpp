@@ -43,9 +43,7 @@ NewOrder MakeNewOrder(const QueuesConfig& cfg) {
     std::string hex = n.order_id;
     std::erase(hex, '-');
     n.order_number = "ORD-" + hex;
-    JsonWriter payload;
-    payload.StartObject().Key("order_id").String(n.order_id).EndObject();
-    n.job = NewJob(cfg, NewUuid(), kProcessOrderJob, payload.str());
+    n.job = NewJob(cfg, NewUuid(), kProcessOrderJob, ProcessOrderPayload{n.order_id}.ToJson());
     return n;
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "domain/idempotency.hpp"
+#include "domain/job_payloads.hpp"
 #include "domain/orders/order_request.hpp"
 #include "domain/status_snapshot.hpp"
 #include "infra/core/config.hpp"
@@ -13,8 +14,6 @@
 #include "infra/pg/pg_connection.hpp"
 
 namespace checkout {
-
-inline constexpr const char* kProcessOrderJob = "order.process";
 
 // An order accepted: pending, its order.process job queued. (The API answers 202 with these.)
 struct PlacedOrder {

@@ -23,7 +23,7 @@ StartedPayment StartBalancePayment(PgTransaction& tx, const QueuesConfig& cfg, l
     if (o.get(0, 0) != "confirmed")
         throw AppError(ErrorCode::kOrderNotPayable, "The order cannot be paid: it is " + o.str(0, 0) + ".");
     const std::string payment_id = NewUuid();
-    const Job job = NewJob(cfg, NewUuid(), kBalancePaymentJob, PaymentJobPayload(payment_id));
+    const Job job = NewJob(cfg, NewUuid(), kBalancePaymentJob, PaymentPayload{payment_id}.ToJson());
     auto params = JobInsertParams(job);
     for (PgParam p : {PgParam(payment_id), PgParam(order_id), PgParam(user_id),
                       PgParam("balance-" + payment_id), PgParam(o.integer(0, 1))})

@@ -11,7 +11,6 @@
 
 namespace checkout {
 
-inline constexpr const char* kBalancePaymentJob = "payment.balance";
 inline constexpr const char* kBalanceMethod = "balance";
 
 // The caller's `confirmed` order gets a payment in progress and its job, in the caller's

@@ -93,7 +93,7 @@ StartedPayment ConfirmPayment(PgTransaction& tx, const QueuesConfig& cfg, long l
         throw AppError(ErrorCode::kPaymentConflict, "This paymentKey was already used; start a new payment.");
 
     const std::string payment_id = NewUuid();
-    const Job job = NewJob(cfg, NewUuid(), kCallGatewayJob, PaymentJobPayload(payment_id));
+    const Job job = NewJob(cfg, NewUuid(), kCallGatewayJob, PaymentPayload{payment_id}.ToJson());
     auto params = JobInsertParams(job);
     for (PgParam p : {PgParam(payment_id), PgParam(order_id), PgParam(user_id), PgParam(req.payment_key),
                       PgParam(req.amount)})

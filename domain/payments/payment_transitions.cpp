@@ -10,21 +10,6 @@
 
 namespace checkout {
 
-std::string PaymentJobPayload(const std::string& payment_id) {
-    JsonWriter w;
-    w.StartObject().Key("payment_id").String(payment_id).EndObject();
-    return w.str();
-}
-
-std::string PaymentIdFromPayload(const std::string& payload_json) {
-    rapidjson::Document d;
-    d.Parse(payload_json.c_str());
-    if (!d.IsObject() || !d.HasMember("payment_id") || !d["payment_id"].IsString() ||
-        !IsUuid(d["payment_id"].GetString()))
-        throw AppError(ErrorCode::kValidationFailed, "payload has no payment_id", "payload: " + payload_json);
-    return d["payment_id"].GetString();
-}
-
 void LogPayment(PgTransaction& tx, const std::string& payment_id, const std::string& event,
                 const std::string& detail_json) {
     tx.exec("INSERT INTO payment_log (payment_id, event, detail) VALUES ($1, $2, $3::jsonb)",
@@ -54,7 +39,7 @@ void RecordApproval(PgTransaction& tx, const QueuesConfig& cfg, const std::strin
     if (p.rows() == 0) return;
     const std::string status = p.str(0, 0);
     if (status == "in_progress" && gateway.total_amount == p.integer(0, 1)) {
-        InsertJob(tx, cfg, NewUuid(), kFinalizePaymentJob, PaymentJobPayload(payment_id));
+        InsertJob(tx, cfg, NewUuid(), kFinalizePaymentJob, PaymentPayload{payment_id}.ToJson());
         return;
     }
     // Money was taken for a payment we can no longer honour (given up, or an amount we never
@@ -88,32 +73,15 @@ void RequestRefund(PgTransaction& tx, const QueuesConfig& cfg, const std::string
     JsonWriter detail;
     detail.StartObject().Key("reason").String(reason).EndObject();
     LogPayment(tx, payment_id, "refund_requested", detail.str());
-    InsertJob(tx, cfg, job_id, kCancelPaymentJob, PaymentJobPayload(payment_id));
+    InsertJob(tx, cfg, job_id, kCancelPaymentJob, PaymentPayload{payment_id}.ToJson());
 }
 
 void CompleteSale(PgTransaction& tx, const QueuesConfig& cfg, const std::string& payment_id,
                   const std::string& order_id, const std::string& order_number, long long user_id,
                   long long amount) {
-    JsonWriter points;
-    points.StartObject()
-        .Key("order_id")
-        .String(order_id)
-        .Key("user_id")
-        .Int(user_id)
-        .Key("amount")
-        .Int(amount)
-        .EndObject();
-    InsertJob(tx, cfg, NewUuid(), kEarnPointsJob, points.str());
-    JsonWriter event;
-    event.StartObject().Key("type").String("payment.done").Key("payment_id").String(payment_id);
-    event.Key("order_id")
-        .String(order_id)
-        .Key("order_number")
-        .String(order_number)
-        .Key("amount")
-        .Int(amount)
-        .EndObject();
-    InsertJob(tx, cfg, NewUuid(), kAnalyticsJob, event.str());
+    InsertJob(tx, cfg, NewUuid(), kEarnPointsJob, EarnPointsPayload{order_id, user_id, amount}.ToJson());
+    InsertJob(tx, cfg, NewUuid(), kAnalyticsJob,
+              PaymentDoneEvent{payment_id, order_id, order_number, amount}.ToJson());
     // Last, because it locks the product row, which every payment of that product needs: the
     // lock is then held only until the commit that follows at once.
     tx.exec(

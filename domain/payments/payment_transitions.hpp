@@ -5,24 +5,15 @@
 // redeliveries, retries, the reconciler and webhooks may all report the same answer.
 #include <string>
 
+#include "domain/job_payloads.hpp"
 #include "domain/payments/gateway_answer.hpp"
 #include "infra/core/config.hpp"
 #include "infra/pg/pg_connection.hpp"
 
 namespace checkout {
 
-inline constexpr const char* kCallGatewayJob = "payment.call_gateway";
-inline constexpr const char* kFinalizePaymentJob = "payment.finalize";
-inline constexpr const char* kCancelPaymentJob = "payment.cancel";
-inline constexpr const char* kEarnPointsJob = "points.earn";
-inline constexpr const char* kAnalyticsJob = "analytics.send";
 // The failure code of a payment the reconciler gave up on: the gateway had no record of its confirm.
 inline constexpr const char* kNotConfirmedCode = "NOT_CONFIRMED";
-
-// {"payment_id": id}: the payload of the payment jobs.
-std::string PaymentJobPayload(const std::string& payment_id);
-// The payment id of such a payload; throws a final AppError (kValidationFailed) when it has none.
-std::string PaymentIdFromPayload(const std::string& payload_json);
 
 // What the gateway says about one of our payments (its Payment object, from a confirm's answer, a
 // lookup or a verified webhook), applied to that payment: the one function the external-api worker,

@@ -58,7 +58,7 @@ struct Fixture {
                         const std::string& failure_code = "") {
         const std::string id = NewUuid();
         PgTransaction tx(c);
-        auto job = InsertJob(tx, Queues(), NewUuid(), kCallGatewayJob, PaymentJobPayload(id));
+        auto job = InsertJob(tx, Queues(), NewUuid(), kCallGatewayJob, PaymentPayload{id}.ToJson());
         tx.exec(
             "INSERT INTO payments (id, order_id, user_id, payment_key, amount, status, approved, job_id, "
             "failure_code) "
@@ -171,7 +171,7 @@ TEST_CASE("a cancel at the gateway between approval and finalize leaves the orde
         tx.commit();
     }
     CHECK(f.PaymentStatus(p) == "canceled");
-    Job finalize{NewUuid(), kFinalizePaymentJob, "payment_confirm", PaymentJobPayload(p), 1, "", ""};
+    Job finalize{NewUuid(), kFinalizePaymentJob, "payment_confirm", PaymentPayload{p}.ToJson(), 1, "", ""};
     {
         PgTransaction tx(f.c);
         CHECK(FinalizePayment(Queues())(tx, finalize).succeeded);

@@ -17,7 +17,7 @@ struct PaymentToConfirm {
 
 std::optional<PaymentToConfirm> Load(PgTransaction& tx, const Job& job) {
     PaymentToConfirm p;
-    p.payment_id = PaymentIdFromPayload(job.payload_json);
+    p.payment_id = PaymentPayload::Parse(job.payload_json).payment_id;
     auto r = tx.exec(
         "SELECT p.status, p.approved, p.payment_key, p.amount, o.order_number, "
         "       (SELECT coalesce(last_error, '') FROM jobs WHERE id = $2), coalesce(p.failure_code, '') "
@@ -63,7 +63,7 @@ ExternalHandler ConfirmAtGateway(std::shared_ptr<const ExternalApiContext> ctx) 
                           const HttpResponse& response) -> Step {
         const bool lookup = call.method == "GET";
         const auto r = ctx->toss->Classify(response);
-        const std::string payment_id = PaymentIdFromPayload(job.payload_json);
+        const std::string payment_id = PaymentPayload::Parse(job.payload_json).payment_id;
         switch (r.kind) {
             case GatewayResult::Kind::kOk: {
                 auto paid = ParseTossPayment(r.body);

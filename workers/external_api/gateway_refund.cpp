@@ -9,7 +9,7 @@ namespace checkout {
 ExternalHandler RefundAtGateway(std::shared_ptr<const ExternalApiContext> ctx) {
     ExternalHandler h;
     h.begin = [ctx](PgTransaction& tx, const Job& job) -> Step {
-        const std::string payment_id = PaymentIdFromPayload(job.payload_json);
+        const std::string payment_id = PaymentPayload::Parse(job.payload_json).payment_id;
         auto p = tx.exec(
             "SELECT status, payment_key, coalesce(cancel_reason, 'refund'), method = 'balance' FROM payments "
             "WHERE id = $1 FOR UPDATE",
@@ -30,7 +30,7 @@ ExternalHandler RefundAtGateway(std::shared_ptr<const ExternalApiContext> ctx) {
     h.on_response = [ctx](PgTransaction& tx, const Job& job, const HttpCall&,
                           const HttpResponse& response) -> Step {
         const auto r = ctx->toss->Classify(response);
-        const std::string payment_id = PaymentIdFromPayload(job.payload_json);
+        const std::string payment_id = PaymentPayload::Parse(job.payload_json).payment_id;
         if (r.kind == GatewayResult::Kind::kOk || r.code == "ALREADY_CANCELED_PAYMENT") {
             RecordRefund(tx, payment_id);
             return Step::Done(Outcome::Succeeded());

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "domain/job_payloads.hpp"
 #include "domain/orders/order_release.hpp"
 #include "domain/orders/stock_rules.hpp"
 #include "domain/points/point_store.hpp"
@@ -15,14 +16,6 @@
 namespace checkout {
 
 namespace {
-
-std::string PayloadOrderId(const Job& job) {
-    rapidjson::Document d;
-    d.Parse(job.payload_json.c_str());
-    if (!d.IsObject() || !d.HasMember("order_id") || !d["order_id"].IsString())
-        throw AppError(ErrorCode::kValidationFailed, "order.process payload has no order_id");
-    return d["order_id"].GetString();
-}
 
 std::vector<OrderLine> RequestedLines(std::string_view json) {
     rapidjson::Document d;
@@ -143,7 +136,7 @@ void TakeFromCart(PgTransaction& tx, long long user_id, const std::vector<OrderL
 }  // namespace
 
 Outcome ProcessOrder(PgTransaction& tx, const Job& job) {
-    const auto order_id = PayloadOrderId(job);
+    const auto order_id = ProcessOrderPayload::Parse(job.payload_json).order_id;
     auto order = tx.exec(kItemsOnlyOrder, {order_id});
     if (order.rows() == 0) throw AppError(ErrorCode::kNotFound, "order " + order_id + " does not exist");
     const auto status = order.str(0, 0);
@@ -219,7 +212,7 @@ std::set<std::string> DecideOrderBatch(PgTransaction& tx, const std::vector<Job>
     std::map<std::string, std::string> job_of;  // order id -> job id
     for (const auto& job : jobs) {
         try {
-            orders.push_back(PayloadOrderId(job));
+            orders.push_back(ProcessOrderPayload::Parse(job.payload_json).order_id);
             job_of[orders.back()] = job.id;
         } catch (const AppError&) {
             // Its own handler reports the bad payload.

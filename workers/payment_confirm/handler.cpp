@@ -7,7 +7,7 @@ namespace checkout {
 
 JobHandler FinalizePayment(const QueuesConfig& cfg) {
     return [&cfg](PgTransaction& tx, const Job& job) -> Outcome {
-        const std::string payment_id = PaymentIdFromPayload(job.payload_json);
+        const std::string payment_id = PaymentPayload::Parse(job.payload_json).payment_id;
         // Payment first, then its order: the same order as every other path that takes both.
         auto p = tx.exec("SELECT status, order_id, user_id, amount FROM payments WHERE id = $1 FOR UPDATE",
                          {payment_id});
@@ -32,7 +32,7 @@ JobHandler FinalizePayment(const QueuesConfig& cfg) {
 
 JobHandler SettleBalancePayment(const QueuesConfig& cfg) {
     return [&cfg](PgTransaction& tx, const Job& job) -> Outcome {
-        const std::string payment_id = PaymentIdFromPayload(job.payload_json);
+        const std::string payment_id = PaymentPayload::Parse(job.payload_json).payment_id;
         auto p = tx.exec("SELECT status, order_id, user_id, amount FROM payments WHERE id = $1 FOR UPDATE",
                          {payment_id});
         if (p.rows() == 0) return Outcome::Failed("NOT_FOUND", "no such payment");

@@ -1,7 +1,6 @@
 #include "workers/points/handler.hpp"
 
-#include <rapidjson/document.h>
-
+#include "domain/job_payloads.hpp"
 #include "domain/points/point_store.hpp"
 #include "infra/core/error.hpp"
 #include "infra/core/uuid.hpp"
@@ -10,15 +9,9 @@ namespace checkout {
 
 JobHandler EarnPointsHandler(const PointSettings& points) {
     return [&points](PgTransaction& tx, const Job& job) -> Outcome {
-        rapidjson::Document d;
-        d.Parse(job.payload_json.c_str());
-        if (!d.IsObject() || !d.HasMember("order_id") || !d["order_id"].IsString() ||
-            !IsUuid(d["order_id"].GetString()) || !d.HasMember("user_id") || !d["user_id"].IsInt64() ||
-            !d.HasMember("amount") || !d["amount"].IsInt64())
-            throw AppError(ErrorCode::kValidationFailed, "payload needs order_id, user_id, amount",
-                           "payload: " + job.payload_json);
-        const std::string order_id = d["order_id"].GetString();
-        const long long user_id = d["user_id"].GetInt64();
+        const auto payload = EarnPointsPayload::Parse(job.payload_json);
+        const std::string& order_id = payload.order_id;
+        const long long user_id = payload.user_id;
         // Only a paid order earns. FOR SHARE waits for a release in progress (a refund takes earned
         // points back under the same row lock), so an order canceled before or while this runs earns
         // nothing.
@@ -27,7 +20,7 @@ JobHandler EarnPointsHandler(const PointSettings& points) {
             "SHARE OF o",
             {order_id});
         if (order.rows() == 0 || order.get(0, 0) != "paid") return Outcome::Succeeded();
-        EarnPoints(tx, user_id, order_id, points.rates.PointsFor(order.str(0, 1), d["amount"].GetInt64()),
+        EarnPoints(tx, user_id, order_id, points.rates.PointsFor(order.str(0, 1), payload.amount),
                    points.valid_days);
         return Outcome::Succeeded();
     };
