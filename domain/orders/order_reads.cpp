@@ -77,24 +77,17 @@ std::vector<StatusSnapshot> LoadOrderStatuses(PgConnection& conn, const std::vec
                        {PgUuidArray(order_ids)});
     std::vector<StatusSnapshot> out;
     for (int i = 0; i < r.rows(); ++i) {
-        // The job of an order older than JOB_RETENTION is gone (migration 015); the order stays.
-        const bool job_kept = !r.is_null(i, 4);
-        JobView job = job_kept ? JobViewFromRow(r, i, 4) : JobView{};
-        if (!job_kept) job.id = r.str(i, 13);
+        const auto job = RowJobAt(r, i, 4, 13);
         JsonWriter w;
         w.StartObject();
         w.Key("order_id").String(r.get(i, 0)).Key("status").String(r.get(i, 2));
         w.Key("failure_reason").OptString(r.opt(i, 3));
-        w.Key("job");
-        if (job_kept)
-            w.Raw(JobViewJson(job));
-        else
-            w.Null();
+        w.Key("job").Raw(job.Json());
         w.EndObject();
         const std::string status = r.str(i, 2);
-        const bool settled = status != "pending" || job.state == "failed" || job.state == "dead";
+        const bool settled = status != "pending" || job.view.state == "failed" || job.view.state == "dead";
         const bool terminal = status == "failed" || status == "expired" || status == "canceled";
-        out.push_back({r.str(i, 0), r.integer(i, 1), job.id, r.str(i, 0), w.str(), settled, terminal});
+        out.push_back({r.str(i, 0), r.integer(i, 1), job.view.id, r.str(i, 0), w.str(), settled, terminal});
     }
     return out;
 }

@@ -153,10 +153,7 @@ std::vector<StatusSnapshot> LoadPaymentStatuses(PgConnection& conn,
         {PgUuidArray(payment_ids)});
     std::vector<StatusSnapshot> out;
     for (int i = 0; i < r.rows(); ++i) {
-        // The job of a payment older than JOB_RETENTION is gone (migration 015); the payment stays.
-        const bool job_kept = !r.is_null(i, 7);
-        JobView job = job_kept ? JobViewFromRow(r, i, 7) : JobView{};
-        if (!job_kept) job.id = r.str(i, 18);
+        const auto job = RowJobAt(r, i, 7, 18);
         const std::string status = r.str(i, 0);
         JsonWriter w;
         w.StartObject();
@@ -178,16 +175,12 @@ std::vector<StatusSnapshot> LoadPaymentStatuses(PgConnection& conn,
             w.Null();
         else
             w.StartObject().Key("code").String(r.get(i, 5)).Key("message").OptString(r.opt(i, 6)).EndObject();
-        w.Key("job");
-        if (job_kept)
-            w.Raw(JobViewJson(job));
-        else
-            w.Null();
+        w.Key("job").Raw(job.Json());
         w.EndObject();
         const bool settled =
-            status == "done" || status == "failed" || status == "canceled" || job.state == "dead";
-        out.push_back(
-            {r.str(i, 16), r.integer(i, 17), job.id, r.str(i, 2), w.str(), settled, status == "canceled"});
+            status == "done" || status == "failed" || status == "canceled" || job.view.state == "dead";
+        out.push_back({r.str(i, 16), r.integer(i, 17), job.view.id, r.str(i, 2), w.str(), settled,
+                       status == "canceled"});
     }
     return out;
 }

@@ -120,6 +120,18 @@ JobView JobViewFromRow(const PgResult& r, int row, int c) {
     return v;
 }
 
+RowJob RowJobAt(const PgResult& r, int row, int first_column, int job_id_column) {
+    RowJob job;
+    job.kept = !r.is_null(row, first_column);
+    if (job.kept)
+        job.view = JobViewFromRow(r, row, first_column);
+    else
+        job.view.id = r.str(row, job_id_column);
+    return job;
+}
+
+std::string RowJob::Json() const { return kept ? JobViewJson(view) : "null"; }
+
 std::optional<JobView> LoadJob(PgConnection& conn, const std::string& job_id) {
     auto r = conn.exec("SELECT " + JobColumns("j") + " FROM jobs j WHERE j.id = $1", {job_id});
     if (r.rows() == 0) return std::nullopt;

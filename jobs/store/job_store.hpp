@@ -50,6 +50,15 @@ struct JobView {
 // The columns of a JobView, for queries that read a job alongside other rows (prefix: the alias).
 std::string JobColumns(const std::string& alias);
 JobView JobViewFromRow(const PgResult& r, int row, int first_column);
+// The job of a row (an order, a payment) read with JobColumns from `first_column`, the row's own
+// job_id at `job_id_column`. A job older than JOB_RETENTION is gone (migration 015) while its row
+// stays: then only its id is known, and it shows as "job": null.
+struct RowJob {
+    JobView view;
+    bool kept = false;
+    std::string Json() const;  // JobViewJson (for the buyer), or null
+};
+RowJob RowJobAt(const PgResult& r, int row, int first_column, int job_id_column);
 std::optional<JobView> LoadJob(PgConnection& conn, const std::string& job_id);
 // Who reads a job: an admin sees last_error as recorded ("CODE: detail", which may hold database or
 // gateway text); a buyer sees its stable code and a fixed message for it (BuyerJobError).
