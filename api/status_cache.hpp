@@ -38,8 +38,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "api/answers/statuses.hpp"
 #include "api/http_support.hpp"
-#include "domain/status_snapshot.hpp"
 
 namespace checkout::api {
 

@@ -5,9 +5,8 @@
 
 #include <algorithm>
 
+#include "api/answers/statuses.hpp"
 #include "api/status_cache.hpp"
-#include "domain/payments/payment_store.hpp"
-#include "domain/status_snapshot.hpp"
 #include "infra/core/log.hpp"
 #include "infra/core/reconnect_backoff.hpp"
 

@@ -2,7 +2,9 @@
 // the orderId to pay, and the balance is credited when the payment's confirm ends DONE), an admin's
 // grants, the balance and its ledger, and paying an order from it (202 and a status URL; a
 // payment_confirm job does the debit). Whatever moves money requires an Idempotency-Key.
-#include "api/accepted_replies.hpp"
+#include "api/answers/balance.hpp"
+
+#include "api/answers/accepted_replies.hpp"
 #include "api/auth.hpp"
 #include "api/http_support.hpp"
 #include "api/idempotent_post.hpp"
@@ -36,23 +38,24 @@ void RegisterBalanceRoutes(Rest::Router& r, App& app) {
                  const auto key = RequiredKey(req, "{\"amount\":" + std::to_string(amount) + "}");
                  auto conn = app.pool.acquire();
                  return IdempotentPost(*conn, caller.user_id, key, [&](PgTransaction& tx) {
-                     return Reply{201, StartTopUp(tx, caller.user_id, amount), {}};
+                     return Reply{201, TopUpJson(StartTopUp(tx, caller.user_id, amount)), {}};
                  });
              }));
-    AddRoute(r, Http::Method::Post, "/api/v1/admin/balance/grants",
-             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
-                 auto admin = AuthenticateAdmin(req, app);
-                 const auto grant = ParseBalanceGrant(req.body());
-                 JsonWriter canonical;
-                 canonical.StartObject().Key("user").String(grant.user_sub).Key("amount").Int(grant.amount);
-                 canonical.Key("reason").String(grant.reason).EndObject();
-                 const auto key = RequiredKey(req, canonical.str());
-                 auto conn = app.pool.acquire();
-                 const long long user_id = app.users.IdFor(*conn, grant.user_sub);
-                 return IdempotentPost(*conn, admin.user_id, key, [&](PgTransaction& tx) {
-                     return Reply{201, GrantBalance(tx, user_id, grant, admin.claims.sub), {}};
-                 });
-             }));
+    AddRoute(
+        r, Http::Method::Post, "/api/v1/admin/balance/grants",
+        Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+            auto admin = AuthenticateAdmin(req, app);
+            const auto grant = ParseBalanceGrant(req.body());
+            JsonWriter canonical;
+            canonical.StartObject().Key("user").String(grant.user_sub).Key("amount").Int(grant.amount);
+            canonical.Key("reason").String(grant.reason).EndObject();
+            const auto key = RequiredKey(req, canonical.str());
+            auto conn = app.pool.acquire();
+            const long long user_id = app.users.IdFor(*conn, grant.user_sub);
+            return IdempotentPost(*conn, admin.user_id, key, [&](PgTransaction& tx) {
+                return Reply{201, GrantJson(grant, GrantBalance(tx, user_id, grant, admin.claims.sub)), {}};
+            });
+        }));
     AddRoute(r, Http::Method::Get, "/api/v1/balance",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                  auto caller = Authenticate(req, app);

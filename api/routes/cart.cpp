@@ -1,4 +1,6 @@
 // The cart: read it, add a product, change or remove a line. Every answer is the whole cart.
+#include "api/answers/cart.hpp"
+
 #include "api/auth.hpp"
 #include "api/http_support.hpp"
 #include "api/routes.hpp"

@@ -1,4 +1,6 @@
 // Coupons: admins create them; buyers get one each, first come first served, while they last.
+#include "api/answers/coupons.hpp"
+
 #include "api/auth.hpp"
 #include "api/http_support.hpp"
 #include "api/idempotent_post.hpp"
@@ -17,7 +19,7 @@ void RegisterCouponRoutes(Rest::Router& r, App& app) {
                  const auto idem = IdempotencyKeyHeader(req, CanonicalJson(coupon));
                  auto conn = app.pool.acquire();
                  return IdempotentPost(*conn, admin.user_id, idem, [&](PgTransaction& tx) {
-                     return Reply{201, CreateCoupon(tx, coupon), {}};
+                     return Reply{201, CouponJson(CreateCoupon(tx, coupon)), {}};
                  });
              }));
     AddRoute(r, Http::Method::Post, "/api/v1/coupons/:id/issue",
@@ -25,7 +27,7 @@ void RegisterCouponRoutes(Rest::Router& r, App& app) {
                  auto caller = Authenticate(req, app);
                  const auto id = PathId(req, ":id");
                  auto conn = app.pool.acquire();
-                 return Reply{201, IssueCoupon(*conn, caller.user_id, id), {}};
+                 return Reply{201, HeldCouponJson(IssueCoupon(*conn, caller.user_id, id)), {}};
              }));
     AddRoute(r, Http::Method::Get, "/api/v1/coupons/mine",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {

@@ -1,10 +1,11 @@
 // Orders: POST answers 202 at once with a status URL; the order-heavy worker does the rest.
-#include "api/accepted_replies.hpp"
+#include "api/answers/orders.hpp"
+
+#include "api/answers/accepted_replies.hpp"
 #include "api/auth.hpp"
 #include "api/http_support.hpp"
 #include "api/idempotent_post.hpp"
 #include "api/routes.hpp"
-#include "domain/orders/order_reads.hpp"
 #include "domain/orders/order_store.hpp"
 
 namespace checkout::api {

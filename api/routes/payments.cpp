@@ -1,5 +1,5 @@
 // Payments: confirm answers 202 at once; the external-api worker talks to the gateway.
-#include "api/accepted_replies.hpp"
+#include "api/answers/accepted_replies.hpp"
 #include "api/auth.hpp"
 #include "api/http_support.hpp"
 #include "api/idempotent_post.hpp"
@@ -12,6 +12,23 @@ namespace checkout::api {
 using namespace Pistache;
 
 namespace {
+
+std::string PaymentMethodsJson() {
+    // What the Toss payment widget offers for a one-off payment (TOSS_API.md 2.1, `method`). Not
+    // VIRTUAL_ACCOUNT: its confirm answers WAITING_FOR_DEPOSIT and the money comes days later, which
+    // needs a state (stock held until the due date, the deposit webhook) this shop does not have yet.
+    JsonWriter w;
+    w.StartObject().Key("gateway").String("tosspayments").Key("methods").StartArray();
+    const std::pair<const char*, const char*> methods[] = {{"CARD", "카드"},
+                                                           {"TRANSFER", "계좌이체"},
+                                                           {"MOBILE_PHONE", "휴대폰"},
+                                                           {"EASY_PAY", "간편결제"},
+                                                           {"GIFT_CERTIFICATE", "문화상품권"}};
+    for (const auto& [code, name] : methods)
+        w.StartObject().Key("code").String(code).Key("name").String(name).EndObject();
+    w.EndArray().Key("currency").String("KRW").EndObject();
+    return w.str();
+}
 
 // An optional body {cancelReason}; the gateway requires a reason, so one is supplied if absent.
 std::string CancelReason(const std::string& body) {

@@ -1,4 +1,6 @@
 // Points: the caller's balance, what expires soon, and the ledger.
+#include "api/answers/points.hpp"
+
 #include "api/auth.hpp"
 #include "api/http_support.hpp"
 #include "api/routes.hpp"

@@ -1,10 +1,12 @@
 // Products: admins create and change them, signed-in users read them; best sellers from memory.
+#include "api/answers/products.hpp"
+
+#include "api/answers/shop_stats.hpp"
 #include "api/auth.hpp"
 #include "api/http_support.hpp"
 #include "api/idempotent_post.hpp"
 #include "api/routes.hpp"
 #include "domain/catalog/product_store.hpp"
-#include "domain/reports/shop_stats.hpp"
 
 namespace checkout::api {
 
@@ -18,7 +20,7 @@ void RegisterProductRoutes(Rest::Router& r, App& app) {
                  const auto idem = IdempotencyKeyHeader(req, CanonicalJson(product));
                  auto conn = app.pool.acquire();
                  return IdempotentPost(*conn, admin.user_id, idem, [&](PgTransaction& tx) {
-                     return Reply{201, CreateProduct(tx, product), {}};
+                     return Reply{201, ProductJson(CreateProduct(tx, product)), {}};
                  });
              }));
     AddRoute(r, Http::Method::Patch, "/api/v1/admin/products/:id",
@@ -27,9 +29,9 @@ void RegisterProductRoutes(Rest::Router& r, App& app) {
                  const auto id = PathId(req, ":id");
                  auto patch = ParseProductPatch(req.body());
                  auto conn = app.pool.acquire();
-                 auto json = UpdateProduct(*conn, id, patch);
-                 if (!json) throw AppError(ErrorCode::kNotFound, "No such product.");
-                 return Reply{200, *json, {}};
+                 auto product = UpdateProduct(*conn, id, patch);
+                 if (!product) throw AppError(ErrorCode::kNotFound, "No such product.");
+                 return Reply{200, ProductJson(*product), {}};
              }));
     AddRoute(r, Http::Method::Get, "/api/v1/admin/stats",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {

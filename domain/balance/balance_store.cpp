@@ -2,9 +2,8 @@
 
 #include <algorithm>
 
-#include "domain/ledger_page.hpp"
 #include "infra/core/error.hpp"
-#include "infra/core/json.hpp"
+#include "infra/core/json.hpp"  // ParseJsonObject
 #include "infra/core/log.hpp"
 #include "infra/core/uuid.hpp"
 
@@ -21,7 +20,7 @@ long long ParseChargeAmount(std::string_view body) {
     return it->value.GetInt64();
 }
 
-std::string StartTopUp(PgTransaction& tx, long long user_id, long long amount) {
+TopUp StartTopUp(PgTransaction& tx, long long user_id, long long amount) {
     const std::string id = NewUuid();
     std::string hex = id;
     std::erase(hex, '-');
@@ -31,12 +30,7 @@ std::string StartTopUp(PgTransaction& tx, long long user_id, long long amount) {
         "INSERT INTO orders (id, order_number, user_id, status, kind, requested_items, shipping, "
         "total_amount, final_amount) VALUES ($1, $2, $3, 'confirmed', 'topup', '[]', '{}', $4, $4)",
         {id, number, user_id, amount});
-    JsonWriter w;
-    w.StartObject().Key("topup_id").String(id).Key("orderId").String(number);
-    w.Key("orderName").String("Balance top-up").Key("amount").Int(amount);
-    w.Key("status").String("awaiting_payment").Key("confirm_url").String("/api/v1/payments/confirm");
-    w.EndObject();
-    return w.str();
+    return {id, number, amount};
 }
 
 void CreditTopUp(PgTransaction& tx, const std::string& payment_id, long long user_id, long long amount) {
@@ -101,29 +95,16 @@ BalanceGrant ParseBalanceGrant(std::string_view body) {
     return g;
 }
 
-std::string GrantBalance(PgTransaction& tx, long long user_id, const BalanceGrant& grant,
-                         const std::string& admin_sub) {
-    return tx
-        .exec(
-            "WITH b AS (INSERT INTO balances (user_id, balance) VALUES ($1, $2) ON CONFLICT (user_id) "
-            "           DO UPDATE SET balance = balances.balance + EXCLUDED.balance RETURNING balance), "
-            "l AS (INSERT INTO balance_ledger (user_id, kind, amount, reason, granted_by) "
-            "      VALUES ($1, 'grant', $2, $3, $4) RETURNING id) "
-            "SELECT json_build_object('grant_id', l.id, 'user', $5::text, 'amount', $2::bigint, "
-            "'balance', b.balance)::text FROM b, l",
-            {user_id, grant.amount, grant.reason, admin_sub, grant.user_sub})
-        .str(0, 0);
-}
-
-std::string BalanceJson(PgConnection& conn, long long user_id, int page, int size) {
-    return conn
-        .exec(
-            "SELECT json_build_object('balance', coalesce((SELECT balance FROM balances WHERE user_id = $1), "
-            "0), "
-            "'ledger', " +
-                LedgerPageSql("balance_ledger", "'payment_id', payment_id, 'reason', reason") + ")::text",
-            LedgerPageParams(user_id, page, size))
-        .str(0, 0);
+GrantedBalance GrantBalance(PgTransaction& tx, long long user_id, const BalanceGrant& grant,
+                            const std::string& admin_sub) {
+    auto r = tx.exec(
+        "WITH b AS (INSERT INTO balances (user_id, balance) VALUES ($1, $2) ON CONFLICT (user_id) "
+        "           DO UPDATE SET balance = balances.balance + EXCLUDED.balance RETURNING balance), "
+        "l AS (INSERT INTO balance_ledger (user_id, kind, amount, reason, granted_by) "
+        "      VALUES ($1, 'grant', $2, $3, $4) RETURNING id) "
+        "SELECT l.id, b.balance FROM b, l",
+        {user_id, grant.amount, grant.reason, admin_sub});
+    return {r.integer(0, 0), r.integer(0, 1)};
 }
 
 bool DebitBalance(PgTransaction& tx, long long user_id, const std::string& payment_id, long long amount) {

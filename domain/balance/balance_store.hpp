@@ -14,10 +14,14 @@ inline constexpr long long kMaxCharge = 10'000'000;
 
 // {amount}: 1..kMaxCharge. Throws AppError (kInvalidJson, kValidationFailed).
 long long ParseChargeAmount(std::string_view body);
+struct TopUp {
+    std::string id;            // the top-up's order
+    std::string order_number;  // the gateway's orderId
+    long long amount = 0;
+};
 // In the caller's transaction: a top-up of `amount` waiting for its payment, i.e. an order of kind
-// 'topup', already payable ('confirmed'). Nothing is credited here. Answers
-// {topup_id, orderId, orderName, amount, status, confirm_url}: what the Toss widget needs.
-std::string StartTopUp(PgTransaction& tx, long long user_id, long long amount);
+// 'topup', already payable ('confirmed'). Nothing is credited here.
+TopUp StartTopUp(PgTransaction& tx, long long user_id, long long amount);
 // The gateway said DONE for a top-up's payment (payment.finalize, holding the payment's and the
 // order's row locks): the balance is credited once per payment.
 void CreditTopUp(PgTransaction& tx, const std::string& payment_id, long long user_id, long long amount);
@@ -33,11 +37,13 @@ struct BalanceGrant {
 };
 // {user, amount, reason}: a customer-service credit. Throws AppError (kInvalidJson, kValidationFailed).
 BalanceGrant ParseBalanceGrant(std::string_view body);
-// An admin's credit, in the ledger with the admin and the reason: {grant_id, user, amount, balance}.
-std::string GrantBalance(PgTransaction& tx, long long user_id, const BalanceGrant& grant,
-                         const std::string& admin_sub);
-// {balance, ledger: {items, page, size, total}}, the ledger newest first.
-std::string BalanceJson(PgConnection& conn, long long user_id, int page, int size);
+struct GrantedBalance {
+    long long grant_id = 0;  // its ledger row
+    long long balance = 0;   // the user's balance after it
+};
+// An admin's credit, in the ledger with the admin and the reason.
+GrantedBalance GrantBalance(PgTransaction& tx, long long user_id, const BalanceGrant& grant,
+                            const std::string& admin_sub);
 
 // A balance payment's debit, in the transaction that holds the payment's row lock. False, changing
 // nothing, when the balance is short.

@@ -18,8 +18,6 @@ struct CartLine {
 // Throws AppError (kInvalidJson, kValidationFailed).
 CartLine ParseCartLine(std::string_view body, bool with_product);
 
-// {items: [{product_id, name, unit_price, quantity, subtotal}], total}.
-std::string CartJson(PgConnection& conn, long long user_id);
 // Adds to the line of the product (or starts it). Throws kUnknownProduct, kValidationFailed (the
 // line would pass 1000, or the cart 50 lines).
 void AddToCart(PgConnection& conn, long long user_id, const CartLine& line);

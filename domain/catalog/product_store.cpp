@@ -81,88 +81,34 @@ ProductPatch ParseProductPatch(std::string_view body) {
     return p;
 }
 
-namespace {
-void WriteProduct(JsonWriter& w, const PgResult& r, int row) {
-    w.StartObject();
-    w.Key("id").Int(r.integer(row, 0)).Key("name").String(r.get(row, 1)).Key("price").Int(r.integer(row, 2));
-    w.Key("stock").Int(r.integer(row, 3)).Key("sold_count").Int(r.integer(row, 4));
-    w.Key("limit_per_user");
-    if (r.is_null(row, 5))
-        w.Null();
-    else
-        w.Int(r.integer(row, 5));
-    w.EndObject();
+Product ProductAt(const PgResult& r, int row, int first) {
+    Product p{r.integer(row, first),     r.str(row, first + 1),     r.integer(row, first + 2),
+              r.integer(row, first + 3), r.integer(row, first + 4), std::nullopt};
+    if (!r.is_null(row, first + 5)) p.limit_per_user = r.integer(row, first + 5);
+    return p;
 }
-}  // namespace
 
-std::string CreateProduct(PgTransaction& tx, const NewProduct& p) {
+Product CreateProduct(PgTransaction& tx, const NewProduct& p) {
     auto r = tx.exec(
-        "INSERT INTO products (name, price, stock, limit_per_user) VALUES ($1, $2, $3, $4) "
-        "RETURNING id, name, price, stock, sold_count, limit_per_user",
+        std::string("INSERT INTO products (name, price, stock, limit_per_user) VALUES ($1, $2, $3, $4) "
+                    "RETURNING ") +
+            kProductColumns,
         {p.name, p.price, p.stock, p.limit_per_user ? PgParam(*p.limit_per_user) : PgParam(std::nullopt)});
-    JsonWriter w;
-    WriteProduct(w, r, 0);
-    return w.str();
+    return ProductAt(r, 0);
 }
 
-std::optional<std::string> ProductJson(PgConnection& conn, long long id) {
-    auto r = conn.exec(
-        "SELECT id, name, price, stock, sold_count, limit_per_user FROM products WHERE id = $1", {id});
-    if (r.rows() == 0) return std::nullopt;
-    JsonWriter w;
-    WriteProduct(w, r, 0);
-    return w.str();
-}
-
-std::string ProductPageJson(PgConnection& conn, int page, int size) {
-    auto r = conn.exec(
-        "SELECT id, name, price, stock, sold_count, limit_per_user, count(*) OVER () FROM products "
-        "ORDER BY id LIMIT $1 OFFSET $2",
-        {size, static_cast<long long>(page - 1) * size});
-    long long total = 0;
-    if (r.rows() > 0)
-        total = r.integer(0, 6);
-    else
-        total = conn.exec("SELECT count(*) FROM products").integer(0, 0);
-    JsonWriter w;
-    w.StartObject();
-    w.Key("items").StartArray();
-    for (int i = 0; i < r.rows(); ++i) WriteProduct(w, r, i);
-    w.EndArray();
-    w.Key("page").Int(page).Key("size").Int(size).Key("total").Int(total);
-    w.EndObject();
-    return w.str();
-}
-
-std::optional<std::string> UpdateProduct(PgConnection& conn, long long id, const ProductPatch& patch) {
+std::optional<Product> UpdateProduct(PgConnection& conn, long long id, const ProductPatch& patch) {
     // Stock set here is what is left to sell; units held by orders are not counted in it.
     auto r = conn.exec(
         "UPDATE products SET name = coalesce($2, name), price = coalesce($3, price), stock = coalesce($4, "
         "stock), limit_per_user = CASE WHEN $5 THEN $6::int ELSE limit_per_user END "
-        "WHERE id = $1 RETURNING id, name, price, stock, sold_count, limit_per_user",
+        "WHERE id = $1 RETURNING " +
+            std::string(kProductColumns),
         {id, PgParam(patch.name), patch.price ? PgParam(*patch.price) : PgParam(std::nullopt),
          patch.stock ? PgParam(*patch.stock) : PgParam(std::nullopt), PgParam(patch.set_limit),
          patch.limit_per_user ? PgParam(*patch.limit_per_user) : PgParam(std::nullopt)});
     if (r.rows() == 0) return std::nullopt;
-    JsonWriter w;
-    WriteProduct(w, r, 0);
-    return w.str();
-}
-
-std::string PopularProductsJson(PgConnection& conn, int days, int limit) {
-    return conn
-        .exec(
-            "SELECT json_build_object('days', $1::int, 'limit', $2::int, 'items', "
-            "coalesce(json_agg(json_build_object("
-            "'id', p.id, 'name', p.name, 'price', p.price, 'paid_quantity', t.q) ORDER BY t.q DESC, p.id), "
-            "'[]'::json))::text "
-            "FROM (SELECT i.product_id, sum(i.quantity) AS q FROM orders o JOIN order_items i ON i.order_id "
-            "= o.id "
-            "      WHERE o.status = 'paid' AND o.created_at >= now() - make_interval(days => $1) "
-            "      GROUP BY i.product_id ORDER BY q DESC, i.product_id LIMIT $2) t "
-            "JOIN products p ON p.id = t.product_id",
-            {days, limit})
-        .str(0, 0);
+    return ProductAt(r, 0);
 }
 
 }  // namespace checkout

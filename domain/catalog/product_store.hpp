@@ -16,10 +16,20 @@ struct NewProduct {
     std::optional<long long> limit_per_user;
 };
 
+struct Product {
+    long long id = 0;
+    std::string name;
+    long long price = 0, stock = 0, sold_count = 0;
+    std::optional<long long> limit_per_user;
+};
+// The columns of `products` a Product is read from, in ProductAt's order (from column `first`).
+inline constexpr const char* kProductColumns = "id, name, price, stock, sold_count, limit_per_user";
+Product ProductAt(const PgResult& r, int row, int first = 0);
+
 // Throws AppError(kInvalidJson / kValidationFailed).
 NewProduct ParseNewProduct(std::string_view body);
 std::string CanonicalJson(const NewProduct& p);
-std::string CreateProduct(PgTransaction& tx, const NewProduct& p);  // returns the product JSON
+Product CreateProduct(PgTransaction& tx, const NewProduct& p);
 
 // PATCH /api/v1/admin/products/{id}: any of name, price, stock, limit_per_user (null removes the
 // limit); at least one.
@@ -31,12 +41,6 @@ struct ProductPatch {
 };
 ProductPatch ParseProductPatch(std::string_view body);
 // nullopt when there is no such product.
-std::optional<std::string> UpdateProduct(PgConnection& conn, long long id, const ProductPatch& patch);
-
-// Best sellers: paid quantity per product over orders of the last `days` days, most first, ties by
-// id: {days, limit, items: [{id, name, price, paid_quantity}]}.
-std::string PopularProductsJson(PgConnection& conn, int days, int limit);
-std::optional<std::string> ProductJson(PgConnection& conn, long long id);
-std::string ProductPageJson(PgConnection& conn, int page, int size);
+std::optional<Product> UpdateProduct(PgConnection& conn, long long id, const ProductPatch& patch);
 
 }  // namespace checkout

@@ -12,35 +12,42 @@ std::string Ts(const std::string& column) {
     return "to_char(" + column + " AT TIME ZONE 'UTC', " + kTimestamp + ")";
 }
 
-std::string CouponObject(const std::string& c) {
-    return "json_build_object('id', " + c + ".id, 'name', " + c + ".name, 'kind', " + c +
-           ".kind, 'amount', " + c + ".amount, 'max_discount', " + c + ".max_discount, 'quantity', " + c +
-           ".quantity, 'issued', " + c + ".issued, 'valid_from', " + Ts(c + ".valid_from") +
-           ", 'valid_until', " + Ts(c + ".valid_until") + ")";
+// A Coupon's columns of coupons `c`, in CouponAt's order.
+std::string CouponColumns(const std::string& c) {
+    return c + ".id, " + c + ".name, " + c + ".kind, " + c + ".amount, " + c + ".max_discount, " + c +
+           ".quantity, " + c + ".issued, " + Ts(c + ".valid_from") + ", " + Ts(c + ".valid_until");
 }
 
-std::string HeldObject() {
-    return "json_build_object('coupon_id', c.id, 'name', c.name, 'kind', c.kind, 'amount', c.amount, "
-           "'max_discount', c.max_discount, 'valid_from', " +
-           Ts("c.valid_from") + ", 'valid_until', " + Ts("c.valid_until") +
-           ", 'status', uc.status, 'order_id', uc.order_id, 'issued_at', " + Ts("uc.issued_at") +
-           ", 'used_at', " + Ts("uc.used_at") + ")";
+Coupon CouponAt(const PgResult& r, int row) {
+    Coupon c{r.integer(row, 0), r.str(row, 1),     {r.str(row, 2), r.integer(row, 3), std::nullopt},
+             r.integer(row, 5), r.integer(row, 6), r.opt(row, 7),
+             r.opt(row, 8)};
+    if (!r.is_null(row, 4)) c.terms.max_discount = r.integer(row, 4);
+    return c;
+}
+
+// What HeldAt reads, from user_coupons uc joined to coupons c.
+std::string HeldColumns() {
+    return CouponColumns("c") + ", uc.status, uc.order_id, " + Ts("uc.issued_at") + ", " + Ts("uc.used_at");
+}
+
+HeldCoupon HeldAt(const PgResult& r, int row) {
+    return {CouponAt(r, row), r.str(row, 9), r.opt(row, 10), r.str(row, 11), r.opt(row, 12)};
 }
 
 }  // namespace
 
-std::string CreateCoupon(PgTransaction& tx, const NewCoupon& c) {
+Coupon CreateCoupon(PgTransaction& tx, const NewCoupon& c) {
     try {
-        return tx
-            .exec(
-                "WITH c AS (INSERT INTO coupons (name, kind, amount, max_discount, quantity, valid_from, "
-                "valid_until) "
-                "VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7::timestamptz) RETURNING *) SELECT " +
-                    CouponObject("c") + "::text FROM c",
-                {c.name, c.terms.kind, c.terms.amount,
-                 c.terms.max_discount ? PgParam(*c.terms.max_discount) : PgParam(std::nullopt), c.quantity,
-                 PgParam(c.valid_from), PgParam(c.valid_until)})
-            .str(0, 0);
+        return CouponAt(
+            tx.exec("WITH c AS (INSERT INTO coupons (name, kind, amount, max_discount, quantity, valid_from, "
+                    "valid_until) "
+                    "VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7::timestamptz) RETURNING *) SELECT " +
+                        CouponColumns("c") + " FROM c",
+                    {c.name, c.terms.kind, c.terms.amount,
+                     c.terms.max_discount ? PgParam(*c.terms.max_discount) : PgParam(std::nullopt),
+                     c.quantity, PgParam(c.valid_from), PgParam(c.valid_until)}),
+            0);
     } catch (const PgError& e) {
         // A timestamp PostgreSQL cannot read (e.g. month 13) or valid_from after valid_until.
         if (e.sqlstate().starts_with("22") || e.sqlstate() == "23514")
@@ -51,7 +58,7 @@ std::string CreateCoupon(PgTransaction& tx, const NewCoupon& c) {
     }
 }
 
-std::string IssueCoupon(PgConnection& conn, long long user_id, long long coupon_id) {
+HeldCoupon IssueCoupon(PgConnection& conn, long long user_id, long long coupon_id) {
     auto state = [&] {
         return conn.exec(
             "SELECT issued >= quantity, (valid_from IS NULL OR valid_from <= now()) AND "
@@ -72,7 +79,7 @@ std::string IssueCoupon(PgConnection& conn, long long user_id, long long coupon_
     if (auto s = state(); s.rows() == 0 || s.boolean(0, 0) || !s.boolean(0, 1) || s.boolean(0, 2))
         throw refuse(s);
 
-    std::optional<std::string> held;
+    std::optional<HeldCoupon> held;
     bool mine = false;
     {
         PgTransaction tx(conn);
@@ -90,11 +97,11 @@ std::string IssueCoupon(PgConnection& conn, long long user_id, long long coupon_
             {coupon_id, user_id});
         mine = r.integer(0, 0) == 1;
         if (mine && r.integer(0, 1) == 1) {
-            held = tx.exec("SELECT " + HeldObject() +
-                               "::text FROM user_coupons uc JOIN coupons c ON c.id = uc.coupon_id "
-                               "WHERE uc.coupon_id = $1 AND uc.user_id = $2",
-                           {coupon_id, user_id})
-                       .str(0, 0);
+            held = HeldAt(tx.exec("SELECT " + HeldColumns() +
+                                      " FROM user_coupons uc JOIN coupons c ON c.id = uc.coupon_id "
+                                      "WHERE uc.coupon_id = $1 AND uc.user_id = $2",
+                                  {coupon_id, user_id}),
+                          0);
             tx.commit();
         }
     }
@@ -107,13 +114,15 @@ std::string IssueCoupon(PgConnection& conn, long long user_id, long long coupon_
     throw refuse(s);
 }
 
-std::string MyCouponsJson(PgConnection& conn, long long user_id) {
-    return conn
-        .exec("SELECT json_build_object('items', coalesce(json_agg(" + HeldObject() +
-                  " ORDER BY uc.issued_at DESC, c.id), '[]'::json))::text "
-                  "FROM user_coupons uc JOIN coupons c ON c.id = uc.coupon_id WHERE uc.user_id = $1",
-              {user_id})
-        .str(0, 0);
+std::vector<HeldCoupon> HeldCoupons(PgConnection& conn, long long user_id) {
+    auto r =
+        conn.exec("SELECT " + HeldColumns() +
+                      " FROM user_coupons uc JOIN coupons c ON c.id = uc.coupon_id WHERE uc.user_id = $1 "
+                      "ORDER BY uc.issued_at DESC, c.id",
+                  {user_id});
+    std::vector<HeldCoupon> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(HeldAt(r, i));
+    return out;
 }
 
 }  // namespace checkout

@@ -8,7 +8,6 @@
 #include "domain/idempotency.hpp"
 #include "domain/job_payloads.hpp"
 #include "domain/orders/order_request.hpp"
-#include "domain/status_snapshot.hpp"
 #include "infra/core/config.hpp"
 #include "infra/core/error.hpp"
 #include "infra/pg/pg_connection.hpp"

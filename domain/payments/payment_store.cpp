@@ -51,10 +51,6 @@ std::string CanonicalJson(const ConfirmRequest& req) {
     return w.str();
 }
 
-std::string PaymentStatusUrl(const std::string& payment_id) {
-    return "/api/v1/payments/" + payment_id + "/status";
-}
-
 namespace {
 
 // What the client is told a payment's state is while the gateway works on it.
@@ -141,65 +137,6 @@ StartedPayment CancelPayment(PgConnection& conn, const QueuesConfig& cfg, long l
     const std::string job_id = refund_job();
     tx.commit();
     return {payment_id, "refunding", job_id, false};
-}
-
-std::vector<StatusSnapshot> LoadPaymentStatuses(PgConnection& conn,
-                                                const std::vector<std::string>& payment_ids) {
-    auto r = conn.exec(
-        "SELECT p.status, o.status, p.order_id, p.amount, p.method, p.failure_code, p.failure_message, " +
-            JobColumns("j") +
-            ", p.id, p.user_id, p.job_id FROM payments p JOIN orders o ON o.id = p.order_id "
-            "LEFT JOIN jobs j ON j.id = p.job_id WHERE p.id = ANY($1::uuid[])",
-        {PgUuidArray(payment_ids)});
-    std::vector<StatusSnapshot> out;
-    for (int i = 0; i < r.rows(); ++i) {
-        const auto job = RowJobAt(r, i, 7, 18);
-        const std::string status = r.str(i, 0);
-        JsonWriter w;
-        w.StartObject();
-        w.Key("payment_id")
-            .String(r.get(i, 16))
-            .Key("status")
-            .String(status)
-            .Key("is_paid")
-            .Bool(status == "done");
-        w.Key("order_id")
-            .String(r.get(i, 2))
-            .Key("order_status")
-            .String(r.get(i, 1))
-            .Key("amount")
-            .Int(r.integer(i, 3));
-        w.Key("method").OptString(r.opt(i, 4));
-        w.Key("failure");
-        if (r.is_null(i, 5))
-            w.Null();
-        else
-            w.StartObject().Key("code").String(r.get(i, 5)).Key("message").OptString(r.opt(i, 6)).EndObject();
-        w.Key("job").Raw(job.Json());
-        w.EndObject();
-        const bool settled =
-            status == "done" || status == "failed" || status == "canceled" || job.view.state == "dead";
-        out.push_back({r.str(i, 16), r.integer(i, 17), job.view.id, r.str(i, 2), w.str(), settled,
-                       status == "canceled"});
-    }
-    return out;
-}
-
-std::string PaymentMethodsJson() {
-    // What the Toss payment widget offers for a one-off payment (TOSS_API.md 2.1, `method`). Not
-    // VIRTUAL_ACCOUNT: its confirm answers WAITING_FOR_DEPOSIT and the money comes days later, which
-    // needs a state (stock held until the due date, the deposit webhook) this shop does not have yet.
-    JsonWriter w;
-    w.StartObject().Key("gateway").String("tosspayments").Key("methods").StartArray();
-    const std::pair<const char*, const char*> methods[] = {{"CARD", "카드"},
-                                                           {"TRANSFER", "계좌이체"},
-                                                           {"MOBILE_PHONE", "휴대폰"},
-                                                           {"EASY_PAY", "간편결제"},
-                                                           {"GIFT_CERTIFICATE", "문화상품권"}};
-    for (const auto& [code, name] : methods)
-        w.StartObject().Key("code").String(code).Key("name").String(name).EndObject();
-    w.EndArray().Key("currency").String("KRW").EndObject();
-    return w.str();
 }
 
 }  // namespace checkout

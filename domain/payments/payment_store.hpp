@@ -7,7 +7,6 @@
 #include <string_view>
 
 #include "domain/idempotency.hpp"
-#include "domain/status_snapshot.hpp"
 #include "infra/core/config.hpp"
 #include "infra/pg/pg_connection.hpp"
 
@@ -45,10 +44,5 @@ StartedPayment ConfirmPayment(PgTransaction& tx, const QueuesConfig& cfg, long l
 // kPaymentConflict.
 StartedPayment CancelPayment(PgConnection& conn, const QueuesConfig& cfg, long long user_id,
                              const std::string& payment_id, const std::string& reason);
-
-std::string PaymentStatusUrl(const std::string& payment_id);
-
-// The payment methods the shop offers through the gateway's widget.
-std::string PaymentMethodsJson();
 
 }  // namespace checkout

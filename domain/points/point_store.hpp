@@ -28,9 +28,4 @@ void RevokeEarnedPoints(PgTransaction& tx, long long user_id, const std::string&
 // Returns the points expired. Lots a spend is holding are left for the next run.
 long long ExpirePoints(PgConnection& conn);
 
-// GET /api/v1/points: {balance, expiring_30d}.
-std::string PointSummaryJson(PgConnection& conn, long long user_id);
-// GET /api/v1/points/history: the ledger, newest first, {items, page, size, total}.
-std::string PointHistoryJson(PgConnection& conn, long long user_id, int page, int size);
-
 }  // namespace checkout

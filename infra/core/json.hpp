@@ -57,6 +57,7 @@ class JsonWriter {
         return *this;
     }
     JsonWriter& OptString(const std::optional<std::string>& v) { return v ? String(*v) : Null(); }
+    JsonWriter& OptInt(const std::optional<long long>& v) { return v ? Int(*v) : Null(); }
     JsonWriter& StartObject() {
         writer_.StartObject();
         return *this;

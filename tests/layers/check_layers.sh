@@ -53,6 +53,12 @@ includes domain never 'api/|workers/|jobs/runtime/|infra/amqp/|infra/http_client
 includes api never 'workers/|jobs/runtime/' "the API enqueues through the domain; it runs no jobs"
 includes workers never 'api/' "workers share nothing with the API but the domain"
 
+# The domain returns values; only api/ (api/answers) turns them into bodies and URLs. Code lines
+# (not comments) that build a JSON answer in SQL or name an API path:
+answers="$(grep -rnE "json_build_object|json_agg|\"/api/v1" "$src/domain" | grep -vE '^[^:]+:[0-9]+: *//')"
+[ -z "$answers" ] || fail "domain/ builds answers (they belong in api/answers):
+$answers"
+
 # The README's layout section names every folder of the layers (docs/architecture.md walks them).
 layout="$(sed -n '/^## Layout/,/^## Tests/p' "$src/README.md")"
 for d in $(cd "$src" && find infra jobs domain workers api -mindepth 1 -maxdepth 1 -type d | sort); do

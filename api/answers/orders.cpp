@@ -1,14 +1,10 @@
-#include "domain/orders/order_reads.hpp"
+#include "api/answers/orders.hpp"
 
-#include "domain/status_snapshot.hpp"
+#include "api/answers/accepted_replies.hpp"
 #include "infra/core/json.hpp"
 #include "infra/core/uuid.hpp"
-#include "infra/pg/pg_array.hpp"
-#include "jobs/store/job_store.hpp"
 
-namespace checkout {
-
-std::string OrderStatusUrl(const std::string& order_id) { return "/api/v1/orders/" + order_id + "/status"; }
+namespace checkout::api {
 
 namespace {
 const char* kOrderColumns =
@@ -70,26 +66,4 @@ std::string OrderPageJson(PgConnection& conn, long long user_id, int page, int s
     return w.str();
 }
 
-std::vector<StatusSnapshot> LoadOrderStatuses(PgConnection& conn, const std::vector<std::string>& order_ids) {
-    auto r = conn.exec("SELECT o.id, o.user_id, o.status, o.failure_reason, " + JobColumns("j") +
-                           ", o.job_id FROM orders o LEFT JOIN jobs j ON j.id = o.job_id "
-                           "WHERE o.id = ANY($1::uuid[])",
-                       {PgUuidArray(order_ids)});
-    std::vector<StatusSnapshot> out;
-    for (int i = 0; i < r.rows(); ++i) {
-        const auto job = RowJobAt(r, i, 4, 13);
-        JsonWriter w;
-        w.StartObject();
-        w.Key("order_id").String(r.get(i, 0)).Key("status").String(r.get(i, 2));
-        w.Key("failure_reason").OptString(r.opt(i, 3));
-        w.Key("job").Raw(job.Json());
-        w.EndObject();
-        const std::string status = r.str(i, 2);
-        const bool settled = status != "pending" || job.view.state == "failed" || job.view.state == "dead";
-        const bool terminal = status == "failed" || status == "expired" || status == "canceled";
-        out.push_back({r.str(i, 0), r.integer(i, 1), job.view.id, r.str(i, 0), w.str(), settled, terminal});
-    }
-    return out;
-}
-
-}  // namespace checkout
+}  // namespace checkout::api

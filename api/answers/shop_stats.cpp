@@ -1,6 +1,6 @@
-#include "domain/reports/shop_stats.hpp"
+#include "api/answers/shop_stats.hpp"
 
-namespace checkout {
+namespace checkout::api {
 
 std::string ShopStatsJson(PgConnection& conn) {
     // Revenue is what paid orders (still paid: refunds excluded) charged, over orders placed in the window.
@@ -24,4 +24,4 @@ std::string ShopStatsJson(PgConnection& conn) {
         .str(0, 0);
 }
 
-}  // namespace checkout
+}  // namespace checkout::api

@@ -1,6 +1,6 @@
-#include "domain/ledger_page.hpp"
+#include "api/answers/ledger_page.hpp"
 
-namespace checkout {
+namespace checkout::api {
 
 std::string LedgerPageSql(std::string_view table, std::string_view fields) {
     const std::string t(table);
@@ -20,4 +20,4 @@ std::vector<PgParam> LedgerPageParams(long long user_id, int page, int size) {
             static_cast<long long>(page)};
 }
 
-}  // namespace checkout
+}  // namespace checkout::api

@@ -7,7 +7,7 @@
 
 #include "infra/pg/pg_connection.hpp"
 
-namespace checkout {
+namespace checkout::api {
 
 // A SQL expression for that object over `table` (a ledger with id, user_id, kind, amount, created_at),
 // with `fields` added to each item (e.g. "'order_id', order_id"). Its parameters are LedgerPageParams.
@@ -15,4 +15,4 @@ std::string LedgerPageSql(std::string_view table, std::string_view fields);
 // $1 user, $2 size, $3 offset, $4 page.
 std::vector<PgParam> LedgerPageParams(long long user_id, int page, int size);
 
-}  // namespace checkout
+}  // namespace checkout::api

@@ -7,7 +7,7 @@
 
 #include "infra/pg/pg_connection.hpp"
 
-namespace checkout {
+namespace checkout::api {
 
 struct StatusSnapshot {
     std::string id;  // the order's or the payment's
@@ -15,11 +15,8 @@ struct StatusSnapshot {
     std::string job_id;    // the job the status shows
     std::string order_id;  // a payment's order (its status is part of the payment's)
     std::string json;
-    // Final for a client waiting on it: an order's job has decided (not `pending`, or the job is
-    // failed or dead); a payment is done, failed or canceled, or its job is dead.
-    bool settled = false;
-    // Nothing will ever change it: an order failed, expired or canceled; a payment canceled.
-    bool terminal = false;
+    bool settled = false;   // final for a client waiting on it (domain/status_rules)
+    bool terminal = false;  // nothing will ever change it
 };
 
 // Statuses of these orders / payments (ids that are not UUIDs or do not exist are left out).
@@ -27,4 +24,4 @@ std::vector<StatusSnapshot> LoadOrderStatuses(PgConnection& conn, const std::vec
 std::vector<StatusSnapshot> LoadPaymentStatuses(PgConnection& conn,
                                                 const std::vector<std::string>& payment_ids);
 
-}  // namespace checkout
+}  // namespace checkout::api

@@ -4,10 +4,10 @@
 
 #include "infra/pg/pg_connection.hpp"
 
-namespace checkout {
+namespace checkout::api {
 
 // {window_days, orders: {total, by_status}, revenue, failed_payments, points_outstanding,
 //  coupons: {created, issued, used}}
 std::string ShopStatsJson(PgConnection& conn);
 
-}  // namespace checkout
+}  // namespace checkout::api

@@ -5,11 +5,14 @@
 #include <string>
 
 #include "api/http_support.hpp"
-#include "domain/orders/order_reads.hpp"
 #include "domain/orders/order_store.hpp"
 #include "domain/payments/payment_store.hpp"
 
 namespace checkout::api {
+
+// Where a client follows what a job does to an order or a payment.
+std::string OrderStatusUrl(const std::string& order_id);
+std::string PaymentStatusUrl(const std::string& payment_id);
 
 Reply OrderAccepted(const PlacedOrder& order);
 Reply PaymentAccepted(const StartedPayment& payment);

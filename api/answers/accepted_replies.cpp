@@ -1,4 +1,4 @@
-#include "api/accepted_replies.hpp"
+#include "api/answers/accepted_replies.hpp"
 
 #include <rapidjson/document.h>
 
@@ -17,6 +17,12 @@ std::string StringField(const std::string& body, const char* key) {
 }
 
 }  // namespace
+
+std::string OrderStatusUrl(const std::string& order_id) { return "/api/v1/orders/" + order_id + "/status"; }
+
+std::string PaymentStatusUrl(const std::string& payment_id) {
+    return "/api/v1/payments/" + payment_id + "/status";
+}
 
 Reply OrderAccepted(const PlacedOrder& order) {
     JsonWriter body;
