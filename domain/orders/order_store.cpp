@@ -1,7 +1,5 @@
 #include "domain/orders/order_store.hpp"
 
-#include <map>
-
 #include "domain/orders/order_pricing.hpp"
 #include "domain/points/point_store.hpp"
 #include "infra/core/error.hpp"
@@ -51,14 +49,21 @@ std::string QuantityArray(const std::vector<OrderLine>& lines) {
     return PgArrayOf(lines, [](const OrderLine& l) { return static_cast<long long>(l.quantity); });
 }
 
-// The lines that name no product, as PostgreSQL's array text of their indexes ({0,2}).
-AppError UnknownProducts(const std::string& list) {
+// The CTE `line` of kPriceLinesSql for one order, from the parameters $<ids> and $<quantities>.
+std::string OneOrderLines(int ids, int quantities) {
+    return "line AS (SELECT 0 AS n, l.* FROM unnest($" + std::to_string(ids) + "::bigint[], $" +
+           std::to_string(quantities) + "::int[]) WITH ORDINALITY AS l(product_id, quantity, ord))";
+}
+
+// The lines that name no product, as PostgreSQL's array text of their indexes ({0,2}), in the
+// request's `field` (items, or the cart).
+AppError UnknownProducts(const std::string& list, const std::string& field = "items") {
     std::vector<FieldError> unknown;
     std::size_t i = 1;
     while (i < list.size()) {
         const std::size_t j = list.find_first_of(",}", i);
         if (j == std::string::npos || j == i) break;
-        unknown.push_back({"items[" + list.substr(i, j - i) + "].product_id", "no such product"});
+        unknown.push_back({field + "[" + list.substr(i, j - i) + "].product_id", "no such product"});
         i = j + 1;
     }
     return AppError(ErrorCode::kUnknownProduct, "The order names a product that does not exist.", unknown);
@@ -78,16 +83,8 @@ PlacedOrder InsertOrder(PgConnection& conn, const QueuesConfig& cfg, long long u
           PgParam(ShippingJson(req.shipping)), PgParam(req.memo), PgParam(QuantityArray(req.items))})
         params.push_back(std::move(p));  // $5..$11
     std::string sql =
-        "WITH line AS (SELECT * FROM unnest($8::bigint[], $11::int[]) WITH ORDINALITY AS l(product_id, "
-        "quantity, n)), "
-        "priced AS (SELECT l.n, l.product_id, l.quantity, p.price FROM line l LEFT JOIN products p ON p.id = "
-        "l.product_id), "
-        "sums AS (SELECT count(*) FILTER (WHERE price IS NULL) AS unknown, coalesce(sum(price * quantity), "
-        "0) AS total, "
-        "         jsonb_agg(jsonb_build_object('product_id', product_id, 'quantity', quantity, 'unit_price', "
-        "price) "
-        "                   ORDER BY n) AS items, "
-        "         array_agg(n - 1 ORDER BY n) FILTER (WHERE price IS NULL) AS missing FROM priced), "
+        "WITH " + OneOrderLines(8, 11) + ", " + kPriceLinesSql +
+        ", "
         "j AS (INSERT INTO jobs (id, type, queue, state, payload) SELECT $1, $2, $3, 'queued', $4::jsonb "
         "      FROM sums WHERE unknown = 0), "
         "ord AS (INSERT INTO orders (id, order_number, user_id, status, requested_items, shipping, memo, "
@@ -98,6 +95,7 @@ PlacedOrder InsertOrder(PgConnection& conn, const QueuesConfig& cfg, long long u
                            " SELECT unknown, coalesce(missing::text, '{}'), "
                            "CASE WHEN unknown = 0 THEN pg_notify('outbox', '') END FROM sums",
                        params);
+    if (r.rows() == 0) throw AppError(ErrorCode::kInternal, "an order without lines reached the insert");
     if (r.integer(0, 0) > 0) throw UnknownProducts(r.str(0, 1));
     return n.placed();
 }
@@ -106,8 +104,8 @@ PlacedOrder InsertOrder(PgConnection& conn, const QueuesConfig& cfg, long long u
 
 namespace {
 
-// An order from the cart, or with a coupon or points: read what it needs (the cart's lines, prices,
-// the coupon, the points balance), price it here (PriceOrder), insert it. The coupon and the points
+// An order from the cart, or with a coupon or points: read what it needs (the cart's lines, their
+// total, the coupon, the points balance), price it (PriceOrder), insert it. The coupon and the points
 // are taken by the order-heavy worker, which checks again under its locks.
 PlacedOrder InsertPricedOrder(PgTransaction& tx, const QueuesConfig& cfg, long long user_id,
                               const OrderRequest& req) {
@@ -121,21 +119,11 @@ PlacedOrder InsertPricedOrder(PgTransaction& tx, const QueuesConfig& cfg, long l
         for (int i = 0; i < cart.rows(); ++i)
             lines.push_back({cart.integer(i, 0), static_cast<int>(cart.integer(i, 1))});
     }
-    auto prices = tx.exec("SELECT id, price FROM products WHERE id = ANY($1::bigint[])", {IdArray(lines)});
-    std::map<long long, long long> price_of;
-    for (int i = 0; i < prices.rows(); ++i) price_of[prices.integer(i, 0)] = prices.integer(i, 1);
-    std::vector<PricedLine> priced;
-    std::vector<FieldError> unknown;
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-        auto it = price_of.find(lines[i].product_id);
-        if (it == price_of.end())
-            unknown.push_back({(req.from_cart ? "cart[" : "items[") + std::to_string(i) + "].product_id",
-                               "no such product"});
-        else
-            priced.push_back({lines[i].product_id, lines[i].quantity, it->second});
-    }
-    if (!unknown.empty())
-        throw AppError(ErrorCode::kUnknownProduct, "The order names a product that does not exist.", unknown);
+    auto sums = tx.exec("WITH " + OneOrderLines(1, 2) + ", " + kPriceLinesSql +
+                            " SELECT unknown, coalesce(missing::text, '{}'), total, items::text FROM sums",
+                        {IdArray(lines), QuantityArray(lines)});
+    if (sums.rows() == 0) throw AppError(ErrorCode::kInternal, "an order without lines reached pricing");
+    if (sums.integer(0, 0) > 0) throw UnknownProducts(sums.str(0, 1), req.from_cart ? "cart" : "items");
     std::optional<CouponTerms> coupon;
     if (req.coupon_id) {
         auto c = tx.exec(
@@ -156,23 +144,11 @@ PlacedOrder InsertPricedOrder(PgTransaction& tx, const QueuesConfig& cfg, long l
                              c.opt(0, 2) ? std::optional<long long>(std::stoll(*c.opt(0, 2))) : std::nullopt};
     }
     const long long balance = req.use_points > 0 ? PointBalance(tx.connection(), user_id) : 0;
-    const OrderPrice price = PriceOrder(priced, coupon, req.use_points, balance);
+    const OrderPrice price = PriceOrder(sums.integer(0, 2), coupon, req.use_points, balance);
 
     const NewOrder n = MakeNewOrder(cfg);
-    JsonWriter items;
-    items.StartArray();
-    for (const auto& l : priced)
-        items.StartObject()
-            .Key("product_id")
-            .Int(l.product_id)
-            .Key("quantity")
-            .Int(l.quantity)
-            .Key("unit_price")
-            .Int(l.unit_price)
-            .EndObject();
-    items.EndArray();
     auto params = JobInsertParams(n.job);  // $1..$4
-    for (PgParam p : {PgParam(n.order_id), PgParam(n.order_number), PgParam(user_id), PgParam(items.str()),
+    for (PgParam p : {PgParam(n.order_id), PgParam(n.order_number), PgParam(user_id), PgParam(sums.str(0, 3)),
                       PgParam(ShippingJson(req.shipping)), PgParam(req.memo), PgParam(price.total),
                       PgParam(price.discount), PgParam(price.points), PgParam(price.final),
                       req.coupon_id ? PgParam(*req.coupon_id) : PgParam(std::nullopt),
@@ -238,25 +214,22 @@ std::vector<GroupedResult> PlaceOrderGroup(PgConnection& conn, const QueuesConfi
         "text, "
         "           user_id bigint, job_id uuid, shipping jsonb, memo text, items jsonb)), "
         "line AS (SELECT r.n, e.ord, (e.v->>0)::bigint AS product_id, (e.v->>1)::int AS quantity "
-        "         FROM r, jsonb_array_elements(r.items) WITH ORDINALITY AS e(v, ord)), "
-        "priced AS (SELECT l.*, p.price FROM line l LEFT JOIN products p ON p.id = l.product_id), "
-        "sums AS (SELECT n, count(*) FILTER (WHERE price IS NULL) AS unknown, "
-        "         coalesce(sum(price * quantity), 0) AS total, "
-        "         jsonb_agg(jsonb_build_object('product_id', product_id, 'quantity', quantity, 'unit_price', "
-        "                   price) ORDER BY ord) AS items, "
-        "         array_agg(ord - 1 ORDER BY ord) FILTER (WHERE price IS NULL) AS missing "
-        "         FROM priced GROUP BY n), "
-        "ok AS (SELECT r.*, s.total, s.items AS priced FROM r JOIN sums s USING (n) WHERE s.unknown = 0), "
-        "j AS (INSERT INTO jobs (id, type, queue, state, payload) "
-        "      SELECT job_id, $2, $3, 'queued', jsonb_build_object('order_id', order_id) FROM ok), "
-        "ord AS (INSERT INTO orders (id, order_number, user_id, status, requested_items, shipping, memo, "
-        "        total_amount, final_amount, job_id) "
-        "        SELECT order_id, order_number, user_id, 'pending', priced, shipping, memo, total, total, "
-        "job_id "
-        "        FROM ok) "
-        "SELECT n, unknown, coalesce(missing::text, '{}'), "
-        "       CASE WHEN n = 0 AND EXISTS (SELECT 1 FROM ok) THEN pg_notify('outbox', '') END "
-        "FROM sums ORDER BY n",
+        "         FROM r, jsonb_array_elements(r.items) WITH ORDINALITY AS e(v, ord)), " +
+            std::string(kPriceLinesSql) +
+            ", "
+            "ok AS (SELECT r.*, s.total, s.items AS priced FROM r JOIN sums s USING (n) WHERE s.unknown = "
+            "0), "
+            "j AS (INSERT INTO jobs (id, type, queue, state, payload) "
+            "      SELECT job_id, $2, $3, 'queued', jsonb_build_object('order_id', order_id) FROM ok), "
+            "ord AS (INSERT INTO orders (id, order_number, user_id, status, requested_items, shipping, memo, "
+            "        total_amount, final_amount, job_id) "
+            "        SELECT order_id, order_number, user_id, 'pending', priced, shipping, memo, total, "
+            "total, "
+            "job_id "
+            "        FROM ok) "
+            "SELECT n, unknown, coalesce(missing::text, '{}'), "
+            "       CASE WHEN n = 0 AND EXISTS (SELECT 1 FROM ok) THEN pg_notify('outbox', '') END "
+            "FROM sums ORDER BY n",
         {doc.str(), std::string(kProcessOrderJob), made.front().job.queue});
     std::vector<GroupedResult> out(group.size());
     for (int i = 0; i < r.rows(); ++i) {

@@ -59,9 +59,8 @@ TEST_CASE("a coupon takes a fixed amount or a capped percent, never more than th
     CHECK(CouponDiscount({"percent", 100, std::nullopt}, 777) == 777);
 }
 
-TEST_CASE(
-    "an order is priced line by line, then the coupon, then the points, which pay at most what is left") {
-    const std::vector<PricedLine> lines{{1, 2, 10000}, {2, 1, 500}};
+TEST_CASE("an order's total less the coupon, then the points, which pay at most what is left") {
+    const long long lines = 2 * 10000 + 1 * 500;  // the lines, priced by kPriceLinesSql
     auto p = PriceOrder(lines, CouponTerms{"fixed", 2000, std::nullopt}, 300, 1000);
     CHECK((p.total == 20500 && p.discount == 2000 && p.points == 300 && p.final == 18200));
     CHECK(PriceOrder(lines, std::nullopt, 0, 0).final == 20500);
