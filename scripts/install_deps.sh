@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libpistache-dev libpq-dev rapidjson-dev libcurl4-openssl-dev libfmt-dev libspdlog-dev catch2
-  librabbitmq-dev libyaml-cpp-dev libjwt-dev
+  librabbitmq-dev libyaml-cpp-dev libjwt-dev libssl-dev
   postgresql postgresql-client rabbitmq-server
   curl python3 python3-aiohttp python3-pika python3-pytest python3-yaml python3-prometheus-client
   prometheus chromium chromium-driver python3-selenium
