@@ -81,6 +81,7 @@ int main() {
     Rest::Router router;
     api::RegisterHealthRoutes(router, *app);
     api::RegisterProductRoutes(router, *app);
+    api::RegisterPlanRoutes(router, *app);
     api::RegisterOrderRoutes(router, *app);
     api::RegisterPaymentRoutes(router, *app);
     api::RegisterWebhookRoutes(router, *app);

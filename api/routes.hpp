@@ -19,6 +19,7 @@ void RegisterPointRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterCouponRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterBalanceRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterCartRoutes(Pistache::Rest::Router& r, App& app);
+void RegisterPlanRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterOpenApiRoute(Pistache::Rest::Router& r, App& app);
 
 // GET …/status of an order or a payment (api/routes/status.cpp).

@@ -119,6 +119,17 @@ int EnvInt(EnvLookup lookup, const char* name, int fallback, int lo, int hi) {
     return n;
 }
 
+Millis ParseLongDuration(const std::string& text, const std::string& setting) {
+    static const std::regex kLong("^([0-9]{1,5})(h|d)$");
+    std::smatch m;
+    if (!std::regex_match(text, m, kLong))
+        throw ConfigError(setting,
+                          "must be a number of days or hours such as 14d or 36h, got '" + text + "'");
+    const long long n = std::stoll(m[1].str());
+    if (n <= 0) throw ConfigError(setting, "must be at least 1h");
+    return Millis(n * (m[2].str() == "d" ? 86400000LL : 3600000LL));
+}
+
 namespace {
 
 // DATABASE_URL, AMQP_URL, JWT_SECRET: what the program connects with, when it needs them.
@@ -174,17 +185,9 @@ void LoadSchedulerSettings(Environment& env, EnvLookup lookup) {
     env.order_expiry_after = EnvDuration(lookup, "ORDER_EXPIRY_AFTER", env.order_expiry_after);
     env.payment_reconcile_after = EnvDuration(lookup, "PAYMENT_RECONCILE_AFTER", env.payment_reconcile_after);
     env.scheduler_period = EnvDuration(lookup, "SCHEDULER_PERIOD", env.scheduler_period);
-    if (auto v = lookup("JOB_RETENTION"); v && !v->empty()) {
-        // Days or hours (history is dropped a whole day at a time); at least an hour.
-        static const std::regex kLong("^([0-9]{1,5})(h|d)$");
-        std::smatch m;
-        if (!std::regex_match(*v, m, kLong))
-            throw ConfigError("JOB_RETENTION",
-                              "must be a number of days or hours such as 14d or 36h, got '" + *v + "'");
-        const long long n = std::stoll(m[1].str());
-        if (n <= 0) throw ConfigError("JOB_RETENTION", "must be at least 1h");
-        env.job_retention = Millis(n * (m[2].str() == "d" ? 86400000LL : 3600000LL));
-    }
+    // Days or hours (history is dropped a whole day at a time); at least an hour.
+    if (auto v = lookup("JOB_RETENTION"); v && !v->empty())
+        env.job_retention = ParseLongDuration(*v, "JOB_RETENTION");
 }
 
 // Caches, the per-process metrics listener, the API's rate limit and group commit.

@@ -67,6 +67,8 @@ QueuesConfig LoadQueuesYaml(const std::string& path);
 
 // Duration strings as written in queues.yaml: "250ms", "2s", "5m".
 Millis ParseDuration(const std::string& text, const std::string& setting);
+// Long durations, days or hours: "14d", "36h"; at least 1h.
+Millis ParseLongDuration(const std::string& text, const std::string& setting);
 
 // Environment, read through a lookup function so that tests can supply their own.
 using EnvLookup = std::optional<std::string> (*)(const char* name);

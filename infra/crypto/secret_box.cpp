@@ -1,6 +1,7 @@
 #include "infra/crypto/secret_box.hpp"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <memory>
@@ -106,6 +107,20 @@ std::optional<std::string> SecretBox::Open(std::string_view sealed, std::string_
     // The tag is checked here: a changed byte, another key or another context fails.
     if (EVP_DecryptFinal_ex(ctx.get(), Bytes(plain) + len, &len) != 1) return std::nullopt;
     return plain;
+}
+
+std::string SecretBox::Digest(std::string_view text) const {
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (!HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()), Bytes(text), text.size(), mac, &len))
+        throw std::runtime_error("HMAC-SHA256 failed");
+    static const char* kHex = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < len; ++i) {
+        out += kHex[mac[i] >> 4];
+        out += kHex[mac[i] & 15];
+    }
+    return out;
 }
 
 }  // namespace checkout

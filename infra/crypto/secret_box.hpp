@@ -24,6 +24,9 @@ class SecretBox {
     std::string Seal(std::string_view plaintext, std::string_view context) const;
     // The plaintext; nullopt when `sealed` was not sealed by this key for this context, or was changed.
     std::optional<std::string> Open(std::string_view sealed, std::string_view context) const;
+    // HMAC-SHA256 of `text` under this key, in hex: finds a row by a secret (a billing key the
+    // gateway names in a webhook) without storing the secret or a hash anyone could test guesses on.
+    std::string Digest(std::string_view text) const;
 
   private:
     std::string key_;

@@ -22,7 +22,7 @@ API_PORT = int(os.environ.get("TEST_API_PORT", "18181"))
 DIRECT = f"http://127.0.0.1:{API_PORT}"
 BASE = os.environ.get("TEST_API_BASE") or DIRECT
 # Endpoints that need no token: the proxy answers a token-less call to any other one itself (401).
-PUBLIC = ("/health", "/ready", "/metrics", "/openapi.yaml", "/api/v1/payments/methods", "/webhooks/")
+PUBLIC = ("/health", "/ready", "/metrics", "/openapi.yaml", "/api/v1/payments/methods", "/api/v1/plans", "/webhooks/")
 
 
 def sh(*args, check=True, env=None):

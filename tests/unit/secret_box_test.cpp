@@ -42,6 +42,15 @@ TEST_CASE("a sealed secret changed anywhere does not open") {
     CHECK(!box.Open("", "ctx"));
 }
 
+TEST_CASE("a digest is HMAC-SHA256 under the box's key") {
+    // The value of Python's hmac module for the same key and text:
+    // hmac.new(b"k" * 32, b"billing-key", hashlib.sha256).hexdigest()
+    CHECK(SecretBox(kKey).Digest("billing-key") ==
+          "9f0bd4d1ad7a5ae2cd2fa485f3a1d92e4baf99f71c72a7936d373a96cb410a21");
+    CHECK(SecretBox(kKey).Digest("billing-key") != SecretBox(std::string(32, 'x')).Digest("billing-key"));
+    CHECK(SecretBox(kKey).Digest("billing-key").size() == 64);
+}
+
 TEST_CASE("a key is base64 of exactly 32 bytes") {
     CHECK(SecretBox::KeyFromBase64("a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=") == kKey);
     CHECK(!SecretBox::KeyFromBase64(""));
