@@ -237,16 +237,19 @@ def test_no_transaction_is_open_while_the_gateway_holds_confirms():
     knobs(latency_ms=2000)
     accepted = [confirm(tok, o)[2] for o in orders]
     wait_until(lambda: sandbox("GET", "/sandbox/stats")["in_flight"] >= 10, 10, "confirms to be held at the gateway")
-    samples, idle_in_tx, held = 0, [], 0
+    # Sampled while the gateway holds them (2 s each): each sample runs psql, so a loaded machine
+    # takes fewer in the window; what matters is that several fall while 10 or more are held.
+    samples_while_held, idle_in_tx = 0, []
     deadline = time.monotonic() + 1.5
-    while time.monotonic() < deadline:
-        held = max(held, sandbox("GET", "/sandbox/stats")["in_flight"])
+    while time.monotonic() < deadline and samples_while_held < 10:
+        held = sandbox("GET", "/sandbox/stats")["in_flight"]
         rows = sql("SELECT pid, left(query, 80) FROM pg_stat_activity WHERE datname = current_database() "
                    "AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()")
         if rows:
             idle_in_tx.append(rows)
-        samples += 1
-    assert samples >= 10 and held >= 10
+        if held >= 10 and sandbox("GET", "/sandbox/stats")["in_flight"] >= 10:
+            samples_while_held += 1
+    assert samples_while_held >= 3, samples_while_held
     assert idle_in_tx == [], idle_in_tx
     for a in accepted:
         assert wait_payment(tok, a["payment_id"], {"done", "failed"}, timeout=30)["status"] == "done"
