@@ -12,6 +12,7 @@
 #include "api/ttl_cache.hpp"
 #include "domain/users/user_store.hpp"
 #include "infra/core/config.hpp"
+#include "infra/crypto/secret_box.hpp"
 
 namespace checkout::api {
 
@@ -37,11 +38,12 @@ struct App {
     UserDirectory users;
     Executor executor;
     StatusCache statuses;
-    TtlCache popular;                   // GET /api/v1/products/popular
-    std::map<std::string, Gate> gates;  // GET /ops/gates/{name}, from GATES_FILE
-    BrokerStats broker;                 // queue depths for GET /metrics, over one kept connection
-    RateLimiter rate_limiter;           // RATE_LIMIT_PER_USER, applied once the caller is known
-    AcceptGroup accept_group;           // POST /api/v1/orders: plain orders committed in groups
+    TtlCache popular;                              // GET /api/v1/products/popular
+    std::map<std::string, Gate> gates;             // GET /ops/gates/{name}, from GATES_FILE
+    BrokerStats broker;                            // queue depths for GET /metrics, over one kept connection
+    RateLimiter rate_limiter;                      // RATE_LIMIT_PER_USER, applied once the caller is known
+    AcceptGroup accept_group;                      // POST /api/v1/orders: plain orders committed in groups
+    std::shared_ptr<const SecretBox> billing_box;  // BILLING_KEY_SECRET: seals the widget's authKeys
 };
 
 }  // namespace checkout::api

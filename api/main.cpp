@@ -15,6 +15,7 @@
 #include "api/http_metrics.hpp"
 #include "api/http_support.hpp"
 #include "api/routes.hpp"
+#include "domain/subscriptions/billing_settings.hpp"
 #include "infra/core/log.hpp"
 #include "infra/core/service.hpp"
 
@@ -74,14 +75,21 @@ int main() {
     auto service = StartService("api", {.database = true, .amqp = true, .jwt = true});
     if (!service) return 2;
     std::map<std::string, Gate> gates;
-    if (!ReportConfigError([&] { gates = LoadGates(service->env); })) return 2;
+    BillingSettings billing;
+    if (!ReportConfigError([&] {
+            gates = LoadGates(service->env);
+            billing = LoadBillingSettings();
+        }))
+        return 2;
     auto app = std::make_unique<api::App>(std::move(service->env), std::move(service->queues));
     app->gates = std::move(gates);
+    app->billing_box = billing.box;
 
     Rest::Router router;
     api::RegisterHealthRoutes(router, *app);
     api::RegisterProductRoutes(router, *app);
     api::RegisterPlanRoutes(router, *app);
+    api::RegisterBillingRoutes(router, *app);
     api::RegisterOrderRoutes(router, *app);
     api::RegisterPaymentRoutes(router, *app);
     api::RegisterWebhookRoutes(router, *app);

@@ -83,4 +83,16 @@ std::string PaymentDoneEvent::ToJson() const {
     return w.str();
 }
 
+std::string BillingCardPayload::ToJson() const {
+    JsonWriter w;
+    w.StartObject().Key("card_id").String(card_id).EndObject();
+    return w.str();
+}
+
+BillingCardPayload BillingCardPayload::Parse(const std::string& json) {
+    const auto d = Object(json);
+    if (!d.IsObject() || !HasUuid(d, "card_id")) Refuse("billing.issue_key payload has no card_id", json);
+    return {d["card_id"].GetString()};
+}
+
 }  // namespace checkout

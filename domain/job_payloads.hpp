@@ -43,11 +43,20 @@ struct PaymentDoneEvent {
 };
 
 inline constexpr const char* kProcessOrderJob = ProcessOrderPayload::kType;
+// billing.issue_key (external_api queue): exchange a card registration's authKey for a billing key.
+struct BillingCardPayload {
+    static constexpr const char* kType = "billing.issue_key";
+    std::string card_id;
+    std::string ToJson() const;
+    static BillingCardPayload Parse(const std::string& json);
+};
+
 inline constexpr const char* kCallGatewayJob = "payment.call_gateway";
 inline constexpr const char* kFinalizePaymentJob = "payment.finalize";
 inline constexpr const char* kCancelPaymentJob = "payment.cancel";
 inline constexpr const char* kBalancePaymentJob = "payment.balance";
 inline constexpr const char* kEarnPointsJob = EarnPointsPayload::kType;
 inline constexpr const char* kAnalyticsJob = PaymentDoneEvent::kType;
+inline constexpr const char* kIssueBillingKeyJob = BillingCardPayload::kType;
 
 }  // namespace checkout

@@ -46,6 +46,11 @@ if [ -z "${JWT_SECRET:-}" ]; then
     [ -s "$state/jwt_secret" ] || head -c 48 /dev/urandom | base64 | tr -d '/+=\n' > "$state/jwt_secret"
     JWT_SECRET="$(cat "$state/jwt_secret")"
 fi
+if [ -z "${BILLING_KEY_SECRET:-}" ]; then
+    # Seals billing keys at rest: 32 random bytes, kept between runs (losing it loses every stored card).
+    [ -s "$state/billing_key_secret" ] || head -c 32 /dev/urandom | base64 > "$state/billing_key_secret"
+    BILLING_KEY_SECRET="$(cat "$state/billing_key_secret")"
+fi
 if [ -z "${METRICS_TOKEN:-}" ]; then
     # What Prometheus sends for GET /metrics/fleet (scripts/prometheus_config.sh), kept between runs.
     [ -s "$state/metrics_token" ] || head -c 48 /dev/urandom | base64 | tr -d '/+=\n' > "$state/metrics_token"
@@ -61,7 +66,7 @@ if [ -z "${TOSS_API_BASE:-}" ]; then
     echo "started the payment gateway sandbox on $TOSS_API_BASE"
 fi
 DATA_PLATFORM_URL="${DATA_PLATFORM_URL:-$TOSS_API_BASE/data-platform/events}"
-export METRICS_TOKEN JWT_SECRET DATABASE_URL AMQP_URL TOSS_API_BASE TOSS_SECRET_KEY DATA_PLATFORM_URL
+export METRICS_TOKEN JWT_SECRET BILLING_KEY_SECRET DATABASE_URL AMQP_URL TOSS_API_BASE TOSS_SECRET_KEY DATA_PLATFORM_URL
 export API_PORT="${API_PORT:-8080}" QUEUES_FILE="$root/queues.yaml"
 
 # The API is supervised like the workers: restarted a second after it dies (pids/api.child is the

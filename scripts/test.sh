@@ -53,12 +53,15 @@ fresh_servers() {
     export DATABASE_URL AMQP_URL QUEUES_FILE="$root/queues.yaml"
     scripts/migrate.sh >/dev/null
     /usr/bin/python3 tests/sandbox/toss_sandbox.py --port "${TEST_TOSS_PORT:-18190}" --secret-key "$TOSS_SECRET_KEY" \
+        --record-secrets "$state/gateway_secrets.txt" \
         > "$state/sandbox.log" 2>&1 &
     sandbox_pid=$!
     for _ in $(seq 1 50); do curl -fs "$TOSS_API_BASE/sandbox/stats" > /dev/null 2>&1 && break; sleep 0.1; done
 }
 
 export TEST_STATE_DIR="$state" JWT_SECRET="test-secret-0123456789-0123456789-abcdef"
+# 32 bytes in base64 (a fixed test value; scripts/run.sh makes a random one).
+export BILLING_KEY_SECRET="dGVzdC1iaWxsaW5nLWtleS1zZWNyZXQtMzItYnl0ZXM="
 # The payment gateway sandbox, which the gateway client tests and the system under test talk to.
 # A 3 s gateway timeout keeps the "hangs past the client timeout" tests short.
 export TOSS_SECRET_KEY="test_sk_checkout_ci_0123456789" TOSS_API_BASE="http://127.0.0.1:${TEST_TOSS_PORT:-18190}"

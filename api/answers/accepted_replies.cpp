@@ -24,6 +24,8 @@ std::string PaymentStatusUrl(const std::string& payment_id) {
     return "/api/v1/payments/" + payment_id + "/status";
 }
 
+std::string CardStatusUrl(const std::string& card_id) { return "/api/v1/billing/keys/" + card_id; }
+
 Reply OrderAccepted(const PlacedOrder& order) {
     JsonWriter body;
     body.StartObject();
@@ -44,6 +46,16 @@ Reply PaymentAccepted(const StartedPayment& payment) {
     return reply;
 }
 
+Reply CardAccepted(const StartedCard& card) {
+    JsonWriter body;
+    body.StartObject().Key("card_id").String(card.card_id).Key("status").String(card.status);
+    body.Key("status_url").String(CardStatusUrl(card.card_id));
+    body.Key("job_id").String(card.job_id).EndObject();
+    Reply reply{202, body.str(), {{"Location", CardStatusUrl(card.card_id)}}};
+    if (card.existing) reply.headers.emplace_back("Idempotent-Replayed", "true");
+    return reply;
+}
+
 std::string OrderLocation(const std::string& body) {
     const auto id = StringField(body, "order_id");
     return id.empty() ? "" : "/api/v1/orders/" + id;
@@ -52,6 +64,11 @@ std::string OrderLocation(const std::string& body) {
 std::string PaymentLocation(const std::string& body) {
     const auto id = StringField(body, "payment_id");
     return id.empty() ? "" : PaymentStatusUrl(id);
+}
+
+std::string CardLocation(const std::string& body) {
+    const auto id = StringField(body, "card_id");
+    return id.empty() ? "" : CardStatusUrl(id);
 }
 
 }  // namespace checkout::api

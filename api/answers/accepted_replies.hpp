@@ -7,18 +7,22 @@
 #include "api/http_support.hpp"
 #include "domain/orders/order_store.hpp"
 #include "domain/payments/payment_store.hpp"
+#include "domain/subscriptions/billing_card_store.hpp"
 
 namespace checkout::api {
 
 // Where a client follows what a job does to an order or a payment.
 std::string OrderStatusUrl(const std::string& order_id);
 std::string PaymentStatusUrl(const std::string& payment_id);
+std::string CardStatusUrl(const std::string& card_id);
 
 Reply OrderAccepted(const PlacedOrder& order);
 Reply PaymentAccepted(const StartedPayment& payment);
+Reply CardAccepted(const StartedCard& card);
 
 // The Location of a stored 202 body, for a replay (api/idempotent_post).
 std::string OrderLocation(const std::string& body);
 std::string PaymentLocation(const std::string& body);
+std::string CardLocation(const std::string& body);
 
 }  // namespace checkout::api

@@ -27,7 +27,7 @@ private_fleet_start() {  # [--workers]
     export DATABASE_URL AMQP_URL QUEUES_FILE="$root/queues.yaml"
     scripts/migrate.sh >/dev/null
 
-    export METRICS_TOKEN="bench-metrics-token-0123456789" JWT_SECRET="bench-secret-0123456789-0123456789-abcdef" TOSS_SECRET_KEY="test_sk_bench_0123456789"
+    export METRICS_TOKEN="bench-metrics-token-0123456789" JWT_SECRET="bench-secret-0123456789-0123456789-abcdef" BILLING_KEY_SECRET="YmVuY2gtYmlsbGluZy1rZXktc2VjcmV0LTMyYnl0ZXM=" TOSS_SECRET_KEY="test_sk_bench_0123456789"
     export TOSS_API_BASE="http://127.0.0.1:$toss_port" DATA_PLATFORM_URL="http://127.0.0.1:$toss_port/data-platform/events"
     /usr/bin/python3 tests/sandbox/toss_sandbox.py --port "$toss_port" --secret-key "$TOSS_SECRET_KEY" > "$state/sandbox.log" 2>&1 &
     sandbox_pid=$!

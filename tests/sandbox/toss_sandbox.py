@@ -16,7 +16,10 @@ approve_after_ms (a confirm waits this long before the gateway executes it: a lo
 nothing, then the approval happens and is answered), omit_secret (approved payments carry no
 `secret`, as some methods' answers do not).
 Read-outs: GET /sandbox/stats, GET /sandbox/payments (every payment's paymentKey, orderId and status,
-to check per order what the gateway holds), GET /data-platform/events. Seeding: POST /sandbox/payments
+to check per order what the gateway holds), GET /sandbox/billing (every billing key issued, with its
+customerKey and authKey, so that a test can look for them where they must not be),
+GET /data-platform/events. Billing keys: an authKey is good once; one starting with "bad_" is
+INVALID_BILLING_AUTH. Seeding: POST /sandbox/payments
 {paymentKey, orderId, amount, status} records a payment as another attempt at an order would have
 left it. Reset: POST /sandbox/reset.
 
@@ -27,7 +30,9 @@ import asyncio
 import base64
 import datetime
 import json
+import os
 import random
+import re
 import uuid
 
 from aiohttp import web
@@ -41,7 +46,7 @@ ERROR_STATUS = {
     "EXCEED_MAX_DAILY_PAYMENT_COUNT": 400, "NOT_SUPPORTED_METHOD": 400, "ALREADY_CANCELED_PAYMENT": 400,
     "REJECT_CARD_COMPANY": 403, "REJECT_CARD_PAYMENT": 403, "REJECT_ACCOUNT_PAYMENT": 403, "FDS_ERROR": 403,
     "FORBIDDEN_REQUEST": 403, "EXCEED_MAX_AUTH_COUNT": 403, "FORBIDDEN_CONSECUTIVE_REQUEST": 403,
-    "NOT_FOUND_PAYMENT": 404, "NOT_FOUND_PAYMENT_SESSION": 404,
+    "NOT_FOUND_PAYMENT": 404, "NOT_FOUND_PAYMENT_SESSION": 404, "INVALID_BILLING_AUTH": 400,
     "FAILED_INTERNAL_SYSTEM_PROCESSING": 500, "FAILED_PAYMENT_INTERNAL_SYSTEM_PROCESSING": 500,
     "UNKNOWN_PAYMENT_ERROR": 500, "COMMON_ERROR": 500,
 }
@@ -52,6 +57,7 @@ MESSAGES = {
     "ALREADY_PROCESSED_PAYMENT": "이미 처리된 결제 입니다.",
     "ALREADY_CANCELED_PAYMENT": "이미 취소된 결제 입니다.",
     "INVALID_REQUEST": "잘못된 요청입니다.",
+    "INVALID_BILLING_AUTH": "유효하지 않은 빌링 인증입니다.",
     "INVALID_TEST_CODE": "유효하지 않은 테스트 코드입니다.",
     "IDEMPOTENT_REQUEST_PROCESSING": "이전 멱등 요청이 처리중입니다.",
     "INVALID_IDEMPOTENCY_KEY": "멱등키는 300자 이하여야 합니다.",
@@ -72,8 +78,9 @@ def error(code, status=None):
 
 
 class Sandbox:
-    def __init__(self, secret_key):
+    def __init__(self, secret_key, record_secrets=None):
         self.secret_key = secret_key
+        self.record_secrets = record_secrets  # a file every billing key and authKey is appended to
         self.reset()
 
     def reset(self):
@@ -89,8 +96,15 @@ class Sandbox:
         self.flight = {"in": 0}
         self.max_in_flight = 0
         self.events = []         # what the data platform received
+        self.billing_keys = {}   # billingKey -> {customerKey, authKey, deleted}
+        self.used_auth_keys = set()
 
     # --- helpers ---------------------------------------------------------------------------------
+    def record(self, what, secret):
+        if self.record_secrets:
+            with open(self.record_secrets, "a") as f:
+                f.write(f"{what} {secret}\n")
+
     def authorized(self, request):
         header = request.headers.get("Authorization", "")
         if not header.startswith("Basic "):
@@ -261,15 +275,31 @@ class Sandbox:
         return await self.idempotent(request, run)
 
     async def billing_issue(self, request):
+        """The widget's one-time authKey for a billing key. An authKey starting with "bad_", or one used
+        before (outside an Idempotency-Key replay), is INVALID_BILLING_AUTH."""
         if (denied := self.authorized(request)) is not None:
             return denied
-        body = await request.json()
-        if not body.get("authKey") or not body.get("customerKey"):
-            return error("INVALID_REQUEST", 400)
-        return web.json_response({"mId": "tosspayments", "customerKey": body["customerKey"], "authenticatedAt": now_kst(),
-                                  "method": "카드", "billingKey": "bk_" + uuid.uuid4().hex,
-                                  "card": {"issuerCode": "61", "acquirerCode": "31", "number": "43301234****123*",
-                                           "cardType": "신용", "ownerType": "개인"}})
+
+        async def run():
+            await self.delay()
+            body = await request.json()
+            auth_key, customer_key = body.get("authKey"), body.get("customerKey")
+            if not isinstance(auth_key, str) or not auth_key or len(auth_key) > 300 or \
+                    not isinstance(customer_key, str) or not re.fullmatch(r"[A-Za-z0-9\-_=.@]{2,300}", customer_key):
+                return error("INVALID_REQUEST", 400)
+            if auth_key.startswith("bad_") or auth_key in self.used_auth_keys:
+                return error("INVALID_BILLING_AUTH", 400)
+            self.used_auth_keys.add(auth_key)
+            self.record("authKey", auth_key)
+            billing_key = base64.urlsafe_b64encode(os.urandom(32)).decode()
+            number = "43301234****%03d*" % random.randrange(1000)
+            self.record("billingKey", billing_key)
+            self.billing_keys[billing_key] = {"customerKey": customer_key, "authKey": auth_key, "deleted": False}
+            return web.json_response({"mId": "tosspayments", "customerKey": customer_key, "authenticatedAt": now_kst(),
+                                      "method": "카드", "billingKey": billing_key,
+                                      "card": {"issuerCode": "61", "acquirerCode": "31", "number": number,
+                                               "cardType": "신용", "ownerType": "개인"}})
+        return await self.idempotent(request, run)
 
     async def billing_charge(self, request):
         if (denied := self.authorized(request)) is not None:
@@ -300,6 +330,9 @@ class Sandbox:
         return web.json_response({"approvals": self.approvals, "cancels": self.cancels, "max_in_flight": self.max_in_flight,
                                   "in_flight": self.flight["in"], "payments": len(self.payments)})
 
+    async def list_billing(self, request):
+        return web.json_response({"billing_keys": [dict(v, billingKey=k) for k, v in self.billing_keys.items()]})
+
     async def list_payments(self, request):
         return web.json_response({"payments": [{"paymentKey": p["paymentKey"], "orderId": p["orderId"],
                                                 "status": p["status"]} for p in self.payments.values()]})
@@ -325,8 +358,8 @@ class Sandbox:
         return web.json_response({"reset": True})
 
 
-def app(secret_key):
-    s = Sandbox(secret_key)
+def app(secret_key, record_secrets=None):
+    s = Sandbox(secret_key, record_secrets)
     a = web.Application()
     a.add_routes([
         web.post("/v1/payments/confirm", s.confirm),
@@ -339,6 +372,7 @@ def app(secret_key):
         web.get("/data-platform/events", s.data_platform_events),
         web.get("/sandbox/stats", s.stats),
         web.get("/sandbox/payments", s.list_payments),
+        web.get("/sandbox/billing", s.list_billing),
         web.post("/sandbox/payments", s.seed_payment),
         web.post("/sandbox/config", s.set_config),
         web.post("/sandbox/reset", s.do_reset),
@@ -350,5 +384,6 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=18090)
     ap.add_argument("--secret-key", required=True)
+    ap.add_argument("--record-secrets", help="append every billing key and authKey to this file")
     args = ap.parse_args()
-    web.run_app(app(args.secret_key), host="127.0.0.1", port=args.port, print=None)
+    web.run_app(app(args.secret_key, args.record_secrets), host="127.0.0.1", port=args.port, print=None)

@@ -5,8 +5,9 @@ with LOG_FORMAT=json, every line is one JSON object.
   tests/system/check_logs.py STATE_DIR [--json]
 
 Secrets looked for: JWT_SECRET, TOSS_SECRET_KEY (and the Basic credentials made from it),
-TOSS_WEBHOOK_SECRET, any bearer token (a JWT starts with "eyJ"), every gateway paymentKey and payment
-secret the run created (read from the database), and anything shaped like a card number. The logs of
+TOSS_WEBHOOK_SECRET, BILLING_KEY_SECRET, any bearer token (a JWT starts with "eyJ"), every gateway
+paymentKey and payment secret the run created (read from the database), every billing key and authKey
+the gateway sandbox saw (STATE_DIR/gateway_secrets.txt), and anything shaped like a card number. The logs of
 the test tools (the gateway sandbox, the validating proxy) are not the product's and are skipped.
 """
 import base64
@@ -23,7 +24,7 @@ TOOLS = {"sandbox.log", "prism.log"}
 def main():
     state, want_json = sys.argv[1], "--json" in sys.argv[2:]
     secrets = {}
-    for name in ("JWT_SECRET", "TOSS_SECRET_KEY", "TOSS_WEBHOOK_SECRET"):
+    for name in ("JWT_SECRET", "TOSS_SECRET_KEY", "TOSS_WEBHOOK_SECRET", "BILLING_KEY_SECRET"):
         if os.environ.get(name):
             secrets[os.environ[name]] = name
     if os.environ.get("TOSS_SECRET_KEY"):
@@ -37,6 +38,15 @@ def main():
         secrets[key] = "a paymentKey"
         if secret:
             secrets[secret] = "a payment secret"
+    # Every billing key and authKey the gateway sandbox saw during the run (it writes them down: a reset
+    # of the sandbox between tests forgets them, the file does not).
+    recorded = os.path.join(state, "gateway_secrets.txt")
+    if os.path.exists(recorded):
+        with open(recorded) as f:
+            for line in f:
+                what, _, secret = line.rstrip("\n").partition(" ")
+                if secret:
+                    secrets[secret] = what
     patterns = [(re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+"), "a bearer token"),
                 (re.compile(r"(?<![\w-])\d{4}[- ]?\d{4}[- ]?\d{4}[- ]?\d{4}(?![\w-])"), "a card number")]
     files = [f for f in glob.glob(os.path.join(state, "*.log")) + glob.glob(os.path.join(state, "run", "logs", "*.log"))

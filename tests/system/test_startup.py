@@ -9,7 +9,7 @@ from conftest import API_PORT, BIN, ROOT, STATE, wait_until
 
 def run(binary, **env):
     base = {"PATH": os.environ["PATH"], "DATABASE_URL": os.environ["DATABASE_URL"], "AMQP_URL": os.environ["AMQP_URL"],
-            "JWT_SECRET": "x" * 40, "QUEUES_FILE": os.path.join(ROOT, "queues.yaml"), "API_PORT": "18999",
+            "JWT_SECRET": "x" * 40, "BILLING_KEY_SECRET": os.environ["BILLING_KEY_SECRET"], "QUEUES_FILE": os.path.join(ROOT, "queues.yaml"), "API_PORT": "18999",
             "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS")}
     base.update(env)
     return subprocess.run([os.path.join(BIN, binary)], env={k: v for k, v in base.items() if v is not None},
@@ -62,6 +62,14 @@ def test_each_binary_names_the_bad_setting_and_exits():
         ("checkout-api", {"GATES_FILE": bad_route}, f"{bad_route}: gates.accept.route"),
         ("checkout-api", {"GATES_FILE": bad_queue}, f"{bad_queue}: gates.settle.queue"),
         ("checkout-api", {"GATES_FILE": "/nonexistent/gates.yaml"}, "GATES_FILE"),
+        # Issue 20: the billing keys' secret and the billing calendar.
+        ("checkout-api", {"BILLING_KEY_SECRET": None}, "BILLING_KEY_SECRET"),
+        ("checkout-api", {"BILLING_KEY_SECRET": "not-base64-of-32-bytes"}, "BILLING_KEY_SECRET"),
+        ("checkout-api", {"BILLING_TIMEZONE": "Mars/Olympus"}, "BILLING_TIMEZONE"),
+        ("checkout-api", {"DUNNING_SCHEDULE": "3d,1d"}, "DUNNING_SCHEDULE"),
+        ("worker-external-api", {"TOSS_API_BASE": "http://127.0.0.1:1", "TOSS_SECRET_KEY": "test_sk_x",
+                                 "DATA_PLATFORM_URL": "http://127.0.0.1:1/events", "BILLING_KEY_SECRET": "c2hvcnQ="},
+         "BILLING_KEY_SECRET"),
     ]
     for binary, env, setting in cases:
         r = run(binary, **env)
@@ -75,7 +83,7 @@ def test_the_celery_form_of_the_default_vhost_works_for_the_api_and_the_workers(
     url = f"amqp://guest:guest@127.0.0.1:{port}//"
     log = open(os.path.join(STATE, "celery-url-api.log"), "w+")
     base = {"PATH": os.environ["PATH"], "DATABASE_URL": os.environ["DATABASE_URL"], "AMQP_URL": url,
-            "JWT_SECRET": "x" * 40, "QUEUES_FILE": os.path.join(ROOT, "queues.yaml"), "API_PORT": "18998",
+            "JWT_SECRET": "x" * 40, "BILLING_KEY_SECRET": os.environ["BILLING_KEY_SECRET"], "QUEUES_FILE": os.path.join(ROOT, "queues.yaml"), "API_PORT": "18998",
             "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "")}
     api = subprocess.Popen([os.path.join(BIN, "checkout-api")], env=base, stdout=log, stderr=log)
     worker_log = open(os.path.join(STATE, "celery-url-worker.log"), "w+")

@@ -1,7 +1,10 @@
-"""Subscriptions (issue 20): plans, against the running fleet."""
+"""Subscriptions (issue 20): plans and cards for billing, against the running fleet."""
+import json
+import re
 import uuid
 
-from conftest import request, sql
+from conftest import request, sql, wait_until
+from shop import sandbox
 from test_shop import admin, hs256
 
 
@@ -91,3 +94,94 @@ def test_bad_plans_get_clear_errors_and_change_nothing():
     assert request("PATCH", "/api/v1/admin/plans/1", {"price": 1}, tok=hs256("buyer-" + uuid.uuid4().hex))[0] == 403
     assert request("GET", "/api/v1/admin/plans", tok=hs256("buyer-" + uuid.uuid4().hex))[0] == 403
     assert sql("SELECT count(*) FROM plans") == before
+
+
+def customer_key(tok):
+    status, _, body = request("POST", "/api/v1/billing/customer-key", tok=tok)
+    assert status == 200, body
+    return body["customerKey"]
+
+
+def register_card(tok, key, auth_key=None):
+    auth_key = auth_key or "auth_" + uuid.uuid4().hex
+    status, headers, body = request("POST", "/api/v1/billing/keys", {"authKey": auth_key, "customerKey": key}, tok=tok)
+    assert status == 202, body
+    assert headers["Location"] == body["status_url"] == f"/api/v1/billing/keys/{body['card_id']}"
+    return auth_key, body, headers
+
+
+def settled_card(tok, card_id):
+    return wait_until(lambda: (lambda c: c if c["status"] != "issuing" else None)(
+        request("GET", f"/api/v1/billing/keys/{card_id}", tok=tok)[2]), 30, "the billing key job to finish")
+
+
+def issued_for(auth_key):
+    return [k for k in sandbox("GET", "/sandbox/billing")["billing_keys"] if k["authKey"] == auth_key]
+
+
+def test_a_card_is_registered_through_a_job_and_its_billing_key_is_never_shown_or_stored_in_clear():
+    buyer, other = "bill-" + uuid.uuid4().hex, "bill-" + uuid.uuid4().hex
+    tok, other_tok = hs256(buyer), hs256(other)
+    key = customer_key(tok)
+    assert re.fullmatch(r"ck_[0-9a-f]{32}", key)
+    assert customer_key(tok) == key  # the same on every call
+    other_key = customer_key(other_tok)
+    assert other_key != key
+    user_id = sql(f"SELECT id FROM users WHERE sub = '{buyer}'")
+    assert user_id not in key[3:]
+
+    auth_key, accepted, _ = register_card(tok, key)
+    assert accepted["status"] == "issuing"
+    card = settled_card(tok, accepted["card_id"])
+    assert card["status"] == "active" and card["failure"] is None, card
+    assert card["card_company"] == "현대" and re.fullmatch(r"\d{3}\*", card["card_last4"]), card
+    assert request("GET", "/api/v1/billing/card", tok=tok)[2]["card_id"] == accepted["card_id"]
+    issued = issued_for(auth_key)
+    assert len(issued) == 1 and issued[0]["customerKey"] == key
+    billing_key = issued[0]["billingKey"]
+    # Neither key in any column of the card's row, nor in any answer.
+    row = sql(f"SELECT row_to_json(c)::text FROM billing_cards c WHERE id = '{accepted['card_id']}'")
+    assert billing_key not in row and auth_key not in row
+    assert json.loads(row)["sealed_billing_key"].startswith("v1.") and json.loads(row)["sealed_auth_key"] is None
+    for answer in (card, request("GET", "/api/v1/billing/card", tok=tok)[2], accepted):
+        assert billing_key not in json.dumps(answer) and auth_key not in json.dumps(answer)
+
+    # The same authKey posted again (a reload): the same registration, no second exchange.
+    status, headers, again = request("POST", "/api/v1/billing/keys", {"authKey": auth_key, "customerKey": key}, tok=tok)
+    assert status == 202 and again["card_id"] == accepted["card_id"] and headers["Idempotent-Replayed"] == "true"
+    assert len(issued_for(auth_key)) == 1
+
+    # A new card replaces the old one.
+    second_auth, second, _ = register_card(tok, key)
+    assert settled_card(tok, second["card_id"])["status"] == "active"
+    assert request("GET", f"/api/v1/billing/keys/{accepted['card_id']}", tok=tok)[2]["status"] == "replaced"
+    assert request("GET", "/api/v1/billing/card", tok=tok)[2]["card_id"] == second["card_id"]
+    assert sql(f"SELECT count(*) FROM billing_cards WHERE user_id = {user_id} AND status = 'active'") == "1"
+
+    # An authKey the gateway refuses: that registration fails, the active card stays.
+    _, refused, _ = register_card(tok, key, auth_key="bad_" + uuid.uuid4().hex)
+    failed = settled_card(tok, refused["card_id"])
+    assert failed["status"] == "failed" and failed["failure"]["code"] == "INVALID_BILLING_AUTH", failed
+    assert request("GET", "/api/v1/billing/card", tok=tok)[2]["card_id"] == second["card_id"]
+
+    # Someone else's registration is a 404 to me; my customerKey is refused to them.
+    assert request("GET", f"/api/v1/billing/keys/{second['card_id']}", tok=other_tok)[0] == 404
+    assert request("GET", "/api/v1/billing/card", tok=other_tok)[0] == 404
+    status, _, problem = request("POST", "/api/v1/billing/keys", {"authKey": "auth_x", "customerKey": key}, tok=other_tok)
+    assert status == 422 and problem["errors"][0]["field"] == "customerKey"
+
+
+def test_bad_card_registrations_get_clear_errors_and_change_nothing():
+    tok = hs256("bill-" + uuid.uuid4().hex)
+    key = customer_key(tok)
+    before = sql("SELECT count(*) FROM billing_cards")
+    for body, field in [({"customerKey": key}, "authKey"), ({"authKey": "a"}, "customerKey"),
+                        ({"authKey": "", "customerKey": key}, "authKey"), ({"authKey": "a" * 301, "customerKey": key}, "authKey"),
+                        ({"authKey": "a b", "customerKey": key}, "authKey"), ({"authKey": 5, "customerKey": key}, "authKey"),
+                        ({"authKey": "a", "customerKey": "ck_" + "0" * 32}, "customerKey")]:
+        status, headers, problem = request("POST", "/api/v1/billing/keys", body, tok=tok)
+        assert status == 422 and headers["Content-Type"].startswith("application/problem+json"), (body, problem)
+        assert field in [e["field"] for e in problem["errors"]], (body, problem)
+    assert request("GET", "/api/v1/billing/keys/not-a-uuid", tok=tok)[0] == 404
+    assert request("GET", f"/api/v1/billing/keys/{uuid.uuid4()}", tok=tok)[0] == 404
+    assert sql("SELECT count(*) FROM billing_cards") == before

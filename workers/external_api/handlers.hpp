@@ -6,6 +6,7 @@
 #include <string>
 
 #include "infra/core/config.hpp"
+#include "infra/crypto/secret_box.hpp"
 #include "jobs/runtime/worker_runtime.hpp"
 #include "workers/gateway/toss_client.hpp"
 
@@ -16,6 +17,7 @@ struct ExternalApiContext {
     std::shared_ptr<TossClient> toss;  // builds requests and classifies answers; shared by threads
     std::string data_platform_url;
     Millis data_platform_timeout{5000};
+    std::shared_ptr<const SecretBox> billing_box;  // BILLING_KEY_SECRET: seals and opens billing keys
 };
 
 // payment.call_gateway: confirm at the gateway (after a timeout, look the payment up first).
@@ -24,5 +26,7 @@ ExternalHandler ConfirmAtGateway(std::shared_ptr<const ExternalApiContext> ctx);
 ExternalHandler RefundAtGateway(std::shared_ptr<const ExternalApiContext> ctx);
 // analytics.send: post the event to the data platform.
 ExternalHandler SendAnalytics(std::shared_ptr<const ExternalApiContext> ctx);
+// billing.issue_key: exchange a card registration's authKey for a billing key.
+ExternalHandler IssueBillingKey(std::shared_ptr<const ExternalApiContext> ctx);
 
 }  // namespace checkout

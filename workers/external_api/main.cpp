@@ -1,5 +1,7 @@
-// worker-external-api: consumes the external_api queue (gateway confirm and refund, analytics).
+// worker-external-api: consumes the external_api queue (gateway confirm and refund, analytics,
+// billing keys).
 #include "domain/payments/payment_transitions.hpp"
+#include "domain/subscriptions/billing_settings.hpp"
 #include "infra/core/metrics.hpp"
 #include "jobs/runtime/worker_process.hpp"
 #include "workers/external_api/breaker_report.hpp"
@@ -9,9 +11,11 @@ int main() {
     using namespace checkout;
     // First: signals blocked before the breaker report's thread exists, the configuration loaded once.
     auto process = StartWorkerProcess("external_api", {.gateway = true, .data_platform = true});
-    if (!process) return 2;
+    BillingSettings billing;
+    if (!process || !ReportConfigError([&] { billing = LoadBillingSettings(); })) return 2;
     const Environment& env = process->env;
     auto ctx = std::make_shared<ExternalApiContext>();
+    ctx->billing_box = billing.box;
     ctx->queues = process->queues;
     // Opens after 5 gateway failures in a row; one probe after 10 s.
     auto breaker = std::make_shared<CircuitBreaker>(5, std::chrono::seconds(10));
@@ -32,5 +36,6 @@ int main() {
     });
     return RunExternalWorker(*process, {{kCallGatewayJob, ConfirmAtGateway(ctx)},
                                         {kCancelPaymentJob, RefundAtGateway(ctx)},
-                                        {kAnalyticsJob, SendAnalytics(ctx)}});
+                                        {kAnalyticsJob, SendAnalytics(ctx)},
+                                        {kIssueBillingKeyJob, IssueBillingKey(ctx)}});
 }

@@ -89,6 +89,13 @@ GatewayResult TossClient::Classify(const HttpResponse& r) {
     return out;
 }
 
+HttpCall TossClient::IssueBillingKeyCall(const std::string& auth_key, const std::string& customer_key,
+                                         const std::string& idempotency_key) const {
+    JsonWriter w;
+    w.StartObject().Key("authKey").String(auth_key).Key("customerKey").String(customer_key).EndObject();
+    return Build("POST", "/v1/billing/authorizations/issue", w.str(), idempotency_key);
+}
+
 HttpCall TossClient::ConfirmCall(const std::string& payment_key, const std::string& order_id,
                                  long long amount, const std::string& idempotency_key) const {
     JsonWriter w;

@@ -33,6 +33,9 @@ class TossClient {
     HttpCall PaymentByKeyCall(const std::string& payment_key) const;
     HttpCall CancelCall(const std::string& payment_key, const std::string& reason,
                         const std::string& idempotency_key) const;
+    // POST /v1/billing/authorizations/issue: the widget's authKey for a billing key (TOSS_API.md 5.1).
+    HttpCall IssueBillingKeyCall(const std::string& auth_key, const std::string& customer_key,
+                                 const std::string& idempotency_key) const;
 
     // False while the breaker is open: do not send (the call counts as kCircuitOpen).
     bool Allow();
