@@ -16,6 +16,18 @@ std::string StringField(const std::string& body, const char* key) {
     return it != d.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
 }
 
+// {<id_field>: id, status, status_url, job_id}, Location the status URL; Idempotent-Replayed when the
+// request found what an earlier one started.
+Reply Started(const char* id_field, const std::string& id, const std::string& status,
+              const std::string& status_url, const std::string& job_id, bool existing) {
+    JsonWriter body;
+    body.StartObject().Key(id_field).String(id).Key("status").String(status);
+    body.Key("status_url").String(status_url).Key("job_id").String(job_id).EndObject();
+    Reply reply{202, body.str(), {{"Location", status_url}}};
+    if (existing) reply.headers.emplace_back("Idempotent-Replayed", "true");
+    return reply;
+}
+
 }  // namespace
 
 std::string OrderStatusUrl(const std::string& order_id) { return "/api/v1/orders/" + order_id + "/status"; }
@@ -37,23 +49,13 @@ Reply OrderAccepted(const PlacedOrder& order) {
 }
 
 Reply PaymentAccepted(const StartedPayment& payment) {
-    JsonWriter body;
-    body.StartObject().Key("payment_id").String(payment.payment_id).Key("status").String(payment.status);
-    body.Key("status_url").String(PaymentStatusUrl(payment.payment_id));
-    body.Key("job_id").String(payment.job_id).EndObject();
-    Reply reply{202, body.str(), {{"Location", PaymentStatusUrl(payment.payment_id)}}};
-    if (payment.existing) reply.headers.emplace_back("Idempotent-Replayed", "true");
-    return reply;
+    return Started("payment_id", payment.payment_id, payment.status, PaymentStatusUrl(payment.payment_id),
+                   payment.job_id, payment.existing);
 }
 
 Reply CardAccepted(const StartedCard& card) {
-    JsonWriter body;
-    body.StartObject().Key("card_id").String(card.card_id).Key("status").String(card.status);
-    body.Key("status_url").String(CardStatusUrl(card.card_id));
-    body.Key("job_id").String(card.job_id).EndObject();
-    Reply reply{202, body.str(), {{"Location", CardStatusUrl(card.card_id)}}};
-    if (card.existing) reply.headers.emplace_back("Idempotent-Replayed", "true");
-    return reply;
+    return Started("card_id", card.card_id, card.status, CardStatusUrl(card.card_id), card.job_id,
+                   card.existing);
 }
 
 std::string OrderLocation(const std::string& body) {
