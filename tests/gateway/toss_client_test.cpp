@@ -115,3 +115,88 @@ TEST_CASE("the circuit breaker stops calls after consecutive gateway failures") 
     d.Parse(Sandbox("POST", "/sandbox/config", "{}").c_str());
     CHECK(d["fail_next"].GetInt() == 7);  // the fourth call never reached the gateway
 }
+
+namespace {
+
+// A billing key for `customer_key`, issued by the sandbox from a fresh authKey.
+std::string IssueBillingKey(TossClient& client, const std::string& customer_key) {
+    auto issued = client.Perform(client.IssueBillingKeyCall("auth_" + NewUuid(), customer_key, ""));
+    REQUIRE(issued.kind == GatewayResult::Kind::kOk);
+    const auto key = Field(issued.body, "billingKey");
+    REQUIRE(!key.empty());
+    return key;
+}
+
+int BillingApprovals(const char* by, const std::string& id) {
+    rapidjson::Document d;
+    d.Parse(Sandbox("GET", "/sandbox/stats").c_str());
+    auto& a = d[by];
+    return a.HasMember(id.c_str()) ? a[id.c_str()].GetInt() : 0;
+}
+
+}  // namespace
+
+TEST_CASE("a billing charge approves once per orderId: a replay under its key, a second try refused") {
+    Sandbox("POST", "/sandbox/reset");
+    auto client = Client();
+    const auto customer = "ck_" + NewUuid(), order = "SUB-" + NewUuid() + "-0-P";
+    const auto key = IssueBillingKey(client, customer);
+    auto charge = [&](const std::string& idem, const std::string& who = "") {
+        return client.Perform(client.BillingChargeCall(key, who.empty() ? customer : who, 9900, order,
+                                                       "Basic plan", idem, 60s));
+    };
+    auto first = charge(GatewayIdempotencyKey(order, "charge"));
+    REQUIRE(first.kind == GatewayResult::Kind::kOk);
+    CHECK(Field(first.body, "status") == "DONE");
+    CHECK(Field(first.body, "type") == "BILLING");
+    CHECK(charge(GatewayIdempotencyKey(order, "charge")).body == first.body);  // replayed, not charged again
+    auto second = charge("another-key");
+    CHECK(second.kind == GatewayResult::Kind::kRejected);
+    CHECK(second.code == "DUPLICATED_ORDER_ID");
+    CHECK(BillingApprovals("billing_by_order", order) == 1);
+    CHECK(BillingApprovals("billing_by_customer", customer) == 1);
+    // The key belongs to its customerKey only.
+    auto stranger = client.Perform(client.BillingChargeCall(
+        key, "ck_someone_else", 9900, "SUB-" + NewUuid() + "-0-P", "Basic plan", "", 60s));
+    CHECK(stranger.kind == GatewayResult::Kind::kRejected);
+    CHECK(stranger.code == "NOT_MATCHES_CUSTOMER_KEY");
+}
+
+TEST_CASE("a declined billing charge names its code; a deleted key charges nothing") {
+    Sandbox("POST", "/sandbox/reset");
+    auto client = Client();
+    const auto customer = "ck_" + NewUuid();
+    const auto key = IssueBillingKey(client, customer);
+    Sandbox("POST", "/sandbox/config",
+            R"({"billing_declines": {")" + customer + R"(": "REJECT_CARD_PAYMENT"}})");
+    auto declined = client.Perform(
+        client.BillingChargeCall(key, customer, 9900, "SUB-" + NewUuid() + "-0-P", "Basic plan", "", 60s));
+    CHECK(declined.kind == GatewayResult::Kind::kRejected);
+    CHECK(declined.status == 403);
+    CHECK(declined.code == "REJECT_CARD_PAYMENT");
+    Sandbox("POST", "/sandbox/config", R"({"billing_declines": {}})");
+    auto deleted = client.Perform(client.DeleteBillingKeyCall(key));
+    CHECK(deleted.status == 200);
+    auto after = client.Perform(
+        client.BillingChargeCall(key, customer, 9900, "SUB-" + NewUuid() + "-0-P", "Basic plan", "", 60s));
+    CHECK(after.kind == GatewayResult::Kind::kRejected);
+    CHECK(after.code == "NOT_FOUND_BILLING");
+    CHECK(client.Perform(client.DeleteBillingKeyCall(key)).code == "ALREADY_REMOVED_BILLING_KEY");
+    CHECK(BillingApprovals("billing_by_customer", customer) == 0);
+}
+
+TEST_CASE("a billing charge that times out is in doubt, and the lookup by orderId finds its approval") {
+    Sandbox("POST", "/sandbox/reset");
+    auto client = Client();
+    const auto customer = "ck_" + NewUuid(), order = "SUB-" + NewUuid() + "-3-P";
+    const auto key = IssueBillingKey(client, customer);
+    Sandbox("POST", "/sandbox/config", R"({"billing_hang_ms": 1500})");
+    auto r = client.Perform(client.BillingChargeCall(key, customer, 9900, order, "Basic plan",
+                                                     GatewayIdempotencyKey(order, "charge"), 300ms));
+    CHECK(r.kind == GatewayResult::Kind::kInDoubt);
+    Sandbox("POST", "/sandbox/config", R"({"billing_hang_ms": 0})");
+    auto found = client.PaymentByOrderId(order);
+    REQUIRE(found.kind == GatewayResult::Kind::kOk);
+    CHECK(Field(found.body, "status") == "DONE");
+    CHECK(BillingApprovals("billing_by_order", order) == 1);
+}

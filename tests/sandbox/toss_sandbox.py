@@ -19,7 +19,10 @@ Read-outs: GET /sandbox/stats, GET /sandbox/payments (every payment's paymentKey
 to check per order what the gateway holds), GET /sandbox/billing (every billing key issued, with its
 customerKey and authKey, so that a test can look for them where they must not be),
 GET /data-platform/events. Billing keys: an authKey is good once; one starting with "bad_" is
-INVALID_BILLING_AUTH. Seeding: POST /sandbox/payments
+INVALID_BILLING_AUTH. Billing charges check the key (NOT_FOUND_BILLING once deleted), its customerKey
+(NOT_MATCHES_CUSTOMER_KEY) and the orderId (DUPLICATED_ORDER_ID once approved); knobs billing_declines
+({customerKey: code}), billing_hang_ms, webhook_url (where DELETE /v1/billing/{key} sends
+BILLING_DELETED); stats count approvals per orderId and per customerKey. Seeding: POST /sandbox/payments
 {paymentKey, orderId, amount, status} records a payment as another attempt at an order would have
 left it. Reset: POST /sandbox/reset.
 
@@ -35,6 +38,7 @@ import random
 import re
 import uuid
 
+import aiohttp
 from aiohttp import web
 
 KST = datetime.timezone(datetime.timedelta(hours=9))
@@ -47,6 +51,9 @@ ERROR_STATUS = {
     "REJECT_CARD_COMPANY": 403, "REJECT_CARD_PAYMENT": 403, "REJECT_ACCOUNT_PAYMENT": 403, "FDS_ERROR": 403,
     "FORBIDDEN_REQUEST": 403, "EXCEED_MAX_AUTH_COUNT": 403, "FORBIDDEN_CONSECUTIVE_REQUEST": 403,
     "NOT_FOUND_PAYMENT": 404, "NOT_FOUND_PAYMENT_SESSION": 404, "INVALID_BILLING_AUTH": 400,
+    "NOT_FOUND_BILLING": 404, "NOT_MATCHES_CUSTOMER_KEY": 400, "DUPLICATED_ORDER_ID": 400,
+    "INVALID_BILL_KEY_REQUEST": 400, "INVALID_CARD_EXPIRATION": 400, "INVALID_CARD_LOST_OR_STOLEN": 400,
+    "ALREADY_REMOVED_BILLING_KEY": 400, "FAILED_CARD_COMPANY_RESPONSE": 500,
     "FAILED_INTERNAL_SYSTEM_PROCESSING": 500, "FAILED_PAYMENT_INTERNAL_SYSTEM_PROCESSING": 500,
     "UNKNOWN_PAYMENT_ERROR": 500, "COMMON_ERROR": 500,
 }
@@ -58,6 +65,10 @@ MESSAGES = {
     "ALREADY_CANCELED_PAYMENT": "이미 취소된 결제 입니다.",
     "INVALID_REQUEST": "잘못된 요청입니다.",
     "INVALID_BILLING_AUTH": "유효하지 않은 빌링 인증입니다.",
+    "NOT_FOUND_BILLING": "존재하지 않는 빌링 결제 인증 정보 입니다.",
+    "NOT_MATCHES_CUSTOMER_KEY": "빌링 인증 고객키와 결제 요청 고객키가 일치하지 않습니다.",
+    "DUPLICATED_ORDER_ID": "이미 승인 및 취소가 진행된 중복된 주문번호 입니다.",
+    "ALREADY_REMOVED_BILLING_KEY": "이미 삭제된 빌링키입니다.",
     "INVALID_TEST_CODE": "유효하지 않은 테스트 코드입니다.",
     "IDEMPOTENT_REQUEST_PROCESSING": "이전 멱등 요청이 처리중입니다.",
     "INVALID_IDEMPOTENCY_KEY": "멱등키는 300자 이하여야 합니다.",
@@ -86,7 +97,7 @@ class Sandbox:
     def reset(self):
         self.config = {"latency_ms": 0, "jitter_ms": 0, "fail_rate": 0.0, "hang_ms": 0, "fail_next": 0,
                        "reject_next": 0, "reject_code": "REJECT_CARD_COMPANY", "approve_after_ms": 0,
-                       "omit_secret": False}
+                       "omit_secret": False, "billing_declines": {}, "billing_hang_ms": 0, "webhook_url": ""}
         self.cancels = {}        # paymentKey -> how many cancels were executed
         self.payments = {}       # paymentKey -> Payment object
         self.approvals = {}      # paymentKey -> how many times it was approved (must stay <= 1)
@@ -98,6 +109,8 @@ class Sandbox:
         self.events = []         # what the data platform received
         self.billing_keys = {}   # billingKey -> {customerKey, authKey, deleted}
         self.used_auth_keys = set()
+        self.billing_by_order = {}     # orderId -> approvals of billing charges (must stay <= 1)
+        self.billing_by_customer = {}  # customerKey -> approvals of billing charges
 
     # --- helpers ---------------------------------------------------------------------------------
     def record(self, what, secret):
@@ -302,6 +315,9 @@ class Sandbox:
         return await self.idempotent(request, run)
 
     async def billing_charge(self, request):
+        """POST /v1/billing/{billingKey}. Knobs: billing_declines {customerKey: code} answers that code
+        (its documented status) to every charge of that customer; billing_hang_ms approves, then waits
+        that long before answering (past the client's timeout: an approval the client never hears of)."""
         if (denied := self.authorized(request)) is not None:
             return denied
 
@@ -311,12 +327,51 @@ class Sandbox:
             for field in ("customerKey", "amount", "orderId", "orderName"):
                 if field not in body:
                     return error("INVALID_REQUEST", 400)
+            record = self.billing_keys.get(request.match_info["billing_key"])
+            if record is None or record["deleted"]:
+                return error("NOT_FOUND_BILLING", 404)
+            if body["customerKey"] != record["customerKey"]:
+                return error("NOT_MATCHES_CUSTOMER_KEY", 400)
+            if any(p["orderId"] == body["orderId"] and p["status"] == "DONE" for p in self.payments.values()):
+                return error("DUPLICATED_ORDER_ID", 400)
+            declined = self.config["billing_declines"].get(body["customerKey"])
+            if declined:
+                return error(declined)
             key = "bill_" + uuid.uuid4().hex
             payment = self.payment(key, body["orderId"], body["amount"], method_type="BILLING")
+            payment["orderName"] = body["orderName"]
             self.payments[key] = payment
             self.approvals[key] = 1
+            self.billing_by_order[body["orderId"]] = self.billing_by_order.get(body["orderId"], 0) + 1
+            self.billing_by_customer[body["customerKey"]] = self.billing_by_customer.get(body["customerKey"], 0) + 1
+            if self.config["billing_hang_ms"]:
+                await asyncio.sleep(self.config["billing_hang_ms"] / 1000)
             return web.json_response(payment)
         return await self.idempotent(request, run)
+
+    async def billing_delete(self, request):
+        """DELETE /v1/billing/{billingKey}: the key stops charging; BILLING_DELETED goes to webhook_url."""
+        if (denied := self.authorized(request)) is not None:
+            return denied
+        billing_key = request.match_info["billing_key"]
+        record = self.billing_keys.get(billing_key)
+        if record is None:
+            return error("NOT_FOUND_BILLING", 404)
+        if record["deleted"]:
+            return error("ALREADY_REMOVED_BILLING_KEY", 400)
+        record["deleted"] = True
+        if self.config["webhook_url"]:
+            event = {"eventType": "BILLING_DELETED", "createdAt": now_kst(),
+                     "data": {"billingKey": billing_key, "reason": "삭제 API 요청"}}
+            asyncio.ensure_future(self.send_webhook(event))
+        return web.Response(status=200)
+
+    async def send_webhook(self, event):
+        try:
+            async with aiohttp.ClientSession() as session:
+                await session.post(self.config["webhook_url"], json=event, timeout=aiohttp.ClientTimeout(total=10))
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            pass  # the gateway retries its webhooks; a test that needs one waits for it
 
     # --- read-outs and knobs ---------------------------------------------------------------------
     async def data_platform(self, request):
@@ -328,6 +383,8 @@ class Sandbox:
 
     async def stats(self, request):
         return web.json_response({"approvals": self.approvals, "cancels": self.cancels, "max_in_flight": self.max_in_flight,
+                                  "billing_by_order": self.billing_by_order,
+                                  "billing_by_customer": self.billing_by_customer,
                                   "in_flight": self.flight["in"], "payments": len(self.payments)})
 
     async def list_billing(self, request):
@@ -368,6 +425,7 @@ def app(secret_key, record_secrets=None):
         web.post("/v1/payments/{key}/cancel", s.cancel),
         web.post("/v1/billing/authorizations/issue", s.billing_issue),
         web.post("/v1/billing/{billing_key}", s.billing_charge),
+        web.delete("/v1/billing/{billing_key}", s.billing_delete),
         web.post("/data-platform/events", s.data_platform),
         web.get("/data-platform/events", s.data_platform_events),
         web.get("/sandbox/stats", s.stats),

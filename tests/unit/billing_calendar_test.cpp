@@ -1,8 +1,11 @@
-// The days a subscription is billed on and its prorated amounts (domain/subscriptions).
+// The days a subscription is billed on, its prorated amounts, and what a declined charge means
+// (domain/subscriptions).
 #include "domain/subscriptions/billing_calendar.hpp"
 
 #include <catch2/catch.hpp>
+#include <cctype>
 
+#include "domain/subscriptions/charge_rules.hpp"
 #include "domain/subscriptions/proration.hpp"
 
 using namespace checkout;
@@ -109,4 +112,27 @@ TEST_CASE("an immediate cancel refunds the days after today; an upgrade charges 
     CHECK(UpgradeCharge(9900, 19900, mid) == 4827);
     CHECK(UpgradeCharge(19900, 9900, mid) == 0);  // a downgrade waits for the next period
     CHECK(UpgradeCharge(9900, 9900, mid) == 0);
+}
+
+TEST_CASE("a declined charge is retried on the schedule, after a new card, or looked up; never at once") {
+    for (const char* soft :
+         {"REJECT_CARD_PAYMENT", "PROVIDER_ERROR", "FAILED_INTERNAL_SYSTEM_PROCESSING", "REJECT_CARD_COMPANY",
+          "EXCEED_MAX_AUTH_COUNT", "FAILED_CARD_COMPANY_RESPONSE", "SOMETHING_NEW"})
+        CHECK(ClassifyChargeDecline(soft) == ChargeDecline::kSoft);
+    for (const char* hard : {"INVALID_CARD_EXPIRATION", "INVALID_STOPPED_CARD", "INVALID_CARD_LOST_OR_STOLEN",
+                             "NOT_MATCHES_CUSTOMER_KEY", "INVALID_BILL_KEY_REQUEST", "NOT_FOUND_BILLING"})
+        CHECK(ClassifyChargeDecline(hard) == ChargeDecline::kHard);
+    CHECK(ClassifyChargeDecline("DUPLICATED_ORDER_ID") == ChargeDecline::kLookItUp);
+}
+
+TEST_CASE("a charge's orderId is the same for every attempt at one period, and fits the gateway's rules") {
+    const std::string sub = "01936b2e-7c1a-7d3e-9f00-123456789abc";
+    const auto id = ChargeOrderId(sub, 47);
+    CHECK(id == "SUB-01936b2e7c1a7d3e9f00123456789abc-47-P");
+    CHECK(ChargeOrderId(sub, 47) == id);
+    CHECK(ChargeOrderId(sub, 48) != id);
+    CHECK(ChargeOrderId(sub, 47, "U") != id);
+    CHECK(ChargeOrderId(sub, 99999).size() <= 64);
+    for (const char c : ChargeOrderId(sub, 99999, "U"))
+        CHECK((std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'));
 }

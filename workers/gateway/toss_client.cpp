@@ -96,6 +96,22 @@ HttpCall TossClient::IssueBillingKeyCall(const std::string& auth_key, const std:
     return Build("POST", "/v1/billing/authorizations/issue", w.str(), idempotency_key);
 }
 
+HttpCall TossClient::BillingChargeCall(const std::string& billing_key, const std::string& customer_key,
+                                       long long amount, const std::string& order_id,
+                                       const std::string& order_name, const std::string& idempotency_key,
+                                       std::chrono::milliseconds timeout) const {
+    JsonWriter w;
+    w.StartObject().Key("customerKey").String(customer_key).Key("amount").Int(amount);
+    w.Key("orderId").String(order_id).Key("orderName").String(order_name).EndObject();
+    auto call = Build("POST", "/v1/billing/" + UrlPathSegment(billing_key), w.str(), idempotency_key);
+    call.timeout = timeout;
+    return call;
+}
+
+HttpCall TossClient::DeleteBillingKeyCall(const std::string& billing_key) const {
+    return Build("DELETE", "/v1/billing/" + UrlPathSegment(billing_key), "", "");
+}
+
 HttpCall TossClient::ConfirmCall(const std::string& payment_key, const std::string& order_id,
                                  long long amount, const std::string& idempotency_key) const {
     JsonWriter w;

@@ -36,6 +36,13 @@ class TossClient {
     // POST /v1/billing/authorizations/issue: the widget's authKey for a billing key (TOSS_API.md 5.1).
     HttpCall IssueBillingKeyCall(const std::string& auth_key, const std::string& customer_key,
                                  const std::string& idempotency_key) const;
+    // POST /v1/billing/{billingKey} (TOSS_API.md 5.2): a charge "can take up to 60 s", so it waits
+    // `timeout` (at least that) rather than the client's usual one.
+    HttpCall BillingChargeCall(const std::string& billing_key, const std::string& customer_key,
+                               long long amount, const std::string& order_id, const std::string& order_name,
+                               const std::string& idempotency_key, std::chrono::milliseconds timeout) const;
+    // DELETE /v1/billing/{billingKey} (TOSS_API.md 5.3).
+    HttpCall DeleteBillingKeyCall(const std::string& billing_key) const;
 
     // False while the breaker is open: do not send (the call counts as kCircuitOpen).
     bool Allow();
