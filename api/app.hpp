@@ -44,6 +44,7 @@ struct App {
     RateLimiter rate_limiter;                      // RATE_LIMIT_PER_USER, applied once the caller is known
     AcceptGroup accept_group;                      // POST /api/v1/orders: plain orders committed in groups
     std::shared_ptr<const SecretBox> billing_box;  // BILLING_KEY_SECRET: seals the widget's authKeys
+    std::string billing_timezone;                  // BILLING_TIMEZONE: the calendar periods are counted in
 };
 
 }  // namespace checkout::api

@@ -4,6 +4,15 @@
 
 namespace checkout::api {
 
+IdempotencyKey RequiredIdempotencyKey(const Pistache::Rest::Request& req, const std::string& canonical_body) {
+    auto key = IdempotencyKeyHeader(req, canonical_body);
+    if (!key)
+        throw AppError(ErrorCode::kIdempotencyKeyRequired,
+                       "This request moves money: send an Idempotency-Key header.",
+                       std::vector<FieldError>{{"Idempotency-Key", "is required"}});
+    return *key;
+}
+
 namespace {
 
 bool IsReplay(const Reply& r) {

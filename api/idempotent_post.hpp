@@ -18,6 +18,9 @@ namespace checkout::api {
 // The Location of the resource a stored body describes; empty when there is none.
 using LocationOf = std::string (*)(const std::string& body);
 
+// The Idempotency-Key of a request that moves money; throws kIdempotencyKeyRequired without one.
+IdempotencyKey RequiredIdempotencyKey(const Pistache::Rest::Request& req, const std::string& canonical_body);
+
 Reply IdempotentPost(PgConnection& conn, long long user_id, const std::optional<IdempotencyKey>& key,
                      const std::function<Reply(PgTransaction&)>& create, LocationOf location_of = nullptr);
 

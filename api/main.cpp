@@ -84,12 +84,14 @@ int main() {
     auto app = std::make_unique<api::App>(std::move(service->env), std::move(service->queues));
     app->gates = std::move(gates);
     app->billing_box = billing.box;
+    app->billing_timezone = billing.timezone;
 
     Rest::Router router;
     api::RegisterHealthRoutes(router, *app);
     api::RegisterProductRoutes(router, *app);
     api::RegisterPlanRoutes(router, *app);
     api::RegisterBillingRoutes(router, *app);
+    api::RegisterSubscriptionRoutes(router, *app);
     api::RegisterOrderRoutes(router, *app);
     api::RegisterPaymentRoutes(router, *app);
     api::RegisterWebhookRoutes(router, *app);

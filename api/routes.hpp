@@ -21,6 +21,7 @@ void RegisterBalanceRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterCartRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterPlanRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterBillingRoutes(Pistache::Rest::Router& r, App& app);
+void RegisterSubscriptionRoutes(Pistache::Rest::Router& r, App& app);
 void RegisterOpenApiRoute(Pistache::Rest::Router& r, App& app);
 
 // GET …/status of an order or a payment (api/routes/status.cpp).

@@ -95,4 +95,17 @@ BillingCardPayload BillingCardPayload::Parse(const std::string& json) {
     return {d["card_id"].GetString()};
 }
 
+std::string SubscriptionChargePayload::ToJson() const {
+    JsonWriter w;
+    w.StartObject().Key("charge_id").String(charge_id).EndObject();
+    return w.str();
+}
+
+SubscriptionChargePayload SubscriptionChargePayload::Parse(const std::string& json) {
+    const auto d = Object(json);
+    if (!d.IsObject() || !HasUuid(d, "charge_id"))
+        Refuse("subscription.charge payload has no charge_id", json);
+    return {d["charge_id"].GetString()};
+}
+
 }  // namespace checkout

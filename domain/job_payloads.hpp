@@ -51,6 +51,14 @@ struct BillingCardPayload {
     static BillingCardPayload Parse(const std::string& json);
 };
 
+// subscription.charge (external_api queue): make one subscription charge at the gateway.
+struct SubscriptionChargePayload {
+    static constexpr const char* kType = "subscription.charge";
+    std::string charge_id;
+    std::string ToJson() const;
+    static SubscriptionChargePayload Parse(const std::string& json);
+};
+
 inline constexpr const char* kCallGatewayJob = "payment.call_gateway";
 inline constexpr const char* kFinalizePaymentJob = "payment.finalize";
 inline constexpr const char* kCancelPaymentJob = "payment.cancel";
@@ -58,5 +66,6 @@ inline constexpr const char* kBalancePaymentJob = "payment.balance";
 inline constexpr const char* kEarnPointsJob = EarnPointsPayload::kType;
 inline constexpr const char* kAnalyticsJob = PaymentDoneEvent::kType;
 inline constexpr const char* kIssueBillingKeyJob = BillingCardPayload::kType;
+inline constexpr const char* kSubscriptionChargeJob = SubscriptionChargePayload::kType;
 
 }  // namespace checkout

@@ -63,9 +63,9 @@ export TEST_STATE_DIR="$state" JWT_SECRET="test-secret-0123456789-0123456789-abc
 # 32 bytes in base64 (a fixed test value; scripts/run.sh makes a random one).
 export BILLING_KEY_SECRET="dGVzdC1iaWxsaW5nLWtleS1zZWNyZXQtMzItYnl0ZXM="
 # The payment gateway sandbox, which the gateway client tests and the system under test talk to.
-# A 3 s gateway timeout keeps the "hangs past the client timeout" tests short.
+# A 3 s gateway timeout (and billing charge timeout) keeps the "hangs past the client timeout" tests short.
 export TOSS_SECRET_KEY="test_sk_checkout_ci_0123456789" TOSS_API_BASE="http://127.0.0.1:${TEST_TOSS_PORT:-18190}"
-export DATA_PLATFORM_URL="$TOSS_API_BASE/data-platform/events" TOSS_TIMEOUT_MS=3000
+export DATA_PLATFORM_URL="$TOSS_API_BASE/data-platform/events" TOSS_TIMEOUT_MS=3000 BILLING_CHARGE_TIMEOUT_MS=3000
 fresh_servers
 
 if [ -z "${TEST_QUICK:-}" ]; then

@@ -38,6 +38,10 @@ std::string PaymentStatusUrl(const std::string& payment_id) {
 
 std::string CardStatusUrl(const std::string& card_id) { return "/api/v1/billing/keys/" + card_id; }
 
+std::string SubscriptionUrl(const std::string& subscription_id) {
+    return "/api/v1/subscriptions/" + subscription_id;
+}
+
 Reply OrderAccepted(const PlacedOrder& order) {
     JsonWriter body;
     body.StartObject();
@@ -58,6 +62,11 @@ Reply CardAccepted(const StartedCard& card) {
                    card.existing);
 }
 
+Reply SubscriptionAccepted(const StartedSubscription& s) {
+    return Started("subscription_id", s.subscription_id, s.status, SubscriptionUrl(s.subscription_id),
+                   s.job_id, false);
+}
+
 std::string OrderLocation(const std::string& body) {
     const auto id = StringField(body, "order_id");
     return id.empty() ? "" : "/api/v1/orders/" + id;
@@ -71,6 +80,11 @@ std::string PaymentLocation(const std::string& body) {
 std::string CardLocation(const std::string& body) {
     const auto id = StringField(body, "card_id");
     return id.empty() ? "" : CardStatusUrl(id);
+}
+
+std::string SubscriptionLocation(const std::string& body) {
+    const auto id = StringField(body, "subscription_id");
+    return id.empty() ? "" : SubscriptionUrl(id);
 }
 
 }  // namespace checkout::api

@@ -17,25 +17,12 @@ namespace checkout::api {
 
 using namespace Pistache;
 
-namespace {
-
-IdempotencyKey RequiredKey(const Rest::Request& req, const std::string& canonical_body) {
-    auto key = IdempotencyKeyHeader(req, canonical_body);
-    if (!key)
-        throw AppError(ErrorCode::kIdempotencyKeyRequired,
-                       "This request moves money: send an Idempotency-Key header.",
-                       std::vector<FieldError>{{"Idempotency-Key", "is required"}});
-    return *key;
-}
-
-}  // namespace
-
 void RegisterBalanceRoutes(Rest::Router& r, App& app) {
     AddRoute(r, Http::Method::Post, "/api/v1/balance/charge",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                  auto caller = Authenticate(req, app);
                  const long long amount = ParseChargeAmount(req.body());
-                 const auto key = RequiredKey(req, "{\"amount\":" + std::to_string(amount) + "}");
+                 const auto key = RequiredIdempotencyKey(req, "{\"amount\":" + std::to_string(amount) + "}");
                  auto conn = app.pool.acquire();
                  return IdempotentPost(*conn, caller.user_id, key, [&](PgTransaction& tx) {
                      return Reply{201, TopUpJson(StartTopUp(tx, caller.user_id, amount)), {}};
@@ -49,7 +36,7 @@ void RegisterBalanceRoutes(Rest::Router& r, App& app) {
             JsonWriter canonical;
             canonical.StartObject().Key("user").String(grant.user_sub).Key("amount").Int(grant.amount);
             canonical.Key("reason").String(grant.reason).EndObject();
-            const auto key = RequiredKey(req, canonical.str());
+            const auto key = RequiredIdempotencyKey(req, canonical.str());
             auto conn = app.pool.acquire();
             const long long user_id = app.users.IdFor(*conn, grant.user_sub);
             return IdempotentPost(*conn, admin.user_id, key, [&](PgTransaction& tx) {

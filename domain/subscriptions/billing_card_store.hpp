@@ -61,6 +61,13 @@ void ActivateCard(PgTransaction& tx, const SecretBox& box, const std::string& ca
 void FailCard(PgTransaction& tx, const std::string& card_id, const std::string& code,
               const std::string& message);
 
+// The buyer's active card with its billing key unsealed, for a charge; nullopt when the buyer has
+// no active card.
+struct BillingKey {
+    std::string card_id, customer_key, billing_key;
+};
+std::optional<BillingKey> OpenActiveBillingKey(PgTransaction& tx, const SecretBox& box, long long user_id);
+
 // The card company's name for the gateway's issuer code (TOSS_API.md, card.issuerCode).
 std::string CardCompany(std::string_view issuer_code);
 

@@ -62,6 +62,7 @@ BillingSettings LoadBillingSettings(EnvLookup lookup, const std::string& zoneinf
     s.box = LoadBox(lookup);
     s.timezone = LoadTimezone(lookup, zoneinfo);
     s.dunning = LoadDunning(lookup);
+    s.charge_timeout = Millis(EnvInt(lookup, "BILLING_CHARGE_TIMEOUT_MS", 60000, 1000, 120000));
     if (auto v = lookup("DUNNING_FINAL"); v && !v->empty()) {
         if (*v != "canceled" && *v != "unpaid")
             throw ConfigError("DUNNING_FINAL", "must be canceled or unpaid, got '" + *v + "'");

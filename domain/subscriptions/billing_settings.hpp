@@ -8,6 +8,8 @@
 //   DUNNING_SCHEDULE    after a declined renewal, when to try again, each from the decline
 //                       (default 1d,3d,5d,7d; 1 to 10 durations of at least 1h, increasing).
 //   DUNNING_FINAL       what a subscription becomes after the last retry: canceled (default) or unpaid.
+//   BILLING_CHARGE_TIMEOUT_MS  how long a charge waits for the gateway (default 60000: the gateway
+//                       says a billing charge can take up to 60 s; 1000 to 120000).
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +24,7 @@ struct BillingSettings {
     std::string timezone = "Asia/Seoul";
     std::vector<Millis> dunning;
     std::string dunning_final = "canceled";
+    Millis charge_timeout{60000};
 };
 
 // `zoneinfo`: where the time zone database lives (a test may point elsewhere).

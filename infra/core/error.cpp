@@ -39,6 +39,8 @@ Row Describe(ErrorCode code) {
         case ErrorCode::kCartEmpty:              return {"CART_EMPTY", 422, D::kFinal};
         case ErrorCode::kInsufficientPoints:     return {"INSUFFICIENT_POINTS", 422, D::kFinal};
         case ErrorCode::kTopUpSpent:             return {"TOPUP_SPENT", 409, D::kFinal};
+        case ErrorCode::kSubscriptionExists:     return {"SUBSCRIPTION_EXISTS", 409, D::kFinal};
+        case ErrorCode::kBillingCardRequired:    return {"BILLING_CARD_REQUIRED", 409, D::kFinal};
         case ErrorCode::kInsufficientBalance:    return {"INSUFFICIENT_BALANCE", 409, D::kFinal};
         case ErrorCode::kInsufficientStock:      return {"INSUFFICIENT_STOCK", 409, D::kFinal};
         case ErrorCode::kGatewayRejected:        return {"GATEWAY_REJECTED", 502, D::kFinal};

@@ -38,6 +38,8 @@ enum class ErrorCode {
     kInsufficientPoints,      // use_points above the caller's balance
     kInsufficientBalance,     // a stored-balance payment above the balance
     kTopUpSpent,              // a top-up's refund while the balance no longer holds its credit
+    kSubscriptionExists,      // a second live subscription for one buyer
+    kBillingCardRequired,     // subscribing (or charging) without a card registered for billing
     // Business outcomes of jobs.
     kInsufficientStock,
     kGatewayRejected,   // the gateway gave a final answer (card rejected, ...): never retried

@@ -1,7 +1,11 @@
-"""Subscriptions (issue 20): plans and cards for billing, against the running fleet."""
+"""Subscriptions (issue 20): plans, cards for billing and the first charge, against the running fleet."""
+import calendar
+import concurrent.futures
+import datetime
 import json
 import re
 import uuid
+import zoneinfo
 
 from conftest import request, sql, wait_until
 from shop import sandbox
@@ -184,3 +188,146 @@ def test_bad_card_registrations_get_clear_errors_and_change_nothing():
     assert request("GET", "/api/v1/billing/keys/not-a-uuid", tok=tok)[0] == 404
     assert request("GET", f"/api/v1/billing/keys/{uuid.uuid4()}", tok=tok)[0] == 404
     assert sql("SELECT count(*) FROM billing_cards") == before
+
+
+def active_card(tok):
+    """A buyer's customerKey, with a card registered and active."""
+    key = customer_key(tok)
+    _, accepted, _ = register_card(tok, key)
+    assert settled_card(tok, accepted["card_id"])["status"] == "active"
+    return key
+
+
+def new_plan(price=9900, cycle="monthly"):
+    return request("POST", "/api/v1/admin/plans", plan_body(price=price, cycle=cycle), tok=admin())[2]
+
+
+def subscribe(tok, plan_id, key=None):
+    return request("POST", "/api/v1/subscriptions", {"plan_id": plan_id}, tok=tok,
+                   headers={"Idempotency-Key": key or uuid.uuid4().hex})
+
+
+def settled_subscription(tok, subscription_id, timeout=30):
+    return wait_until(lambda: (lambda s: s if s["status"] != "incomplete" else None)(
+        request("GET", f"/api/v1/subscriptions/{subscription_id}", tok=tok)[2]), timeout, "the first charge")
+
+
+def billing_stats():
+    return sandbox("GET", "/sandbox/stats")
+
+
+def assert_one_approval_per_done_charge():
+    """The money invariant for subscriptions: per charge (its orderId), approvals at the gateway are 0 or
+    1, and 1 exactly when the charge is done."""
+    by_order = billing_stats()["billing_by_order"]
+    for row in sql("SELECT order_id, status FROM subscription_charges").splitlines():
+        order_id, status = row.split("|")
+        assert by_order.get(order_id, 0) == (1 if status == "done" else 0), (order_id, status, by_order.get(order_id))
+
+
+def next_month(day):
+    """The anchor rule written out independently: the same day next month, or that month's last day."""
+    y, m = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return datetime.date(y, m, min(day.day, calendar.monthrange(y, m)[1]))
+
+
+def test_subscribing_charges_the_first_period_once_and_the_subscription_is_active():
+    tok = hs256("sub-" + uuid.uuid4().hex)
+    plan = new_plan(9900)
+    status, _, problem = subscribe(tok, plan["id"])
+    assert status == 409 and problem["code"] == "BILLING_CARD_REQUIRED", problem
+    key = active_card(tok)
+    status, _, problem = request("POST", "/api/v1/subscriptions", {"plan_id": plan["id"]}, tok=tok)
+    assert status == 422 and problem["code"] == "IDEMPOTENCY_KEY_REQUIRED"
+
+    idem = uuid.uuid4().hex
+    status, headers, accepted = subscribe(tok, plan["id"], idem)
+    assert status == 202, accepted
+    assert accepted["status"] == "incomplete" and headers["Location"] == accepted["status_url"]
+    sub = settled_subscription(tok, accepted["subscription_id"])
+    assert sub["status"] == "active", sub
+    today = datetime.datetime.now(zoneinfo.ZoneInfo("Asia/Seoul")).date()
+    assert sub["anchor_date"] == sub["current_period"]["start"] == today.isoformat()
+    assert sub["current_period"] == {"number": 0, "start": today.isoformat(), "end": next_month(today).isoformat()}
+    assert (sub["price"], sub["cycle"], sub["plan"]["id"]) == (9900, "monthly", plan["id"])
+    [charge] = sub["charges"]
+    assert (charge["status"], charge["amount"], charge["period"], charge["failure"]) == ("done", 9900, 0, None)
+    assert charge["order_id"] == "SUB-" + accepted["subscription_id"].replace("-", "") + "-0-P"
+    assert billing_stats()["billing_by_order"][charge["order_id"]] == 1
+    assert billing_stats()["billing_by_customer"][key] == 1
+    assert request("GET", "/api/v1/subscriptions/current", tok=tok)[2]["subscription_id"] == accepted["subscription_id"]
+
+    # The same request again is the same subscription; another one is refused: one live subscription.
+    status, headers, again = subscribe(tok, plan["id"], idem)
+    assert status == 202 and again["subscription_id"] == accepted["subscription_id"]
+    assert headers["Idempotent-Replayed"] == "true"
+    status, _, problem = subscribe(tok, plan["id"])
+    assert status == 409 and problem["code"] == "SUBSCRIPTION_EXISTS"
+    assert billing_stats()["billing_by_customer"][key] == 1
+    # Someone else's subscription is a 404 to me.
+    assert request("GET", f"/api/v1/subscriptions/{accepted['subscription_id']}", tok=hs256("x-" + uuid.uuid4().hex))[0] == 404
+    assert_one_approval_per_done_charge()
+
+
+def test_fifty_simultaneous_subscribes_of_one_buyer_make_one_subscription_and_one_charge():
+    tok = hs256("sub-" + uuid.uuid4().hex)
+    plan, key = new_plan(4900), active_card(tok)
+    with concurrent.futures.ThreadPoolExecutor(50) as pool:
+        answers = list(pool.map(lambda _: subscribe(tok, plan["id"]), range(50)))
+    accepted = [a for s, _, a in answers if s == 202]
+    assert len(accepted) == 1, [s for s, _, _ in answers]
+    assert all(s == 409 and a["code"] == "SUBSCRIPTION_EXISTS" for s, _, a in answers if s != 202)
+    assert settled_subscription(tok, accepted[0]["subscription_id"])["status"] == "active"
+    user = sql(f"SELECT user_id FROM subscriptions WHERE id = '{accepted[0]['subscription_id']}'")
+    assert sql(f"SELECT count(*) FROM subscriptions WHERE user_id = {user}") == "1"
+    assert billing_stats()["billing_by_customer"][key] == 1
+    assert_one_approval_per_done_charge()
+
+
+def test_a_declined_first_charge_starts_nothing_and_a_timed_out_one_is_found_not_charged_twice():
+    tok = hs256("sub-" + uuid.uuid4().hex)
+    plan, key = new_plan(12000), active_card(tok)
+    sandbox("POST", "/sandbox/config", {"billing_declines": {key: "REJECT_CARD_PAYMENT"}})
+    try:
+        _, _, accepted = subscribe(tok, plan["id"])
+        sub = settled_subscription(tok, accepted["subscription_id"])
+    finally:
+        sandbox("POST", "/sandbox/config", {"billing_declines": {}})
+    assert sub["status"] == "incomplete_expired", sub
+    assert sub["charges"][0]["status"] == "failed" and sub["charges"][0]["failure"]["code"] == "REJECT_CARD_PAYMENT"
+    charge_id = sub["charges"][0]["charge_id"]
+    assert sql(f"SELECT outcome || ':' || code FROM subscription_charge_attempts WHERE charge_id = '{charge_id}'") == \
+        "declined:REJECT_CARD_PAYMENT"
+    assert billing_stats()["billing_by_customer"].get(key, 0) == 0
+
+    # Subscribing again works. This charge is approved, but its answer comes after the client's
+    # timeout (BILLING_CHARGE_TIMEOUT_MS=3000 in the tests): the attempt is unknown, the next one looks
+    # the orderId up and finds the approval; nothing is charged again.
+    sandbox("POST", "/sandbox/config", {"billing_hang_ms": 4500})
+    try:
+        _, _, accepted = subscribe(tok, plan["id"])
+        sub = settled_subscription(tok, accepted["subscription_id"], timeout=45)
+    finally:
+        sandbox("POST", "/sandbox/config", {"billing_hang_ms": 0})
+    assert sub["status"] == "active", sub
+    charge = sub["charges"][0]
+    assert charge["status"] == "done"
+    outcomes = sql(f"SELECT string_agg(outcome, ',' ORDER BY id) FROM subscription_charge_attempts "
+                   f"WHERE charge_id = '{charge['charge_id']}'")
+    assert outcomes == "unknown,found", outcomes
+    assert billing_stats()["billing_by_order"][charge["order_id"]] == 1
+    assert billing_stats()["billing_by_customer"][key] == 1
+    assert_one_approval_per_done_charge()
+
+
+def test_subscribing_to_a_plan_that_is_gone_or_not_offered_is_refused():
+    tok = hs256("sub-" + uuid.uuid4().hex)
+    active_card(tok)
+    assert subscribe(tok, 999999999)[0] == 404
+    plan = new_plan(3000)
+    request("PATCH", f"/api/v1/admin/plans/{plan['id']}", {"active": False}, tok=admin())
+    status, _, problem = subscribe(tok, plan["id"])
+    assert status == 422 and problem["errors"][0]["field"] == "plan_id"
+    for body in [{}, {"plan_id": "1"}, {"plan_id": 0}, {"plan_id": -3}]:
+        assert request("POST", "/api/v1/subscriptions", body, tok=tok, headers={"Idempotency-Key": uuid.uuid4().hex})[0] == 422
+    assert request("GET", "/api/v1/subscriptions/current", tok=tok)[0] == 404

@@ -18,6 +18,7 @@ struct ExternalApiContext {
     std::string data_platform_url;
     Millis data_platform_timeout{5000};
     std::shared_ptr<const SecretBox> billing_box;  // BILLING_KEY_SECRET: seals and opens billing keys
+    Millis billing_charge_timeout{60000};          // BILLING_CHARGE_TIMEOUT_MS
 };
 
 // payment.call_gateway: confirm at the gateway (after a timeout, look the payment up first).
@@ -28,5 +29,7 @@ ExternalHandler RefundAtGateway(std::shared_ptr<const ExternalApiContext> ctx);
 ExternalHandler SendAnalytics(std::shared_ptr<const ExternalApiContext> ctx);
 // billing.issue_key: exchange a card registration's authKey for a billing key.
 ExternalHandler IssueBillingKey(std::shared_ptr<const ExternalApiContext> ctx);
+// subscription.charge: one subscription charge with the buyer's billing key.
+ExternalHandler ChargeSubscription(std::shared_ptr<const ExternalApiContext> ctx);
 
 }  // namespace checkout

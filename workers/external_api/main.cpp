@@ -16,6 +16,7 @@ int main() {
     const Environment& env = process->env;
     auto ctx = std::make_shared<ExternalApiContext>();
     ctx->billing_box = billing.box;
+    ctx->billing_charge_timeout = billing.charge_timeout;
     ctx->queues = process->queues;
     // Opens after 5 gateway failures in a row; one probe after 10 s.
     auto breaker = std::make_shared<CircuitBreaker>(5, std::chrono::seconds(10));
@@ -37,5 +38,6 @@ int main() {
     return RunExternalWorker(*process, {{kCallGatewayJob, ConfirmAtGateway(ctx)},
                                         {kCancelPaymentJob, RefundAtGateway(ctx)},
                                         {kAnalyticsJob, SendAnalytics(ctx)},
-                                        {kIssueBillingKeyJob, IssueBillingKey(ctx)}});
+                                        {kIssueBillingKeyJob, IssueBillingKey(ctx)},
+                                        {kSubscriptionChargeJob, ChargeSubscription(ctx)}});
 }

@@ -1,0 +1,39 @@
+#include "api/answers/subscriptions.hpp"
+
+#include "infra/core/json.hpp"
+
+namespace checkout::api {
+
+namespace {
+void WriteCharge(JsonWriter& w, const ChargeView& c) {
+    w.StartObject().Key("charge_id").String(c.charge_id).Key("period").Int(c.period);
+    w.Key("amount").Int(c.amount).Key("status").String(c.status).Key("order_id").String(c.order_id);
+    w.Key("approved_at").OptString(c.approved_at).Key("failure");
+    if (c.failure_code)
+        w.StartObject()
+            .Key("code")
+            .String(*c.failure_code)
+            .Key("message")
+            .OptString(c.failure_message)
+            .EndObject();
+    else
+        w.Null();
+    w.Key("created_at").String(c.created_at).EndObject();
+}
+}  // namespace
+
+std::string SubscriptionJson(const SubscriptionView& s) {
+    JsonWriter w;
+    w.StartObject().Key("subscription_id").String(s.subscription_id).Key("status").String(s.status);
+    w.Key("plan").StartObject().Key("id").Int(s.plan_id).Key("name").String(s.plan_name).EndObject();
+    w.Key("price").Int(s.price).Key("cycle").String(s.cycle).Key("anchor_date").String(s.anchor_date);
+    w.Key("current_period").StartObject().Key("number").Int(s.period).Key("start").String(s.period_start);
+    w.Key("end").String(s.period_end).EndObject();
+    w.Key("cancel_at_period_end").Bool(s.cancel_at_period_end).Key("created_at").String(s.created_at);
+    w.Key("charges").StartArray();
+    for (const auto& c : s.charges) WriteCharge(w, c);
+    w.EndArray().EndObject();
+    return w.str();
+}
+
+}  // namespace checkout::api

@@ -1,0 +1,14 @@
+#pragma once
+// The API's answers about subscriptions.
+#include <string>
+
+#include "domain/subscriptions/subscription_store.hpp"
+
+namespace checkout::api {
+
+// {subscription_id, status, plan: {id, name}, price, cycle, anchor_date, current_period: {number,
+//  start, end}, cancel_at_period_end, created_at, charges: [{charge_id, period, amount, status,
+//  order_id, approved_at, failure, created_at}]}
+std::string SubscriptionJson(const SubscriptionView& s);
+
+}  // namespace checkout::api

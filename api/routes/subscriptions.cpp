@@ -1,0 +1,51 @@
+// Subscriptions (DESIGN 3.3): subscribing answers 202 + status URL at once; the external-api worker
+// makes the first charge with the buyer's billing key.
+#include "api/answers/subscriptions.hpp"
+
+#include "api/answers/accepted_replies.hpp"
+#include "api/auth.hpp"
+#include "api/http_support.hpp"
+#include "api/idempotent_post.hpp"
+#include "api/routes.hpp"
+#include "domain/subscriptions/subscription_store.hpp"
+
+namespace checkout::api {
+
+using namespace Pistache;
+
+void RegisterSubscriptionRoutes(Rest::Router& r, App& app) {
+    AddRoute(r, Http::Method::Post, "/api/v1/subscriptions",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                 auto caller = Authenticate(req, app);
+                 const long long plan_id = ParseSubscribeRequest(req.body());
+                 const auto key =
+                     RequiredIdempotencyKey(req, "{\"plan_id\":" + std::to_string(plan_id) + "}");
+                 auto conn = app.pool.acquire();
+                 return IdempotentPost(
+                     *conn, caller.user_id, key,
+                     [&](PgTransaction& tx) {
+                         return SubscriptionAccepted(
+                             Subscribe(tx, app.queues, app.billing_timezone, caller.user_id, plan_id));
+                     },
+                     SubscriptionLocation);
+             }));
+    // Registered before /api/v1/subscriptions/:id, which would otherwise take "current" as an id.
+    AddRoute(r, Http::Method::Get, "/api/v1/subscriptions/current",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                 auto caller = Authenticate(req, app);
+                 auto conn = app.pool.acquire();
+                 auto s = CurrentSubscription(*conn, caller.user_id);
+                 if (!s) throw AppError(ErrorCode::kNotFound, "You have no subscription.");
+                 return Reply{200, SubscriptionJson(*s), {}};
+             }));
+    AddRoute(r, Http::Method::Get, "/api/v1/subscriptions/:id",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                 auto caller = Authenticate(req, app);
+                 auto conn = app.pool.acquire();
+                 auto s = FindSubscription(*conn, caller.user_id, PathParam(req, ":id"));
+                 if (!s) throw AppError(ErrorCode::kNotFound, "No such subscription.");
+                 return Reply{200, SubscriptionJson(*s), {}};
+             }));
+}
+
+}  // namespace checkout::api

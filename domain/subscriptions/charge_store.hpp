@@ -1,0 +1,35 @@
+#pragma once
+// Subscription charges as the subscription.charge job makes them (DESIGN 3.3). Every function runs
+// in the job's transaction and is safe to run again: a charge is settled once (pending -> done or
+// failed), and what follows from it (the subscription's state) happens in the same statement.
+#include <optional>
+#include <string>
+
+#include "domain/subscriptions/billing_card_store.hpp"
+#include "infra/pg/pg_connection.hpp"
+
+namespace checkout {
+
+struct ChargeToMake {
+    std::string charge_id, subscription_id, order_id, order_name;
+    long long amount = 0;
+    std::optional<BillingKey> key;  // the buyer's active card; none: nothing can be charged
+    bool unanswered = false;        // the job's previous attempt got no answer from the gateway
+};
+// The charge while it is pending (locked), with the buyer's card and how job `job_id`'s previous
+// attempt ended; nullopt once it is settled.
+std::optional<ChargeToMake> LoadPendingCharge(PgTransaction& tx, const SecretBox& box,
+                                              const std::string& charge_id, const std::string& job_id);
+
+// One attempt's outcome, with the gateway's code (approved, declined, unknown, found, not_found).
+void RecordChargeAttempt(PgTransaction& tx, const std::string& charge_id, const std::string& outcome,
+                         const std::string& code, const std::string& message);
+// The gateway approved the charge: it is done; a subscription waiting for its first charge is active.
+void ChargeApproved(PgTransaction& tx, const std::string& charge_id, const std::string& payment_key,
+                    const std::string& approved_at);
+// The gateway refused the charge for good: it failed; a subscription waiting for its first charge
+// is incomplete_expired (nothing owed, nothing given).
+void ChargeDeclined(PgTransaction& tx, const std::string& charge_id, const std::string& code,
+                    const std::string& message);
+
+}  // namespace checkout

@@ -1,0 +1,90 @@
+// subscription.charge (DESIGN 3.3): one subscription charge at the gateway, with the buyer's billing
+// key. Never charged twice: the orderId is derived from (subscription, period), every attempt sends
+// the same Idempotency-Key, and an attempt that got no answer is `unknown` until the gateway is asked
+// by orderId, before anything else is sent. Toss sends no webhook for a billing charge, so this job
+// (and its lookup) is what settles it.
+#include "domain/job_payloads.hpp"
+#include "domain/subscriptions/charge_rules.hpp"
+#include "domain/subscriptions/charge_store.hpp"
+#include "infra/core/error.hpp"
+#include "workers/external_api/handlers.hpp"
+
+namespace checkout {
+
+namespace {
+
+Step ChargeCall(const ExternalApiContext& ctx, const ChargeToMake& c) {
+    return Step::Call(ctx.toss->BillingChargeCall(
+        c.key->billing_key, c.key->customer_key, c.amount, c.order_id, c.order_name,
+        GatewayIdempotencyKey(c.charge_id, "charge"), ctx.billing_charge_timeout));
+}
+
+std::string ChargeId(const Job& job) { return SubscriptionChargePayload::Parse(job.payload_json).charge_id; }
+
+// The gateway answered a Payment (the charge's, or the lookup's): settle the charge from it.
+Step Settle(PgTransaction& tx, const std::string& charge_id, const std::string& order_id, bool lookup,
+            const std::string& body) {
+    auto paid = ParseTossPayment(body);
+    if (!paid || paid->order_id != order_id)
+        throw AppError(ErrorCode::kGatewayRetryable, "The gateway's answer was not this charge's payment.");
+    if (paid->status == "DONE") {
+        RecordChargeAttempt(tx, charge_id, lookup ? "found" : "approved", "", "");
+        ChargeApproved(tx, charge_id, paid->payment_key, paid->approved_at);
+        return Step::Done(Outcome::Succeeded());
+    }
+    if (paid->status == "ABORTED" || paid->status == "EXPIRED" || paid->status == "CANCELED") {
+        const std::string code = paid->failure_code.empty() ? paid->status : paid->failure_code;
+        RecordChargeAttempt(tx, charge_id, lookup ? "found" : "declined", code, paid->failure_message);
+        ChargeDeclined(tx, charge_id, code, paid->failure_message);
+        return Step::Done(Outcome::Failed(code, paid->failure_message));
+    }
+    throw AppError(ErrorCode::kGatewayRetryable, "The charge is not final at the gateway yet.",
+                   "status " + paid->status);
+}
+
+}  // namespace
+
+ExternalHandler ChargeSubscription(std::shared_ptr<const ExternalApiContext> ctx) {
+    ExternalHandler h;
+    h.begin = [ctx](PgTransaction& tx, const Job& job) -> Step {
+        const auto c = LoadPendingCharge(tx, *ctx->billing_box, ChargeId(job), job.id);
+        if (!c) return Step::Done(Outcome::Succeeded());  // settled already
+        if (!ctx->toss->Allow()) RetryLaterCircuitOpen();
+        if (c->unanswered) {
+            // The previous attempt may have been approved: it is unknown until the gateway says.
+            RecordChargeAttempt(tx, c->charge_id, "unknown", "GATEWAY_TIMEOUT", "");
+            return Step::Call(ctx->toss->PaymentByOrderIdCall(c->order_id));
+        }
+        if (!c->key) {
+            RecordChargeAttempt(tx, c->charge_id, "declined", "BILLING_CARD_REQUIRED", "");
+            ChargeDeclined(tx, c->charge_id, "BILLING_CARD_REQUIRED", "no card is registered for billing");
+            return Step::Done(Outcome::Failed("BILLING_CARD_REQUIRED", "no card is registered for billing"));
+        }
+        return ChargeCall(*ctx, *c);
+    };
+    h.on_response = [ctx](PgTransaction& tx, const Job& job, const HttpCall& call,
+                          const HttpResponse& response) -> Step {
+        const bool lookup = call.method == "GET";
+        const auto r = ctx->toss->Classify(response);
+        const auto c = LoadPendingCharge(tx, *ctx->billing_box, ChargeId(job), job.id);
+        if (!c) return Step::Done(Outcome::Succeeded());
+        if (r.kind == GatewayResult::Kind::kOk) return Settle(tx, c->charge_id, c->order_id, lookup, r.body);
+        if (r.kind == GatewayResult::Kind::kRejected) {
+            if (lookup && r.code == "NOT_FOUND_PAYMENT") {
+                // The unanswered attempt never reached the gateway: charge now, under the same key.
+                RecordChargeAttempt(tx, c->charge_id, "not_found", r.code, "");
+                if (!c->key) return Step::Done(Outcome::Failed("BILLING_CARD_REQUIRED", "no card"));
+                return ChargeCall(*ctx, *c);
+            }
+            if (!lookup && ClassifyChargeDecline(r.code) == ChargeDecline::kLookItUp)
+                return Step::Call(ctx->toss->PaymentByOrderIdCall(c->order_id));
+            RecordChargeAttempt(tx, c->charge_id, "declined", r.code, r.message);
+            ChargeDeclined(tx, c->charge_id, r.code, r.message);
+            return Step::Done(Outcome::Failed(r.code, r.message));
+        }
+        RetryLater(r);  // the gateway's "try again", no answer (looked up next), or an open circuit
+    };
+    return h;
+}
+
+}  // namespace checkout
