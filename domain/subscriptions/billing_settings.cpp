@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "domain/subscriptions/billing_calendar.hpp"
 #include "infra/core/error.hpp"
 
 namespace checkout {
@@ -69,6 +70,17 @@ BillingSettings LoadBillingSettings(EnvLookup lookup, const std::string& zoneinf
         s.dunning_final = *v;
     }
     return s;
+}
+
+BillingClock LoadBillingClock(EnvLookup lookup, const std::string& zoneinfo) {
+    BillingClock c;
+    c.timezone = LoadTimezone(lookup, zoneinfo);
+    if (auto v = lookup("BILLING_TODAY"); v && !v->empty()) {
+        if (!ParseDate(*v))
+            throw ConfigError("BILLING_TODAY", "must be a date such as 2027-01-31, got '" + *v + "'");
+        c.today = *v;
+    }
+    return c;
 }
 
 }  // namespace checkout

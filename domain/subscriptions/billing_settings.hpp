@@ -31,4 +31,13 @@ struct BillingSettings {
 BillingSettings LoadBillingSettings(EnvLookup lookup = ProcessEnv,
                                     const std::string& zoneinfo = "/usr/share/zoneinfo");
 
+// What the scheduler needs to find due renewals: BILLING_TIMEZONE, and BILLING_TODAY ("YYYY-MM-DD"),
+// which replaces today's date for tests and drills ("what would renew on the 31st?"); empty: today.
+struct BillingClock {
+    std::string timezone = "Asia/Seoul";
+    std::string today;
+};
+BillingClock LoadBillingClock(EnvLookup lookup = ProcessEnv,
+                              const std::string& zoneinfo = "/usr/share/zoneinfo");
+
 }  // namespace checkout

@@ -30,10 +30,9 @@ void ChargeApproved(PgTransaction& tx, const std::string& charge_id, const std::
                     const std::string& approved_at) {
     tx.exec(
         "WITH c AS (UPDATE subscription_charges SET status = 'done', payment_key = $2, approved_at = $3, "
-        "           updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING subscription_id, "
-        "period) "
+        "updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING subscription_id) "
         "UPDATE subscriptions s SET status = 'active', updated_at = now() FROM c "
-        "WHERE s.id = c.subscription_id AND c.period = 0 AND s.status = 'incomplete'",
+        "WHERE s.id = c.subscription_id AND s.status IN ('incomplete', 'past_due')",
         {charge_id, payment_key, approved_at});
 }
 
@@ -42,11 +41,11 @@ void ChargeDeclined(PgTransaction& tx, const std::string& charge_id, const std::
     tx.exec(
         "WITH c AS (UPDATE subscription_charges SET status = 'failed', failure_code = $2, failure_message = "
         "$3, "
-        "           updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING subscription_id, "
-        "period) "
-        "UPDATE subscriptions s SET status = 'incomplete_expired', ended_at = now(), updated_at = now() FROM "
-        "c "
-        "WHERE s.id = c.subscription_id AND c.period = 0 AND s.status = 'incomplete'",
+        "updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING subscription_id, period) "
+        "UPDATE subscriptions s SET status = CASE WHEN c.period = 0 THEN 'incomplete_expired' ELSE "
+        "'past_due' END, "
+        "ended_at = CASE WHEN c.period = 0 THEN now() END, updated_at = now() FROM c "
+        "WHERE s.id = c.subscription_id AND s.status IN ('incomplete', 'active')",
         {charge_id, code, message});
 }
 

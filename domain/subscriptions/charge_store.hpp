@@ -24,11 +24,12 @@ std::optional<ChargeToMake> LoadPendingCharge(PgTransaction& tx, const SecretBox
 // One attempt's outcome, with the gateway's code (approved, declined, unknown, found, not_found).
 void RecordChargeAttempt(PgTransaction& tx, const std::string& charge_id, const std::string& outcome,
                          const std::string& code, const std::string& message);
-// The gateway approved the charge: it is done; a subscription waiting for its first charge is active.
+// The gateway approved the charge: it is done; a subscription waiting for its first charge, or past
+// due, is active.
 void ChargeApproved(PgTransaction& tx, const std::string& charge_id, const std::string& payment_key,
                     const std::string& approved_at);
 // The gateway refused the charge for good: it failed; a subscription waiting for its first charge
-// is incomplete_expired (nothing owed, nothing given).
+// is incomplete_expired (nothing owed, nothing given), an active one past_due.
 void ChargeDeclined(PgTransaction& tx, const std::string& charge_id, const std::string& code,
                     const std::string& message);
 

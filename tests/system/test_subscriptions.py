@@ -8,7 +8,7 @@ import uuid
 import zoneinfo
 
 from conftest import request, sql, wait_until
-from shop import sandbox
+from shop import sandbox, scheduler_once
 from test_shop import admin, hs256
 
 
@@ -331,3 +331,70 @@ def test_subscribing_to_a_plan_that_is_gone_or_not_offered_is_refused():
     for body in [{}, {"plan_id": "1"}, {"plan_id": 0}, {"plan_id": -3}]:
         assert request("POST", "/api/v1/subscriptions", body, tok=tok, headers={"Idempotency-Key": uuid.uuid4().hex})[0] == 422
     assert request("GET", "/api/v1/subscriptions/current", tok=tok)[0] == 404
+
+
+def add_months(anchor, n):
+    """Period n's start by the anchor rule, written out independently of the product's code."""
+    months = anchor.month - 1 + n
+    y, m = anchor.year + months // 12, months % 12 + 1
+    return datetime.date(y, m, min(anchor.day, calendar.monthrange(y, m)[1]))
+
+
+def renew_on(day, copies=1):
+    """Runs `copies` scheduler copies at once, each counting `day` as today (BILLING_TODAY)."""
+    env = {"BILLING_TODAY": day.isoformat(), "ORDER_EXPIRY_AFTER": "600m", "PAYMENT_RECONCILE_AFTER": "600m"}
+    with concurrent.futures.ThreadPoolExecutor(copies) as pool:
+        return list(pool.map(lambda _: scheduler_once(**env), range(copies)))
+
+
+def test_the_next_period_is_charged_once_when_the_clock_passes_it_at_the_new_price():
+    tok = hs256("sub-" + uuid.uuid4().hex)
+    plan, key = new_plan(7700), active_card(tok)
+    _, _, accepted = subscribe(tok, plan["id"])
+    sub = settled_subscription(tok, accepted["subscription_id"])
+    assert sub["status"] == "active"
+    anchor = datetime.date.fromisoformat(sub["anchor_date"])
+    end = datetime.date.fromisoformat(sub["current_period"]["end"])
+    assert end == add_months(anchor, 1)
+
+    renew_on(end - datetime.timedelta(days=1))  # not due yet
+    assert len(request("GET", f"/api/v1/subscriptions/{sub['subscription_id']}", tok=tok)[2]["charges"]) == 1
+    # A new price applies from the next period.
+    assert request("PATCH", f"/api/v1/admin/plans/{plan['id']}", {"price": 8800}, tok=admin())[0] == 200
+
+    # Three scheduler copies at once on the day the period ends: one charge for period 1.
+    renew_on(end, copies=3)
+    renewed = wait_until(lambda: (lambda s: s if len(s["charges"]) == 2 and s["charges"][0]["status"] != "pending"
+                                  else None)(request("GET", f"/api/v1/subscriptions/{sub['subscription_id']}", tok=tok)[2]),
+                         30, "the renewal charge")
+    assert renewed["status"] == "active"
+    assert renewed["current_period"] == {"number": 1, "start": end.isoformat(), "end": add_months(anchor, 2).isoformat()}
+    newest = renewed["charges"][0]
+    assert (newest["period"], newest["amount"], newest["status"]) == (1, 8800, "done")
+    assert newest["order_id"] == "SUB-" + sub["subscription_id"].replace("-", "") + "-1-P"
+    assert billing_stats()["billing_by_order"][newest["order_id"]] == 1
+    assert billing_stats()["billing_by_customer"][key] == 2
+    # Again on the same day, and again: nothing more.
+    renew_on(end, copies=2)
+    assert sql(f"SELECT count(*) FROM subscription_charges WHERE subscription_id = '{sub['subscription_id']}'") == "2"
+    assert billing_stats()["billing_by_customer"][key] == 2
+    assert_one_approval_per_done_charge()
+
+
+def test_a_declined_renewal_makes_the_subscription_past_due_and_charges_nothing():
+    tok = hs256("sub-" + uuid.uuid4().hex)
+    plan, key = new_plan(6600), active_card(tok)
+    _, _, accepted = subscribe(tok, plan["id"])
+    sub = settled_subscription(tok, accepted["subscription_id"])
+    end = datetime.date.fromisoformat(sub["current_period"]["end"])
+    sandbox("POST", "/sandbox/config", {"billing_declines": {key: "REJECT_CARD_PAYMENT"}})
+    try:
+        renew_on(end)
+        declined = wait_until(lambda: (lambda s: s if s["status"] == "past_due" else None)(
+            request("GET", f"/api/v1/subscriptions/{sub['subscription_id']}", tok=tok)[2]), 30, "the declined renewal")
+    finally:
+        sandbox("POST", "/sandbox/config", {"billing_declines": {}})
+    assert declined["charges"][0]["status"] == "failed"
+    assert declined["charges"][0]["failure"]["code"] == "REJECT_CARD_PAYMENT"
+    assert billing_stats()["billing_by_customer"][key] == 1
+    assert_one_approval_per_done_charge()

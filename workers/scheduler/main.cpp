@@ -1,4 +1,5 @@
-// checkout-scheduler: the periodic jobs (order expiry, points expiry, payment reconciler, job history). Safe
+// checkout-scheduler: the periodic jobs (order expiry, points expiry, payment reconciler, subscription
+// renewals, job history). Safe
 // to run as several copies: each job runs once per period fleet-wide (periodic.hpp).
 //
 //   checkout-scheduler           run until SIGTERM
@@ -6,7 +7,9 @@
 //
 // Environment, besides DATABASE_URL, AMQP_URL (for queues.yaml's routing), TOSS_API_BASE and
 // TOSS_SECRET_KEY: ORDER_EXPIRY_AFTER (default 30m), PAYMENT_RECONCILE_AFTER (default 10m),
-// SCHEDULER_PERIOD (default 30s), JOB_RETENTION (default 14d): durations such as 500ms, 10s, 5m, 14d.
+// SCHEDULER_PERIOD (default 30s), JOB_RETENTION (default 14d): durations such as 500ms, 10s, 5m, 14d;
+// BILLING_TIMEZONE (default Asia/Seoul) and BILLING_TODAY (tests and drills: the date renewals count as
+// today).
 #include <signal.h>
 
 #include <algorithm>
@@ -16,6 +19,8 @@
 #include <thread>
 
 #include "domain/points/point_store.hpp"
+#include "domain/subscriptions/billing_settings.hpp"
+#include "domain/subscriptions/renewals.hpp"
 #include "infra/core/log.hpp"
 #include "infra/core/metrics.hpp"
 #include "infra/core/reconnect_backoff.hpp"
@@ -42,8 +47,25 @@ struct TaskCounter {
 
 // One pass over the periodic tasks: each runs if this process claims its period (fleet-wide, one
 // claim per period); with --once every task runs now.
+// Renewals: the subscriptions due on the billing calendar's today, in batches.
+void RenewSubscriptions(PgConnection& conn, const QueuesConfig& cfg, const BillingClock& clock, bool once,
+                        const TaskCounter& count) {
+    const std::string today =
+        !clock.today.empty()
+            ? clock.today
+            : conn.exec("SELECT (now() AT TIME ZONE $1)::date::text", {clock.timezone}).str(0, 0);
+    long long started = 0;
+    for (long long n = 1; n > 0;) started += n = StartDueRenewals(conn, cfg, today, 500);
+    count("checkout_scheduler_runs_total",
+          "Periodic tasks this scheduler ran (each runs once per period fleet-wide).",
+          Label("task", "subscription_renewals"), 1);
+    count("checkout_subscription_renewals_total", "Subscription periods whose charge this scheduler started.",
+          "", started);
+    if (started > 0 || once) spdlog::info("renewals: {} charges started for {}", started, today);
+}
+
 void RunDueTasks(PgConnection& conn, const Environment& env, const QueuesConfig& cfg, TossClient& toss,
-                 bool once, const TaskCounter& count) {
+                 const BillingClock& clock, bool once, const TaskCounter& count) {
     const char* kRunsHelp = "Periodic tasks this scheduler ran (each runs once per period fleet-wide).";
     const Millis expiry_after = env.order_expiry_after, reconcile_after = env.payment_reconcile_after,
                  period = env.scheduler_period;
@@ -71,6 +93,7 @@ void RunDueTasks(PgConnection& conn, const Environment& env, const QueuesConfig&
             spdlog::info("reconciler: {} looked up, {} approved, {} failed, {} left", c.looked_up, c.approved,
                          c.failed, c.left);
     }
+    if (ClaimPeriod(conn, "subscription_renewals", claim)) RenewSubscriptions(conn, cfg, clock, once, count);
     if (ClaimPeriod(conn, "open_jobs_floor", claim)) {
         AdvanceOpenJobsFloor(conn);
         count("checkout_scheduler_runs_total", kRunsHelp, Label("task", "open_jobs_floor"), 1);
@@ -99,14 +122,16 @@ int main(int argc, char** argv) {
     const QueuesConfig& cfg = service->queues;
     const std::atomic<bool>& stop = service->stop;
     std::unique_ptr<MetricsServer> metrics;
+    BillingClock clock;
+    if (!ReportConfigError([&] { clock = LoadBillingClock(); })) return 2;
     if (!once && !ReportConfigError([&] { metrics = MetricsServer::Start(env); })) return 2;
     std::atomic<long long> runs{0};
     std::unique_ptr<FleetHeartbeat> heartbeat;
     if (!once)
         heartbeat = std::make_unique<FleetHeartbeat>(
             env.database_url, "checkout-scheduler", "", metrics ? metrics->port() : 0, [&runs] {
-                return ProcessReport{runs.load(), 0,
-                                     "order expiry, points expiry, payment reconciler, job history"};
+                return ProcessReport{
+                    runs.load(), 0, "order expiry, points expiry, payment reconciler, renewals, job history"};
             });
     TossClient toss(
         {env.toss_api_base, env.toss_secret_key, std::chrono::milliseconds(3000), env.gateway_timeout},
@@ -121,7 +146,7 @@ int main(int argc, char** argv) {
     while (!stop) {
         try {
             if (!conn || !conn->healthy()) conn = std::make_unique<PgConnection>(env.database_url);
-            RunDueTasks(*conn, env, cfg, toss, once, TaskCounter{runs});
+            RunDueTasks(*conn, env, cfg, toss, clock, once, TaskCounter{runs});
         } catch (const std::exception& e) {
             spdlog::error("periodic run failed: {}", e.what());
             conn.reset();

@@ -1,0 +1,50 @@
+#include "domain/subscriptions/renewals.hpp"
+
+#include "domain/job_payloads.hpp"
+#include "domain/subscriptions/billing_calendar.hpp"
+#include "domain/subscriptions/charge_rules.hpp"
+#include "infra/core/uuid.hpp"
+#include "jobs/store/job_store.hpp"
+
+namespace checkout {
+
+long long StartDueRenewals(PgConnection& conn, const QueuesConfig& cfg, const std::string& today, int limit) {
+    PgTransaction tx(conn);
+    auto due = tx.exec(
+        "SELECT s.id, s.anchor_date::text, s.cycle, s.period, p.price FROM subscriptions s "
+        "JOIN plans p ON p.id = s.plan_id WHERE s.status = 'active' AND NOT s.cancel_at_period_end "
+        "AND s.period_end <= $1::date ORDER BY s.period_end, s.id LIMIT $2 FOR UPDATE OF s SKIP LOCKED",
+        {today, limit});
+    long long started = 0;
+    for (int i = 0; i < due.rows(); ++i) {
+        const std::string subscription_id = due.str(i, 0);
+        const Date anchor = *ParseDate(due.get(i, 1));
+        const BillingCycle cycle = ParseBillingCycle(due.get(i, 2)).value_or(BillingCycle::kMonthly);
+        const long long period = due.integer(i, 3) + 1, price = due.integer(i, 4);
+        const std::string charge_id = NewUuid();
+        const Job job =
+            NewJob(cfg, NewUuid(), kSubscriptionChargeJob, SubscriptionChargePayload{charge_id}.ToJson());
+        auto params = JobInsertParams(job);  // $1..$4
+        for (PgParam p : {PgParam(subscription_id), PgParam(period), PgParam(price), PgParam(charge_id),
+                          PgParam(ChargeOrderId(subscription_id, period)),
+                          PgParam(FormatDate(PeriodStart(anchor, cycle, period))),
+                          PgParam(FormatDate(PeriodStart(anchor, cycle, period + 1)))})
+            params.push_back(std::move(p));  // $5..$11
+        auto r = tx.exec(
+            "WITH c AS (INSERT INTO subscription_charges (id, subscription_id, period, kind, order_id, "
+            "amount, "
+            "           status, job_id) VALUES ($8, $5, $6, 'P', $9, $7, 'pending', $1) "
+            "           ON CONFLICT (subscription_id, period, kind) DO NOTHING RETURNING 1), "
+            "j AS (INSERT INTO jobs (id, type, queue, state, payload) SELECT $1, $2, $3, 'queued', $4::jsonb "
+            "      WHERE EXISTS (SELECT 1 FROM c)), "
+            "s AS (UPDATE subscriptions SET period = $6, period_start = $10::date, period_end = $11::date, "
+            "      price = $7, updated_at = now() WHERE id = $5 AND period = $6 - 1) "
+            "SELECT (SELECT count(*) FROM c), pg_notify('outbox', '')",
+            params);
+        started += r.integer(0, 0);
+    }
+    tx.commit();
+    return started;
+}
+
+}  // namespace checkout

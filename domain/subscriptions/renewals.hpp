@@ -1,0 +1,19 @@
+#pragma once
+// Renewals (DESIGN 3.3): the scheduler starts each due period's charge, exactly once. A subscription
+// is due when its current period has ended on `today` (a calendar day in BILLING_TIMEZONE). Under the
+// subscription's row lock (SKIP LOCKED: several scheduler copies share the work, never the same row)
+// the period advances and its charge row is inserted; the charge is unique per (subscription,
+// period), so a copy that got here anyway, a restart or a rerun inserts nothing. The new period is
+// computed from the stored anchor and charged at the plan's price of now (a new price applies from
+// each subscriber's next period).
+#include <string>
+
+#include "infra/core/config.hpp"
+#include "infra/pg/pg_connection.hpp"
+
+namespace checkout {
+
+// Starts the charges of up to `limit` due subscriptions; returns how many it started.
+long long StartDueRenewals(PgConnection& conn, const QueuesConfig& cfg, const std::string& today, int limit);
+
+}  // namespace checkout
