@@ -45,8 +45,6 @@ struct TaskCounter {
     }
 };
 
-// One pass over the periodic tasks: each runs if this process claims its period (fleet-wide, one
-// claim per period); with --once every task runs now.
 // Renewals: the subscriptions due on the billing calendar's today, in batches.
 void RenewSubscriptions(PgConnection& conn, const QueuesConfig& cfg, const BillingClock& clock, bool once,
                         const TaskCounter& count) {
@@ -64,6 +62,8 @@ void RenewSubscriptions(PgConnection& conn, const QueuesConfig& cfg, const Billi
     if (started > 0 || once) spdlog::info("renewals: {} charges started for {}", started, today);
 }
 
+// One pass over the periodic tasks: each runs if this process claims its period (fleet-wide, one
+// claim per period); with --once every task runs now.
 void RunDueTasks(PgConnection& conn, const Environment& env, const QueuesConfig& cfg, TossClient& toss,
                  const BillingClock& clock, bool once, const TaskCounter& count) {
     const char* kRunsHelp = "Periodic tasks this scheduler ran (each runs once per period fleet-wide).";
