@@ -18,6 +18,7 @@ void WriteCharge(JsonWriter& w, const ChargeView& c) {
             .EndObject();
     else
         w.Null();
+    w.Key("retries").Int(c.retries).Key("retry_at").OptString(c.retry_at);
     w.Key("created_at").String(c.created_at).EndObject();
 }
 }  // namespace
@@ -30,6 +31,7 @@ std::string SubscriptionJson(const SubscriptionView& s) {
     w.Key("current_period").StartObject().Key("number").Int(s.period).Key("start").String(s.period_start);
     w.Key("end").String(s.period_end).EndObject();
     w.Key("cancel_at_period_end").Bool(s.cancel_at_period_end).Key("created_at").String(s.created_at);
+    w.Key("needs_card").Bool(s.needs_card).Key("dunning_ends_at").OptString(s.dunning_ends_at);
     w.Key("charges").StartArray();
     for (const auto& c : s.charges) WriteCharge(w, c);
     w.EndArray().EndObject();

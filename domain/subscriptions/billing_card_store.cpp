@@ -136,16 +136,16 @@ std::optional<CardToIssue> LoadCardToIssue(PgTransaction& tx, const SecretBox& b
     return CardToIssue{card_id, *auth, r.str(0, 1)};
 }
 
-void ActivateCard(PgTransaction& tx, const SecretBox& box, const std::string& card_id,
-                  const std::string& billing_key, const std::string& card_company,
-                  const std::string& card_last4) {
+std::optional<long long> ActivateCard(PgTransaction& tx, const SecretBox& box, const std::string& card_id,
+                                      const std::string& billing_key, const std::string& card_company,
+                                      const std::string& card_last4) {
     // The buyer's active card locked first: two registrations finishing at once are ordered here.
     auto c = tx.exec(
         "SELECT c.user_id, c.created_at, a.id, a.created_at > c.created_at FROM billing_cards c "
         "LEFT JOIN billing_cards a ON a.user_id = c.user_id AND a.status = 'active' "
         "WHERE c.id = $1 AND c.status = 'issuing' FOR UPDATE OF c",
         {card_id});
-    if (c.rows() == 0) return;
+    if (c.rows() == 0) return std::nullopt;
     const bool newer_active = !c.is_null(0, 2) && c.boolean(0, 3);
     if (!c.is_null(0, 2) && !newer_active)
         tx.exec("UPDATE billing_cards SET status = 'replaced', updated_at = now() WHERE id = $1",
@@ -155,6 +155,8 @@ void ActivateCard(PgTransaction& tx, const SecretBox& box, const std::string& ca
         "billing_key_digest = $4, card_company = $5, card_last4 = $6, updated_at = now() WHERE id = $1",
         {card_id, newer_active ? "replaced" : "active", box.Seal(billing_key, KeyContext(card_id)),
          box.Digest(billing_key), card_company, card_last4});
+    if (newer_active) return std::nullopt;
+    return c.integer(0, 0);
 }
 
 void FailCard(PgTransaction& tx, const std::string& card_id, const std::string& code,

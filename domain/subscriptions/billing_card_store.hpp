@@ -54,9 +54,10 @@ std::optional<CardToIssue> LoadCardToIssue(PgTransaction& tx, const SecretBox& b
                                            const std::string& card_id);
 // The gateway issued `billing_key`: the card becomes the buyer's active one (the one it replaces, if
 // older, becomes `replaced`; if a newer card is active already, this one is `replaced` at once).
-void ActivateCard(PgTransaction& tx, const SecretBox& box, const std::string& card_id,
-                  const std::string& billing_key, const std::string& card_company,
-                  const std::string& card_last4);
+// Returns the buyer's user id when this card became the active one.
+std::optional<long long> ActivateCard(PgTransaction& tx, const SecretBox& box, const std::string& card_id,
+                                      const std::string& billing_key, const std::string& card_company,
+                                      const std::string& card_last4);
 // The gateway refused the registration.
 void FailCard(PgTransaction& tx, const std::string& card_id, const std::string& code,
               const std::string& message);

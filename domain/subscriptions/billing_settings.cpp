@@ -56,6 +56,14 @@ std::vector<Millis> LoadDunning(EnvLookup lookup) {
     return out;
 }
 
+std::string LoadDunningFinal(EnvLookup lookup) {
+    auto v = lookup("DUNNING_FINAL");
+    if (!v || v->empty()) return "canceled";
+    if (*v != "canceled" && *v != "unpaid")
+        throw ConfigError("DUNNING_FINAL", "must be canceled or unpaid, got '" + *v + "'");
+    return *v;
+}
+
 }  // namespace
 
 BillingSettings LoadBillingSettings(EnvLookup lookup, const std::string& zoneinfo) {
@@ -64,17 +72,14 @@ BillingSettings LoadBillingSettings(EnvLookup lookup, const std::string& zoneinf
     s.timezone = LoadTimezone(lookup, zoneinfo);
     s.dunning = LoadDunning(lookup);
     s.charge_timeout = Millis(EnvInt(lookup, "BILLING_CHARGE_TIMEOUT_MS", 60000, 1000, 120000));
-    if (auto v = lookup("DUNNING_FINAL"); v && !v->empty()) {
-        if (*v != "canceled" && *v != "unpaid")
-            throw ConfigError("DUNNING_FINAL", "must be canceled or unpaid, got '" + *v + "'");
-        s.dunning_final = *v;
-    }
+    s.dunning_final = LoadDunningFinal(lookup);
     return s;
 }
 
 BillingClock LoadBillingClock(EnvLookup lookup, const std::string& zoneinfo) {
     BillingClock c;
     c.timezone = LoadTimezone(lookup, zoneinfo);
+    c.dunning_final = LoadDunningFinal(lookup);
     if (auto v = lookup("BILLING_TODAY"); v && !v->empty()) {
         if (!ParseDate(*v))
             throw ConfigError("BILLING_TODAY", "must be a date such as 2027-01-31, got '" + *v + "'");

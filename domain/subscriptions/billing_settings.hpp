@@ -31,11 +31,13 @@ struct BillingSettings {
 BillingSettings LoadBillingSettings(EnvLookup lookup = ProcessEnv,
                                     const std::string& zoneinfo = "/usr/share/zoneinfo");
 
-// What the scheduler needs to find due renewals: BILLING_TIMEZONE, and BILLING_TODAY ("YYYY-MM-DD"),
-// which replaces today's date for tests and drills ("what would renew on the 31st?"); empty: today.
+// What the scheduler needs to find due renewals and dunning: BILLING_TIMEZONE, DUNNING_FINAL, and
+// BILLING_TODAY ("YYYY-MM-DD"), which moves the billing clock by whole days for tests and drills
+// ("what would renew on the 31st?", "what retries in three days?"); empty: today.
 struct BillingClock {
     std::string timezone = "Asia/Seoul";
     std::string today;
+    std::string dunning_final = "canceled";
 };
 BillingClock LoadBillingClock(EnvLookup lookup = ProcessEnv,
                               const std::string& zoneinfo = "/usr/share/zoneinfo");

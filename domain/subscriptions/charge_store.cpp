@@ -6,13 +6,13 @@ std::optional<ChargeToMake> LoadPendingCharge(PgTransaction& tx, const SecretBox
                                               const std::string& charge_id, const std::string& job_id) {
     auto r = tx.exec(
         "SELECT c.subscription_id, c.order_id, c.amount, s.user_id, p.name, "
-        "       (SELECT coalesce(last_error, '') FROM jobs WHERE id = $2) LIKE 'GATEWAY_TIMEOUT%' "
+        "       (SELECT coalesce(last_error, '') FROM jobs WHERE id = $2) LIKE 'GATEWAY_TIMEOUT%', c.round "
         "FROM subscription_charges c JOIN subscriptions s ON s.id = c.subscription_id "
         "JOIN plans p ON p.id = s.plan_id WHERE c.id = $1 AND c.status = 'pending' FOR UPDATE OF c",
         {charge_id, job_id});
     if (r.rows() == 0) return std::nullopt;
-    ChargeToMake c{charge_id,       r.str(0, 0),  r.str(0, 1),    r.str(0, 4),
-                   r.integer(0, 2), std::nullopt, r.boolean(0, 5)};
+    ChargeToMake c{charge_id,       r.str(0, 0),  r.str(0, 1),     r.str(0, 4),
+                   r.integer(0, 2), std::nullopt, r.boolean(0, 5), r.integer(0, 6)};
     c.key = OpenActiveBillingKey(tx, box, r.integer(0, 3));
     return c;
 }
@@ -30,23 +30,44 @@ void ChargeApproved(PgTransaction& tx, const std::string& charge_id, const std::
                     const std::string& approved_at) {
     tx.exec(
         "WITH c AS (UPDATE subscription_charges SET status = 'done', payment_key = $2, approved_at = $3, "
-        "updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING subscription_id) "
-        "UPDATE subscriptions s SET status = 'active', updated_at = now() FROM c "
-        "WHERE s.id = c.subscription_id AND s.status IN ('incomplete', 'past_due')",
+        "retry_at = NULL, updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING subscription_id) "
+        "UPDATE subscriptions s SET status = 'active', needs_card = false, dunning_ends_at = NULL, "
+        "updated_at = now() FROM c WHERE s.id = c.subscription_id AND s.status IN ('incomplete', 'past_due')",
         {charge_id, payment_key, approved_at});
 }
 
 void ChargeDeclined(PgTransaction& tx, const std::string& charge_id, const std::string& code,
-                    const std::string& message) {
+                    const std::string& message, const DunningPolicy& dunning) {
+    auto c = tx.exec("SELECT period, round FROM subscription_charges WHERE id = $1 AND status = 'pending'",
+                     {charge_id});
+    if (c.rows() == 0) return;
+    if (c.integer(0, 0) == 0) {
+        tx.exec(
+            "WITH c AS (UPDATE subscription_charges SET status = 'failed', failure_code = $2, "
+            "failure_message = $3, declined_at = now(), updated_at = now() WHERE id = $1 RETURNING "
+            "subscription_id) "
+            "UPDATE subscriptions s SET status = 'incomplete_expired', ended_at = now(), updated_at = now() "
+            "FROM c WHERE s.id = c.subscription_id AND s.status = 'incomplete'",
+            {charge_id, code, message});
+        return;
+    }
+    const auto step =
+        NextDunningStep(ClassifyChargeDecline(code), static_cast<int>(c.integer(0, 1)), dunning);
+    const bool retry = step.kind == DunningStep::Kind::kRetry, end = step.kind == DunningStep::Kind::kEnd;
+    const long long ends_after = (retry ? dunning.schedule.back() : step.after_first_decline).count();
     tx.exec(
         "WITH c AS (UPDATE subscription_charges SET status = 'failed', failure_code = $2, failure_message = "
         "$3, "
-        "updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING subscription_id, period) "
-        "UPDATE subscriptions s SET status = CASE WHEN c.period = 0 THEN 'incomplete_expired' ELSE "
-        "'past_due' END, "
-        "ended_at = CASE WHEN c.period = 0 THEN now() END, updated_at = now() FROM c "
-        "WHERE s.id = c.subscription_id AND s.status IN ('incomplete', 'active')",
-        {charge_id, code, message});
+        "           declined_at = coalesce(declined_at, now()), retry_at = CASE WHEN $4 THEN "
+        "           coalesce(declined_at, now()) + $5::bigint * interval '1 millisecond' END, updated_at = "
+        "now() "
+        "           WHERE id = $1 RETURNING subscription_id, declined_at) "
+        "UPDATE subscriptions s SET status = CASE WHEN $6 THEN $7 ELSE 'past_due' END, "
+        "needs_card = $8, dunning_ends_at = CASE WHEN NOT $6 THEN c.declined_at + $9::bigint * interval "
+        "'1 millisecond' END, ended_at = CASE WHEN $6 THEN now() END, updated_at = now() "
+        "FROM c WHERE s.id = c.subscription_id AND s.status IN ('active', 'past_due')",
+        {charge_id, code, message, retry, step.after_first_decline.count(), end, dunning.final_status,
+         step.kind == DunningStep::Kind::kWaitForCard, ends_after});
 }
 
 }  // namespace checkout

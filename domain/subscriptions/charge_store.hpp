@@ -6,6 +6,7 @@
 #include <string>
 
 #include "domain/subscriptions/billing_card_store.hpp"
+#include "domain/subscriptions/dunning.hpp"
 #include "infra/pg/pg_connection.hpp"
 
 namespace checkout {
@@ -15,6 +16,7 @@ struct ChargeToMake {
     long long amount = 0;
     std::optional<BillingKey> key;  // the buyer's active card; none: nothing can be charged
     bool unanswered = false;        // the job's previous attempt got no answer from the gateway
+    long long round = 0;            // 0: the period's first try; n: the nth dunning retry
 };
 // The charge while it is pending (locked), with the buyer's card and how job `job_id`'s previous
 // attempt ended; nullopt once it is settled.
@@ -25,12 +27,13 @@ std::optional<ChargeToMake> LoadPendingCharge(PgTransaction& tx, const SecretBox
 void RecordChargeAttempt(PgTransaction& tx, const std::string& charge_id, const std::string& outcome,
                          const std::string& code, const std::string& message);
 // The gateway approved the charge: it is done; a subscription waiting for its first charge, or past
-// due, is active.
+// due, is active (its dunning over).
 void ChargeApproved(PgTransaction& tx, const std::string& charge_id, const std::string& payment_key,
                     const std::string& approved_at);
-// The gateway refused the charge for good: it failed; a subscription waiting for its first charge
-// is incomplete_expired (nothing owed, nothing given), an active one past_due.
+// The gateway refused this try: the charge failed. A subscription waiting for its first charge is
+// incomplete_expired (nothing owed, nothing given); a renewal's decline follows `dunning`: past_due
+// with a retry planned or waiting for a new card, or, after the last retry, the final status.
 void ChargeDeclined(PgTransaction& tx, const std::string& charge_id, const std::string& code,
-                    const std::string& message);
+                    const std::string& message, const DunningPolicy& dunning);
 
 }  // namespace checkout

@@ -16,28 +16,29 @@ const char* kSubscriptionColumns =
     "s.id, s.status, s.cycle, s.anchor_date::text, s.period_start::text, s.period_end::text, "
     "to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), s.plan_id, s.price, "
     "s.period, "
-    "p.name, s.cancel_at_period_end";
+    "p.name, s.cancel_at_period_end, s.needs_card, "
+    "to_char(s.dunning_ends_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
 
 std::vector<ChargeView> LastCharges(PgConnection& conn, const std::string& subscription_id) {
     auto r = conn.exec(
         "SELECT id, order_id, status, to_char(created_at AT TIME ZONE 'UTC', "
         "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-        "period, amount, approved_at, failure_code, failure_message FROM subscription_charges "
+        "period, amount, approved_at, failure_code, failure_message, round, "
+        "to_char(retry_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM subscription_charges "
         "WHERE subscription_id = $1 ORDER BY created_at DESC, id DESC LIMIT 12",
         {subscription_id});
     std::vector<ChargeView> out;
     for (int i = 0; i < r.rows(); ++i)
         out.push_back({r.str(i, 0), r.str(i, 1), r.str(i, 2), r.str(i, 3), r.integer(i, 4), r.integer(i, 5),
-                       r.opt(i, 6), r.opt(i, 7), r.opt(i, 8)});
+                       r.opt(i, 6), r.opt(i, 7), r.opt(i, 8), r.integer(i, 9), r.opt(i, 10)});
     return out;
 }
 
 std::optional<SubscriptionView> ViewOf(PgConnection& conn, const PgResult& r) {
     if (r.rows() == 0) return std::nullopt;
-    SubscriptionView v{
-        r.str(0, 0), r.str(0, 1),     r.str(0, 2),     r.str(0, 3),     r.str(0, 4),  r.str(0, 5),
-        r.str(0, 6), r.integer(0, 7), r.integer(0, 8), r.integer(0, 9), r.str(0, 10), r.boolean(0, 11),
-        {}};
+    SubscriptionView v{r.str(0, 0),  r.str(0, 1),      r.str(0, 2),      r.str(0, 3),     r.str(0, 4),
+                       r.str(0, 5),  r.str(0, 6),      r.integer(0, 7),  r.integer(0, 8), r.integer(0, 9),
+                       r.str(0, 10), r.boolean(0, 11), r.boolean(0, 12), r.opt(0, 13),    {}};
     v.charges = LastCharges(conn, v.subscription_id);
     return v;
 }

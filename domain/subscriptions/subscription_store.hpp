@@ -29,12 +29,16 @@ struct ChargeView {
     std::string charge_id, order_id, status, created_at;
     long long period = 0, amount = 0;
     std::optional<std::string> approved_at, failure_code, failure_message;
+    long long retries = 0;                // dunning retries made so far
+    std::optional<std::string> retry_at;  // the next one, if planned
 };
 struct SubscriptionView {
     std::string subscription_id, status, cycle, anchor_date, period_start, period_end, created_at;
     long long plan_id = 0, price = 0, period = 0;
     std::string plan_name;
     bool cancel_at_period_end = false;
+    bool needs_card = false;  // a hard decline or a deleted key: the buyer's next card is charged at once
+    std::optional<std::string> dunning_ends_at;
     std::vector<ChargeView> charges;  // the last ones, newest first
 };
 // The buyer's live subscription (or, if none, the latest one).

@@ -4,6 +4,8 @@
 
 #include "domain/subscriptions/billing_card_store.hpp"
 #include "domain/subscriptions/charge_store.hpp"
+#include "domain/subscriptions/dunning.hpp"
+#include "domain/subscriptions/renewals.hpp"
 #include "domain/subscriptions/subscription_store.hpp"
 #include "infra/core/error.hpp"
 #include "infra/core/uuid.hpp"
@@ -16,6 +18,8 @@ using checkout::testing::Queues;
 namespace {
 
 const SecretBox kBox(std::string(32, 's'));
+const DunningPolicy kDunning{
+    {Millis(86400000), Millis(3 * 86400000), Millis(5 * 86400000), Millis(7 * 86400000)}, "canceled"};
 
 long long Buyer(PgConnection& c) {
     return c.exec("INSERT INTO users (sub) VALUES ($1) RETURNING id", {NewUuid()}).integer(0, 0);
@@ -65,7 +69,7 @@ TEST_CASE("a subscription's first charge is settled once, and its outcome decide
         ChargeApproved(tx, charge, "bill_1", "2026-12-07T10:00:00+09:00");
         // Run again (a redelivery), or contradicted by a late decline: nothing changes.
         ChargeApproved(tx, charge, "bill_2", "2026-12-07T10:00:05+09:00");
-        ChargeDeclined(tx, charge, "REJECT_CARD_PAYMENT", "late");
+        ChargeDeclined(tx, charge, "REJECT_CARD_PAYMENT", "late", kDunning);
         CHECK(!LoadPendingCharge(tx, kBox, charge, s.job_id));
         tx.commit();
     }
@@ -103,7 +107,7 @@ TEST_CASE(
         One(c, "SELECT id FROM subscription_charges WHERE subscription_id = $1", s.subscription_id);
     {
         PgTransaction tx(c);
-        ChargeDeclined(tx, charge, "INVALID_STOPPED_CARD", "stopped");
+        ChargeDeclined(tx, charge, "INVALID_STOPPED_CARD", "stopped", kDunning);
         ChargeApproved(tx, charge, "bill_late", "");  // a settled charge stays as it is
         tx.commit();
     }
@@ -113,4 +117,127 @@ TEST_CASE(
           "incomplete_expired");
     PgTransaction tx(c);
     CHECK_NOTHROW(Subscribe(tx, Queues(), "Asia/Seoul", user, plan));
+}
+
+namespace {
+
+// An active subscription whose renewal (period 1) has been started: returns {subscription, charge}.
+std::pair<std::string, std::string> RenewalStarted(PgConnection& c, long long user, long long plan) {
+    StartedSubscription s;
+    {
+        PgTransaction tx(c);
+        s = Subscribe(tx, Queues(), "Asia/Seoul", user, plan);
+        tx.commit();
+    }
+    {
+        PgTransaction tx(c);
+        ChargeApproved(
+            tx, One(c, "SELECT id FROM subscription_charges WHERE subscription_id = $1", s.subscription_id),
+            "bill_first", "");
+        tx.commit();
+    }
+    const std::string end =
+        One(c, "SELECT period_end::text FROM subscriptions WHERE id = $1", s.subscription_id);
+    REQUIRE(StartDueRenewals(c, Queues(), end, 100000) >= 1);
+    return {s.subscription_id,
+            One(c, "SELECT id FROM subscription_charges WHERE subscription_id = $1 AND period = 1",
+                s.subscription_id)};
+}
+
+void Decline(PgConnection& c, const std::string& charge, const std::string& code,
+             const DunningPolicy& policy = kDunning) {
+    PgTransaction tx(c);
+    ChargeDeclined(tx, charge, code, "declined", policy);
+    tx.commit();
+}
+
+// Whole days from the first decline to the planned retry, or "-" for none.
+std::string RetryDay(PgConnection& c, const std::string& charge) {
+    return One(
+        c,
+        "SELECT coalesce(extract(epoch FROM retry_at - declined_at)::bigint / 86400 || '', '-') || ':' || "
+        "round || ':' || status FROM subscription_charges WHERE id = $1",
+        charge);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a soft-declined renewal is retried on DUNNING_SCHEDULE, counted from the first decline, then ends") {
+    PgConnection c(DbUrl());
+    const long long user = Buyer(c), plan = Plan(c, 5500);
+    ActiveCardFor(c, user);
+    const auto [sub, charge] = RenewalStarted(c, user, plan);
+    const auto state = [&] { return One(c, "SELECT status FROM subscriptions WHERE id = $1", sub); };
+    // Each retry due on its day, not one day before; the buyer keeps the plan (past_due) meanwhile.
+    // The days pass by moving the first decline back (`elapsed` days ago), so a schedule counted from
+    // each decline instead of the first would plan the next retry too late.
+    const int days[] = {1, 3, 5, 7};
+    int elapsed = 0;
+    for (int round = 0; round < 4; ++round) {
+        Decline(c, charge, "REJECT_CARD_PAYMENT");
+        CHECK(state() == "past_due");
+        CHECK(RetryDay(c, charge) == std::to_string(days[round]) + ":" + std::to_string(round) + ":failed");
+        // Other subscriptions' retries may be due too: only this charge's state is asserted.
+        const int wait = days[round] - elapsed;
+        StartDueRetries(c, Queues(), wait - 1, 100000);
+        CHECK(RetryDay(c, charge) == std::to_string(days[round]) + ":" + std::to_string(round) + ":failed");
+        CHECK(EndLapsedDunning(c, wait - 1, "canceled") >= 0);
+        CHECK(state() == "past_due");
+        StartDueRetries(c, Queues(), wait, 100000);
+        CHECK(RetryDay(c, charge) == "-:" + std::to_string(round + 1) + ":pending");
+        c.exec(
+            "UPDATE subscription_charges SET declined_at = declined_at - $2::int * interval '1 day' WHERE id "
+            "= $1",
+            {charge, wait});
+        elapsed = days[round];
+    }
+    // The last retry declined: the subscription ends, the buyer may subscribe again.
+    Decline(c, charge, "REJECT_CARD_PAYMENT");
+    CHECK(state() == "canceled");
+    CHECK(RetryDay(c, charge) == "-:4:failed");
+    CHECK(One(c, "SELECT (ended_at IS NOT NULL)::text FROM subscriptions WHERE id = $1", sub) == "true");
+    PgTransaction tx(c);
+    CHECK_NOTHROW(Subscribe(tx, Queues(), "Asia/Seoul", user, plan));
+}
+
+TEST_CASE("a hard decline waits for a new card, which retries at once; without one dunning ends as set") {
+    PgConnection c(DbUrl());
+    const long long plan = Plan(c, 4400);
+    const long long user = Buyer(c);
+    ActiveCardFor(c, user);
+    const auto [sub, charge] = RenewalStarted(c, user, plan);
+    Decline(c, charge, "INVALID_CARD_EXPIRATION");
+    CHECK(One(c, "SELECT status || ':' || needs_card FROM subscriptions WHERE id = $1", sub) ==
+          "past_due:true");
+    CHECK(RetryDay(c, charge) == "-:0:failed");
+    StartDueRetries(c, Queues(), 6, 100000);  // no retry is planned: the card cannot be charged again
+    CHECK(RetryDay(c, charge) == "-:0:failed");
+    ActiveCardFor(c, user);  // the new card's job restarts the charge in its transaction
+    {
+        PgTransaction tx(c);
+        CHECK(RetryWithNewCard(tx, Queues(), user) == 1);
+        CHECK(RetryWithNewCard(tx, Queues(), user) == 0);  // once
+        tx.commit();
+    }
+    CHECK(RetryDay(c, charge) == "-:1:pending");
+    CHECK(One(c, "SELECT needs_card::text FROM subscriptions WHERE id = $1", sub) == "false");
+    {
+        PgTransaction tx(c);
+        ChargeApproved(tx, charge, "bill_new_card", "");
+        tx.commit();
+    }
+    CHECK(One(c, "SELECT status || ':' || (dunning_ends_at IS NULL) FROM subscriptions WHERE id = $1", sub) ==
+          "active:true");
+
+    // Another buyer never brings a card: nothing happens before the last offset, then DUNNING_FINAL.
+    const long long other = Buyer(c);
+    ActiveCardFor(c, other);
+    const auto [sub2, charge2] = RenewalStarted(c, other, plan);
+    const DunningPolicy unpaid{kDunning.schedule, "unpaid"};
+    Decline(c, charge2, "INVALID_STOPPED_CARD", unpaid);
+    EndLapsedDunning(c, 6, "unpaid");
+    CHECK(One(c, "SELECT status FROM subscriptions WHERE id = $1", sub2) == "past_due");
+    EndLapsedDunning(c, 7, "unpaid");
+    CHECK(One(c, "SELECT status FROM subscriptions WHERE id = $1", sub2) == "unpaid");
 }

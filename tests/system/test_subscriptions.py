@@ -398,3 +398,115 @@ def test_a_declined_renewal_makes_the_subscription_past_due_and_charges_nothing(
     assert declined["charges"][0]["failure"]["code"] == "REJECT_CARD_PAYMENT"
     assert billing_stats()["billing_by_customer"][key] == 1
     assert_one_approval_per_done_charge()
+
+
+def seoul_today():
+    return datetime.datetime.now(zoneinfo.ZoneInfo("Asia/Seoul")).date()
+
+
+def subscription(tok, sub_id):
+    return request("GET", f"/api/v1/subscriptions/{sub_id}", tok=tok)[2]
+
+
+def settled_try(tok, sub_id, period, retries):
+    """The subscription once try `retries` of `period`'s charge has its answer."""
+    def done():
+        s = subscription(tok, sub_id)
+        c = [c for c in s["charges"] if c["period"] == period][0]
+        return s if c["retries"] == retries and c["status"] != "pending" else None
+    return wait_until(done, 30, f"try {retries} of period {period}")
+
+
+def attempts(sub_id, period):
+    return sql("SELECT string_agg(a.outcome || ':' || coalesce(a.code, ''), ',' ORDER BY a.id) "
+               "FROM subscription_charge_attempts a JOIN subscription_charges c ON c.id = a.charge_id "
+               f"WHERE c.subscription_id = '{sub_id}' AND c.period = {period}")
+
+
+def renewed_into_decline(code, price=5500):
+    """An active subscription whose first renewal the gateway declines with `code`: (tok, key, sub)."""
+    tok = hs256("dun-" + uuid.uuid4().hex)
+    plan, key = new_plan(price), active_card(tok)
+    _, _, accepted = subscribe(tok, plan["id"])
+    sub = settled_subscription(tok, accepted["subscription_id"])
+    assert sub["status"] == "active"
+    sandbox("POST", "/sandbox/config", {"billing_declines": {key: code}})
+    renew_on(datetime.date.fromisoformat(sub["current_period"]["end"]))
+    return tok, key, settled_try(tok, sub["subscription_id"], 1, 0)
+
+
+def test_a_soft_decline_is_retried_on_the_schedule_and_the_subscription_is_active_again():
+    try:
+        tok, key, sub = renewed_into_decline("REJECT_CARD_PAYMENT")
+        sub_id = sub["subscription_id"]
+        charge = sub["charges"][0]
+        # Past due, the plan kept; the first retry planned one day after the decline (DUNNING_SCHEDULE 1d,...).
+        assert (sub["status"], sub["needs_card"], charge["status"], charge["retries"]) == ("past_due", False, "failed", 0)
+        assert charge["failure"]["code"] == "REJECT_CARD_PAYMENT"
+        retry_at = datetime.datetime.fromisoformat(charge["retry_at"].replace("Z", "+00:00"))
+        declined = datetime.datetime.now(datetime.timezone.utc)
+        assert datetime.timedelta(hours=23, minutes=58) < retry_at - declined <= datetime.timedelta(days=1)
+        assert sub["dunning_ends_at"] is not None
+
+        renew_on(seoul_today())  # the same day: no retry yet
+        assert subscription(tok, sub_id)["charges"][0]["retries"] == 0
+        renew_on(seoul_today() + datetime.timedelta(days=1), copies=2)  # day 1: retried once, declined again
+        sub = settled_try(tok, sub_id, 1, 1)
+        assert sub["status"] == "past_due" and sub["charges"][0]["status"] == "failed"
+        renew_on(seoul_today() + datetime.timedelta(days=2))  # day 2: nothing (the next is day 3)
+        assert subscription(tok, sub_id)["charges"][0]["retries"] == 1
+        sandbox("POST", "/sandbox/config", {"billing_declines": {}})  # the card works again
+        renew_on(seoul_today() + datetime.timedelta(days=3), copies=2)
+        sub = settled_try(tok, sub_id, 1, 2)
+    finally:
+        sandbox("POST", "/sandbox/config", {"billing_declines": {}})
+    charge = sub["charges"][0]
+    assert (sub["status"], sub["dunning_ends_at"], charge["status"], charge["retry_at"]) == ("active", None, "done", None)
+    assert attempts(sub_id, 1) == "declined:REJECT_CARD_PAYMENT,declined:REJECT_CARD_PAYMENT,approved:"
+    assert billing_stats()["billing_by_order"][charge["order_id"]] == 1
+    assert billing_stats()["billing_by_customer"][key] == 2  # the first period and this one
+    renew_on(seoul_today() + datetime.timedelta(days=5))  # a later date of the schedule: nothing more
+    assert subscription(tok, sub_id)["charges"][0]["retries"] == 2
+    assert_one_approval_per_done_charge()
+
+
+def test_a_hard_decline_waits_for_a_new_card_and_is_charged_once_it_comes():
+    try:
+        tok, key, sub = renewed_into_decline("INVALID_CARD_EXPIRATION")
+        sub_id = sub["subscription_id"]
+        assert (sub["status"], sub["needs_card"], sub["charges"][0]["retry_at"]) == ("past_due", True, None)
+        # No retry on the schedule: the same card cannot be charged again.
+        for days in (1, 3, 5):
+            renew_on(seoul_today() + datetime.timedelta(days=days))
+        assert subscription(tok, sub_id)["charges"][0]["retries"] == 0
+        sandbox("POST", "/sandbox/config", {"billing_declines": {}})
+        _, accepted, _ = register_card(tok, customer_key(tok))  # the new card: the period is charged at once
+        assert settled_card(tok, accepted["card_id"])["status"] == "active"
+        sub = settled_try(tok, sub_id, 1, 1)
+    finally:
+        sandbox("POST", "/sandbox/config", {"billing_declines": {}})
+    assert (sub["status"], sub["needs_card"], sub["charges"][0]["status"]) == ("active", False, "done")
+    assert attempts(sub_id, 1) == "declined:INVALID_CARD_EXPIRATION,approved:"
+    assert billing_stats()["billing_by_order"][sub["charges"][0]["order_id"]] == 1
+    assert_one_approval_per_done_charge()
+
+
+def test_after_the_last_retry_is_declined_the_subscription_ends_and_the_buyer_may_subscribe_again():
+    try:
+        tok, key, sub = renewed_into_decline("PROVIDER_ERROR")
+        sub_id = sub["subscription_id"]
+        for n, days in enumerate((1, 3, 5, 7), start=1):
+            renew_on(seoul_today() + datetime.timedelta(days=days))
+            sub = settled_try(tok, sub_id, 1, n)
+            assert sub["status"] == ("past_due" if n < 4 else "canceled"), (n, sub["status"])
+    finally:
+        sandbox("POST", "/sandbox/config", {"billing_declines": {}})
+    assert sub["dunning_ends_at"] is None and sub["charges"][0]["retry_at"] is None
+    assert attempts(sub_id, 1) == ",".join(["declined:PROVIDER_ERROR"] * 5)
+    assert billing_stats()["billing_by_customer"][key] == 1  # the first period only
+    renew_on(seoul_today() + datetime.timedelta(days=30))  # nothing is tried after the end
+    assert subscription(tok, sub_id)["charges"][0]["retries"] == 4
+    status, _, again = subscribe(tok, new_plan(3300)["id"])
+    assert status == 202, again
+    assert settled_subscription(tok, again["subscription_id"])["status"] == "active"
+    assert_one_approval_per_done_charge()

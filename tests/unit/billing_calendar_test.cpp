@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "domain/subscriptions/charge_rules.hpp"
+#include "domain/subscriptions/dunning.hpp"
 #include "domain/subscriptions/proration.hpp"
 
 using namespace checkout;
@@ -120,9 +121,29 @@ TEST_CASE("a declined charge is retried on the schedule, after a new card, or lo
           "EXCEED_MAX_AUTH_COUNT", "FAILED_CARD_COMPANY_RESPONSE", "SOMETHING_NEW"})
         CHECK(ClassifyChargeDecline(soft) == ChargeDecline::kSoft);
     for (const char* hard : {"INVALID_CARD_EXPIRATION", "INVALID_STOPPED_CARD", "INVALID_CARD_LOST_OR_STOLEN",
-                             "NOT_MATCHES_CUSTOMER_KEY", "INVALID_BILL_KEY_REQUEST", "NOT_FOUND_BILLING"})
+                             "NOT_MATCHES_CUSTOMER_KEY", "INVALID_BILL_KEY_REQUEST", "NOT_FOUND_BILLING",
+                             "BILLING_CARD_REQUIRED"})
         CHECK(ClassifyChargeDecline(hard) == ChargeDecline::kHard);
     CHECK(ClassifyChargeDecline("DUPLICATED_ORDER_ID") == ChargeDecline::kLookItUp);
+}
+
+TEST_CASE("dunning: each soft decline plans the next offset from the first decline, then ends; hard waits") {
+    const Millis day(86400000);
+    const DunningPolicy policy{{day, 3 * day, 5 * day, 7 * day}, "canceled"};
+    using K = DunningStep::Kind;
+    for (int round = 0; round < 4; ++round) {
+        const auto step = NextDunningStep(ChargeDecline::kSoft, round, policy);
+        CHECK(step.kind == K::kRetry);
+        CHECK(step.after_first_decline == policy.schedule[static_cast<std::size_t>(round)]);
+        // A hard decline at any round waits for a card until the schedule's last offset.
+        const auto hard = NextDunningStep(ChargeDecline::kHard, round, policy);
+        CHECK((hard.kind == K::kWaitForCard && hard.after_first_decline == 7 * day));
+    }
+    CHECK(NextDunningStep(ChargeDecline::kSoft, 4, policy).kind == K::kEnd);  // the last retry declined
+    CHECK(NextDunningStep(ChargeDecline::kSoft, 9, policy).kind == K::kEnd);
+    const DunningPolicy once{{2 * day}, "unpaid"};
+    CHECK(NextDunningStep(ChargeDecline::kSoft, 0, once).after_first_decline == 2 * day);
+    CHECK(NextDunningStep(ChargeDecline::kSoft, 1, once).kind == K::kEnd);
 }
 
 TEST_CASE("a charge's orderId is the same for every attempt at one period, and fits the gateway's rules") {

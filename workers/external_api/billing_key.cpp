@@ -6,6 +6,7 @@
 
 #include "domain/job_payloads.hpp"
 #include "domain/subscriptions/billing_card_store.hpp"
+#include "domain/subscriptions/dunning.hpp"
 #include "infra/core/error.hpp"
 #include "infra/core/json.hpp"
 #include "workers/external_api/handlers.hpp"
@@ -60,8 +61,10 @@ ExternalHandler IssueBillingKey(std::shared_ptr<const ExternalApiContext> ctx) {
                 auto issued = ParseBilling(r.body);
                 if (!issued)
                     throw AppError(ErrorCode::kGatewayRetryable, "The gateway's answer had no billing key.");
-                ActivateCard(tx, *ctx->billing_box, card_id, issued->billing_key,
-                             CardCompany(issued->issuer_code), issued->last4);
+                // A period waiting in dunning is tried again at once with the new card.
+                if (auto user = ActivateCard(tx, *ctx->billing_box, card_id, issued->billing_key,
+                                             CardCompany(issued->issuer_code), issued->last4))
+                    RetryWithNewCard(tx, ctx->queues, *user);
                 return Step::Done(Outcome::Succeeded());
             }
             case GatewayResult::Kind::kRejected:

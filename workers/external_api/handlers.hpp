@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "domain/subscriptions/dunning.hpp"
 #include "infra/core/config.hpp"
 #include "infra/crypto/secret_box.hpp"
 #include "jobs/runtime/worker_runtime.hpp"
@@ -19,6 +20,7 @@ struct ExternalApiContext {
     Millis data_platform_timeout{5000};
     std::shared_ptr<const SecretBox> billing_box;  // BILLING_KEY_SECRET: seals and opens billing keys
     Millis billing_charge_timeout{60000};          // BILLING_CHARGE_TIMEOUT_MS
+    DunningPolicy dunning;                         // DUNNING_SCHEDULE, DUNNING_FINAL
 };
 
 // payment.call_gateway: confirm at the gateway (after a timeout, look the payment up first).

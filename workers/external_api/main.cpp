@@ -17,6 +17,7 @@ int main() {
     auto ctx = std::make_shared<ExternalApiContext>();
     ctx->billing_box = billing.box;
     ctx->billing_charge_timeout = billing.charge_timeout;
+    ctx->dunning = {billing.dunning, billing.dunning_final};
     ctx->queues = process->queues;
     // Opens after 5 gateway failures in a row; one probe after 10 s.
     auto breaker = std::make_shared<CircuitBreaker>(5, std::chrono::seconds(10));

@@ -16,14 +16,16 @@ namespace {
 Step ChargeCall(const ExternalApiContext& ctx, const ChargeToMake& c) {
     return Step::Call(ctx.toss->BillingChargeCall(
         c.key->billing_key, c.key->customer_key, c.amount, c.order_id, c.order_name,
-        GatewayIdempotencyKey(c.charge_id, "charge"), ctx.billing_charge_timeout));
+        // Each dunning round its own key: under the first one the gateway would replay the decline.
+        GatewayIdempotencyKey(c.charge_id, c.round == 0 ? "charge" : "charge-" + std::to_string(c.round)),
+        ctx.billing_charge_timeout));
 }
 
 std::string ChargeId(const Job& job) { return SubscriptionChargePayload::Parse(job.payload_json).charge_id; }
 
 // The gateway answered a Payment (the charge's, or the lookup's): settle the charge from it.
-Step Settle(PgTransaction& tx, const std::string& charge_id, const std::string& order_id, bool lookup,
-            const std::string& body) {
+Step Settle(const ExternalApiContext& ctx, PgTransaction& tx, const std::string& charge_id,
+            const std::string& order_id, bool lookup, const std::string& body) {
     auto paid = ParseTossPayment(body);
     if (!paid || paid->order_id != order_id)
         throw AppError(ErrorCode::kGatewayRetryable, "The gateway's answer was not this charge's payment.");
@@ -35,7 +37,7 @@ Step Settle(PgTransaction& tx, const std::string& charge_id, const std::string& 
     if (paid->status == "ABORTED" || paid->status == "EXPIRED" || paid->status == "CANCELED") {
         const std::string code = paid->failure_code.empty() ? paid->status : paid->failure_code;
         RecordChargeAttempt(tx, charge_id, lookup ? "found" : "declined", code, paid->failure_message);
-        ChargeDeclined(tx, charge_id, code, paid->failure_message);
+        ChargeDeclined(tx, charge_id, code, paid->failure_message, ctx.dunning);
         return Step::Done(Outcome::Failed(code, paid->failure_message));
     }
     throw AppError(ErrorCode::kGatewayRetryable, "The charge is not final at the gateway yet.",
@@ -57,7 +59,8 @@ ExternalHandler ChargeSubscription(std::shared_ptr<const ExternalApiContext> ctx
         }
         if (!c->key) {
             RecordChargeAttempt(tx, c->charge_id, "declined", "BILLING_CARD_REQUIRED", "");
-            ChargeDeclined(tx, c->charge_id, "BILLING_CARD_REQUIRED", "no card is registered for billing");
+            ChargeDeclined(tx, c->charge_id, "BILLING_CARD_REQUIRED", "no card is registered for billing",
+                           ctx->dunning);
             return Step::Done(Outcome::Failed("BILLING_CARD_REQUIRED", "no card is registered for billing"));
         }
         return ChargeCall(*ctx, *c);
@@ -68,18 +71,22 @@ ExternalHandler ChargeSubscription(std::shared_ptr<const ExternalApiContext> ctx
         const auto r = ctx->toss->Classify(response);
         const auto c = LoadPendingCharge(tx, *ctx->billing_box, ChargeId(job), job.id);
         if (!c) return Step::Done(Outcome::Succeeded());
-        if (r.kind == GatewayResult::Kind::kOk) return Settle(tx, c->charge_id, c->order_id, lookup, r.body);
+        if (r.kind == GatewayResult::Kind::kOk)
+            return Settle(*ctx, tx, c->charge_id, c->order_id, lookup, r.body);
         if (r.kind == GatewayResult::Kind::kRejected) {
             if (lookup && r.code == "NOT_FOUND_PAYMENT") {
                 // The unanswered attempt never reached the gateway: charge now, under the same key.
                 RecordChargeAttempt(tx, c->charge_id, "not_found", r.code, "");
-                if (!c->key) return Step::Done(Outcome::Failed("BILLING_CARD_REQUIRED", "no card"));
+                if (!c->key) {
+                    ChargeDeclined(tx, c->charge_id, "BILLING_CARD_REQUIRED", "no card", ctx->dunning);
+                    return Step::Done(Outcome::Failed("BILLING_CARD_REQUIRED", "no card"));
+                }
                 return ChargeCall(*ctx, *c);
             }
             if (!lookup && ClassifyChargeDecline(r.code) == ChargeDecline::kLookItUp)
                 return Step::Call(ctx->toss->PaymentByOrderIdCall(c->order_id));
             RecordChargeAttempt(tx, c->charge_id, "declined", r.code, r.message);
-            ChargeDeclined(tx, c->charge_id, r.code, r.message);
+            ChargeDeclined(tx, c->charge_id, r.code, r.message, ctx->dunning);
             return Step::Done(Outcome::Failed(r.code, r.message));
         }
         RetryLater(r);  // the gateway's "try again", no answer (looked up next), or an open circuit

@@ -8,8 +8,8 @@
 // Environment, besides DATABASE_URL, AMQP_URL (for queues.yaml's routing), TOSS_API_BASE and
 // TOSS_SECRET_KEY: ORDER_EXPIRY_AFTER (default 30m), PAYMENT_RECONCILE_AFTER (default 10m),
 // SCHEDULER_PERIOD (default 30s), JOB_RETENTION (default 14d): durations such as 500ms, 10s, 5m, 14d;
-// BILLING_TIMEZONE (default Asia/Seoul) and BILLING_TODAY (tests and drills: the date renewals count as
-// today).
+// BILLING_TIMEZONE (default Asia/Seoul), DUNNING_FINAL (default canceled) and BILLING_TODAY (tests and
+// drills: the date renewals count as today, and dunning's clock moved by as many days).
 #include <signal.h>
 
 #include <algorithm>
@@ -20,6 +20,7 @@
 
 #include "domain/points/point_store.hpp"
 #include "domain/subscriptions/billing_settings.hpp"
+#include "domain/subscriptions/dunning.hpp"
 #include "domain/subscriptions/renewals.hpp"
 #include "infra/core/log.hpp"
 #include "infra/core/metrics.hpp"
@@ -45,21 +46,32 @@ struct TaskCounter {
     }
 };
 
-// Renewals: the subscriptions due on the billing calendar's today, in batches.
+// Renewals: the subscriptions due on the billing calendar's today, in batches; then dunning: the
+// retries that are due, and the past-due subscriptions whose dunning has ended.
 void RenewSubscriptions(PgConnection& conn, const QueuesConfig& cfg, const BillingClock& clock, bool once,
                         const TaskCounter& count) {
-    const std::string today =
-        !clock.today.empty()
-            ? clock.today
-            : conn.exec("SELECT (now() AT TIME ZONE $1)::date::text", {clock.timezone}).str(0, 0);
-    long long started = 0;
+    auto day = conn.exec(
+        "SELECT coalesce($2::date, (now() AT TIME ZONE $1)::date)::text, "
+        "coalesce($2::date - (now() AT TIME ZONE $1)::date, 0)",
+        {clock.timezone, clock.today.empty() ? PgParam(std::nullopt) : PgParam(clock.today)});
+    const std::string today = day.str(0, 0);
+    const long long shift_days = day.integer(0, 1);
+    long long started = 0, retried = 0;
     for (long long n = 1; n > 0;) started += n = StartDueRenewals(conn, cfg, today, 500);
+    for (long long n = 1; n > 0;) retried += n = StartDueRetries(conn, cfg, shift_days, 500);
+    const long long ended = EndLapsedDunning(conn, shift_days, clock.dunning_final);
     count("checkout_scheduler_runs_total",
           "Periodic tasks this scheduler ran (each runs once per period fleet-wide).",
           Label("task", "subscription_renewals"), 1);
     count("checkout_subscription_renewals_total", "Subscription periods whose charge this scheduler started.",
           "", started);
-    if (started > 0 || once) spdlog::info("renewals: {} charges started for {}", started, today);
+    count("checkout_subscription_retries_total", "Declined renewals this scheduler tried again (dunning).",
+          "", retried);
+    count("checkout_subscription_dunning_ended_total",
+          "Past-due subscriptions this scheduler ended after their last retry (DUNNING_FINAL).", "", ended);
+    if (started > 0 || retried > 0 || ended > 0 || once)
+        spdlog::info("renewals: {} charges started, {} retried, {} ended after dunning, for {}", started,
+                     retried, ended, today);
 }
 
 // One pass over the periodic tasks: each runs if this process claims its period (fleet-wide, one
