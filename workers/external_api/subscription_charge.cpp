@@ -2,7 +2,8 @@
 // key. Never charged twice: the orderId is derived from (subscription, period), every attempt sends
 // the same Idempotency-Key, and an attempt that got no answer is `unknown` until the gateway is asked
 // by orderId, before anything else is sent. Toss sends no webhook for a billing charge, so this job
-// (and its lookup) is what settles it.
+// (and its lookup) is what settles it. A decline is final for this try; dunning (dunning.hpp) plans
+// the next.
 #include "domain/job_payloads.hpp"
 #include "domain/subscriptions/charge_rules.hpp"
 #include "domain/subscriptions/charge_store.hpp"
@@ -12,6 +13,10 @@
 namespace checkout {
 
 namespace {
+
+// How many times a charge the gateway answers "try again" is tried by its job (seconds apart, the
+// queue's backoff) before it counts as a soft decline.
+constexpr int kQuickTries = 3;
 
 Step ChargeCall(const ExternalApiContext& ctx, const ChargeToMake& c) {
     return Step::Call(ctx.toss->BillingChargeCall(
@@ -85,6 +90,14 @@ ExternalHandler ChargeSubscription(std::shared_ptr<const ExternalApiContext> ctx
             }
             if (!lookup && ClassifyChargeDecline(r.code) == ChargeDecline::kLookItUp)
                 return Step::Call(ctx->toss->PaymentByOrderIdCall(c->order_id));
+            RecordChargeAttempt(tx, c->charge_id, "declined", r.code, r.message);
+            ChargeDeclined(tx, c->charge_id, r.code, r.message, ctx->dunning);
+            return Step::Done(Outcome::Failed(r.code, r.message));
+        }
+        if (!lookup && r.kind == GatewayResult::Kind::kRetryable && job.attempt >= kQuickTries &&
+            r.code != "IDEMPOTENT_REQUEST_PROCESSING") {
+            // The gateway keeps saying "try again" (PROVIDER_ERROR, ...): a soft decline, tried again
+            // on the dunning schedule rather than by the job for ever.
             RecordChargeAttempt(tx, c->charge_id, "declined", r.code, r.message);
             ChargeDeclined(tx, c->charge_id, r.code, r.message, ctx->dunning);
             return Step::Done(Outcome::Failed(r.code, r.message));
