@@ -13,7 +13,7 @@ void RegisterWebhookRoutes(Rest::Router& r, App& app) {
     AddRoute(r, Http::Method::Post, "/webhooks/toss",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                  auto conn = app.pool.acquire();
-                 auto result = ApplyTossWebhook(*conn, app.queues, req.body(),
+                 auto result = ApplyTossWebhook(*conn, app.queues, *app.billing_box, req.body(),
                                                 Header(req, "tosspayments-webhook-transmission-id"));
                  if (!result.applied_to.empty())
                      StatusChanged(app, *conn, StatusKind::kPayment, result.applied_to);

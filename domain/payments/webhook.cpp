@@ -5,22 +5,34 @@
 
 #include "domain/payments/gateway_answer.hpp"
 #include "domain/payments/payment_transitions.hpp"
+#include "domain/subscriptions/billing_webhook.hpp"
 #include "infra/core/error.hpp"
 #include "infra/core/json.hpp"
 #include "infra/core/same_secret.hpp"
 
 namespace checkout {
 
-WebhookResult ApplyTossWebhook(PgConnection& conn, const QueuesConfig& cfg, std::string_view body,
-                               const std::optional<std::string>& transmission_id) {
+WebhookResult ApplyTossWebhook(PgConnection& conn, const QueuesConfig& cfg, const SecretBox& billing_box,
+                               std::string_view body, const std::optional<std::string>& transmission_id) {
     const auto d = ParseJsonObject(body, "The webhook body is invalid.");
     auto type = d.FindMember("eventType");
-    // Other events (DEPOSIT_CALLBACK has no eventType; billing, BrandPay) concern features this
-    // shop does not use: acknowledged, so the gateway does not send them again for days.
-    if (type == d.MemberEnd() || !type->value.IsString() ||
-        std::string_view(type->value.GetString()) != "PAYMENT_STATUS_CHANGED")
-        return {"ignored", ""};
     auto data = d.FindMember("data");
+    const std::string_view event_type =
+        type != d.MemberEnd() && type->value.IsString() ? type->value.GetString() : "";
+    if (event_type == "BILLING_DELETED") {
+        std::string key;
+        if (data != d.MemberEnd() && data->value.IsObject())
+            if (auto k = data->value.FindMember("billingKey");
+                k != data->value.MemberEnd() && k->value.IsString())
+                key = k->value.GetString();
+        PgTransaction tx(conn);
+        const auto r = ApplyBillingDeleted(tx, billing_box, key);
+        tx.commit();
+        return {r.outcome, ""};
+    }
+    // Other events (DEPOSIT_CALLBACK has no eventType; BrandPay) concern features this shop does not
+    // use: acknowledged, so the gateway does not send them again for days.
+    if (event_type != "PAYMENT_STATUS_CHANGED") return {"ignored", ""};
     if (data == d.MemberEnd() || !data->value.IsObject())
         throw AppError(ErrorCode::kValidationFailed, "The webhook body is invalid.",
                        std::vector<FieldError>{{"data", "must be the Payment object"}});

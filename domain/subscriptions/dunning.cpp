@@ -66,6 +66,10 @@ long long EndLapsedDunning(PgConnection& conn, long long shift_days, const std::
 }
 
 long long RetryWithNewCard(PgTransaction& tx, const QueuesConfig& cfg, long long user_id) {
+    // A subscription whose key was deleted while it was paid up needs no card any more either.
+    tx.exec(
+        "UPDATE subscriptions SET needs_card = false, updated_at = now() WHERE user_id = $1 AND needs_card",
+        {user_id});
     auto r = tx.exec(
         "SELECT c.id FROM subscriptions s JOIN subscription_charges c ON c.subscription_id = s.id "
         "AND c.period = s.period AND c.kind = 'P' WHERE s.user_id = $1 AND s.status = 'past_due' "

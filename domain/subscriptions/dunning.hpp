@@ -37,7 +37,8 @@ long long StartDueRetries(PgConnection& conn, const QueuesConfig& cfg, long long
 long long EndLapsedDunning(PgConnection& conn, long long shift_days, const std::string& final_status);
 
 // In the transaction that made the buyer's new card active: a past-due period's charge is tried
-// again at once with it. Returns how many charges were restarted (0 or 1).
+// again at once with it, and no subscription of the buyer needs a card any more. Returns how many
+// charges were restarted (0 or 1).
 long long RetryWithNewCard(PgTransaction& tx, const QueuesConfig& cfg, long long user_id);
 
 }  // namespace checkout

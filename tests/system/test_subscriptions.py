@@ -1,14 +1,16 @@
 """Subscriptions (issue 20): plans, cards for billing and the first charge, against the running fleet."""
+import base64
 import calendar
 import concurrent.futures
 import datetime
 import json
 import re
+import urllib.request
 import uuid
 import zoneinfo
 
-from conftest import request, sql, wait_until
-from shop import sandbox, scheduler_once
+from conftest import DIRECT, request, sql, wait_until
+from shop import GATEWAY, SECRET_KEY, sandbox, scheduler_once
 from test_shop import admin, hs256
 
 
@@ -509,4 +511,65 @@ def test_after_the_last_retry_is_declined_the_subscription_ends_and_the_buyer_ma
     status, _, again = subscribe(tok, new_plan(3300)["id"])
     assert status == 202, again
     assert settled_subscription(tok, again["subscription_id"])["status"] == "active"
+    assert_one_approval_per_done_charge()
+
+
+def delete_at_gateway(billing_key):
+    """DELETE /v1/billing/{billingKey}, as the shop's merchant console would: the gateway then sends
+    BILLING_DELETED to its webhook_url."""
+    req = urllib.request.Request(f"{GATEWAY}/v1/billing/{billing_key}", method="DELETE")
+    req.add_header("Authorization", "Basic " + base64.b64encode((SECRET_KEY + ":").encode()).decode())
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.status == 200
+
+
+def billing_deleted(billing_key):
+    return request("POST", "/webhooks/toss", {"eventType": "BILLING_DELETED", "createdAt": "2026-12-07T10:00:00.000000",
+                                              "data": {"billingKey": billing_key, "reason": "삭제 API 요청"}})
+
+
+def test_billing_deleted_stops_charges_until_a_new_card_and_forged_or_replayed_events_change_nothing():
+    tok = hs256("del-" + uuid.uuid4().hex)
+    plan, key = new_plan(4900), active_card(tok)
+    _, _, accepted = subscribe(tok, plan["id"])
+    sub = settled_subscription(tok, accepted["subscription_id"])
+    sub_id = sub["subscription_id"]
+    [live] = [k for k in sandbox("GET", "/sandbox/billing")["billing_keys"] if k["customerKey"] == key]
+
+    # Forged: a key that was never ours is refused and changes nothing.
+    before = sql("SELECT count(*) FROM webhook_events") + "|" + sql("SELECT string_agg(status, ',' ORDER BY id) FROM billing_cards")
+    for forged in ["forged_" + uuid.uuid4().hex, live["billingKey"] + "x", ""]:
+        status, _, problem = billing_deleted(forged)
+        assert status in (401, 422) and problem["code"] in ("WEBHOOK_REJECTED", "VALIDATION_FAILED"), (forged, problem)
+    assert sql("SELECT count(*) FROM webhook_events") + "|" + \
+        sql("SELECT string_agg(status, ',' ORDER BY id) FROM billing_cards") == before
+    assert subscription(tok, sub_id)["needs_card"] is False
+
+    # The gateway deletes the key and tells us: the card is gone, the subscription needs a new one.
+    sandbox("POST", "/sandbox/config", {"webhook_url": DIRECT + "/webhooks/toss"})
+    try:
+        delete_at_gateway(live["billingKey"])
+        wait_until(lambda: subscription(tok, sub_id)["needs_card"] or None, 30, "BILLING_DELETED")
+    finally:
+        sandbox("POST", "/sandbox/config", {"webhook_url": ""})
+    assert request("GET", "/api/v1/billing/card", tok=tok)[0] == 404
+    # Replayed, however often: one deletion.
+    events = sql("SELECT count(*) FROM webhook_events WHERE event_type = 'BILLING_DELETED'")
+    for _ in range(3):
+        status, _, body = billing_deleted(live["billingKey"])
+        assert (status, body) == (200, {"result": "duplicate"})
+    assert sql("SELECT count(*) FROM webhook_events WHERE event_type = 'BILLING_DELETED'") == events
+
+    # The renewal sends nothing to the gateway: it waits for a card (past due, no retry on the schedule).
+    renew_on(datetime.date.fromisoformat(sub["current_period"]["end"]))
+    sub = settled_try(tok, sub_id, 1, 0)
+    assert (sub["status"], sub["needs_card"], sub["charges"][0]["retry_at"]) == ("past_due", True, None)
+    assert attempts(sub_id, 1) == "declined:BILLING_CARD_REQUIRED"
+    assert billing_stats()["billing_by_customer"][key] == 1
+    # A new card: the period is charged at once, once.
+    _, card, _ = register_card(tok, customer_key(tok))
+    assert settled_card(tok, card["card_id"])["status"] == "active"
+    sub = settled_try(tok, sub_id, 1, 1)
+    assert (sub["status"], sub["needs_card"], sub["charges"][0]["status"]) == ("active", False, "done")
+    assert billing_stats()["billing_by_order"][sub["charges"][0]["order_id"]] == 1
     assert_one_approval_per_done_charge()
