@@ -280,8 +280,12 @@ def test_webhook_applies_a_genuine_event_once_and_refuses_a_forged_one():
         assert status == 200 and body["result"] == "duplicate", body
     assert stock(product) == 5 and sql(f"SELECT sold_count FROM products WHERE id = {product}") == "0"
 
-    status, _, body = request("POST", "/webhooks/toss", {"eventType": "BILLING_DELETED", "data": {"billingKey": "x"}})
+    # An event about something this shop does not use is acknowledged and ignored; a BILLING_DELETED
+    # naming a key that is not ours is refused (test_subscriptions has the genuine one).
+    status, _, body = request("POST", "/webhooks/toss", {"eventType": "CUSTOMER_STATUS_CHANGED", "data": {"customerKey": "x"}})
     assert status == 200 and body["result"] == "ignored"
+    status, _, body = request("POST", "/webhooks/toss", {"eventType": "BILLING_DELETED", "data": {"billingKey": "x"}})
+    assert status == 401 and body["code"] == "WEBHOOK_REJECTED"
     status, _, body = request("POST", "/webhooks/toss", raw=b"[1,2")
     assert status == 400 and body["code"] == "INVALID_JSON"
 
