@@ -108,4 +108,17 @@ SubscriptionChargePayload SubscriptionChargePayload::Parse(const std::string& js
     return {d["charge_id"].GetString()};
 }
 
+std::string SubscriptionRefundPayload::ToJson() const {
+    JsonWriter w;
+    w.StartObject().Key("refund_id").String(refund_id).EndObject();
+    return w.str();
+}
+
+SubscriptionRefundPayload SubscriptionRefundPayload::Parse(const std::string& json) {
+    const auto d = Object(json);
+    if (!d.IsObject() || !HasUuid(d, "refund_id"))
+        Refuse("subscription.refund payload has no refund_id", json);
+    return {d["refund_id"].GetString()};
+}
+
 }  // namespace checkout

@@ -59,6 +59,14 @@ struct SubscriptionChargePayload {
     static SubscriptionChargePayload Parse(const std::string& json);
 };
 
+// subscription.refund: the unused days of a subscription canceled at once, paid back at the gateway.
+struct SubscriptionRefundPayload {
+    static constexpr const char* kType = "subscription.refund";
+    std::string refund_id;
+    std::string ToJson() const;
+    static SubscriptionRefundPayload Parse(const std::string& json);
+};
+
 inline constexpr const char* kCallGatewayJob = "payment.call_gateway";
 inline constexpr const char* kFinalizePaymentJob = "payment.finalize";
 inline constexpr const char* kCancelPaymentJob = "payment.cancel";
@@ -67,5 +75,6 @@ inline constexpr const char* kEarnPointsJob = EarnPointsPayload::kType;
 inline constexpr const char* kAnalyticsJob = PaymentDoneEvent::kType;
 inline constexpr const char* kIssueBillingKeyJob = BillingCardPayload::kType;
 inline constexpr const char* kSubscriptionChargeJob = SubscriptionChargePayload::kType;
+inline constexpr const char* kSubscriptionRefundJob = SubscriptionRefundPayload::kType;
 
 }  // namespace checkout

@@ -18,7 +18,16 @@ void WriteCharge(JsonWriter& w, const ChargeView& c) {
             .EndObject();
     else
         w.Null();
-    w.Key("retries").Int(c.retries).Key("retry_at").OptString(c.retry_at);
+    w.Key("retries").Int(c.retries).Key("retry_at").OptString(c.retry_at).Key("refund");
+    if (c.refund_amount)
+        w.StartObject()
+            .Key("amount")
+            .Int(*c.refund_amount)
+            .Key("status")
+            .OptString(c.refund_status)
+            .EndObject();
+    else
+        w.Null();
     w.Key("created_at").String(c.created_at).EndObject();
 }
 }  // namespace

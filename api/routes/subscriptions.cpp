@@ -7,6 +7,7 @@
 #include "api/http_support.hpp"
 #include "api/idempotent_post.hpp"
 #include "api/routes.hpp"
+#include "domain/subscriptions/subscription_changes.hpp"
 #include "domain/subscriptions/subscription_store.hpp"
 
 namespace checkout::api {
@@ -37,6 +38,33 @@ void RegisterSubscriptionRoutes(Rest::Router& r, App& app) {
                  auto s = CurrentSubscription(*conn, caller.user_id);
                  if (!s) throw AppError(ErrorCode::kNotFound, "You have no subscription.");
                  return Reply{200, SubscriptionJson(*s), {}};
+             }));
+    // Cancel (at the period's end, or now with the unused days paid back) and undo: the state changes
+    // at once and the answer is the subscription; a refund is made by a job, shown in `refunds`.
+    AddRoute(r, Http::Method::Post, "/api/v1/subscriptions/:id/cancel",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                 auto caller = Authenticate(req, app);
+                 const CancelWhen when = ParseCancelRequest(req.body());
+                 const std::string id = PathParam(req, ":id");
+                 auto conn = app.pool.acquire();
+                 {
+                     PgTransaction tx(*conn);
+                     CancelSubscription(tx, app.queues, app.billing_timezone, caller.user_id, id, when);
+                     tx.commit();
+                 }
+                 return Reply{200, SubscriptionJson(*FindSubscription(*conn, caller.user_id, id)), {}};
+             }));
+    AddRoute(r, Http::Method::Delete, "/api/v1/subscriptions/:id/cancel",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                 auto caller = Authenticate(req, app);
+                 const std::string id = PathParam(req, ":id");
+                 auto conn = app.pool.acquire();
+                 {
+                     PgTransaction tx(*conn);
+                     UndoCancel(tx, caller.user_id, id);
+                     tx.commit();
+                 }
+                 return Reply{200, SubscriptionJson(*FindSubscription(*conn, caller.user_id, id)), {}};
              }));
     AddRoute(r, Http::Method::Get, "/api/v1/subscriptions/:id",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {

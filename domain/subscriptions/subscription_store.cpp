@@ -21,16 +21,19 @@ const char* kSubscriptionColumns =
 
 std::vector<ChargeView> LastCharges(PgConnection& conn, const std::string& subscription_id) {
     auto r = conn.exec(
-        "SELECT id, order_id, status, to_char(created_at AT TIME ZONE 'UTC', "
+        "SELECT c.id, c.order_id, c.status, to_char(c.created_at AT TIME ZONE 'UTC', "
         "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-        "period, amount, approved_at, failure_code, failure_message, round, "
-        "to_char(retry_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM subscription_charges "
-        "WHERE subscription_id = $1 ORDER BY created_at DESC, id DESC LIMIT 12",
+        "c.period, c.amount, c.approved_at, c.failure_code, c.failure_message, c.round, "
+        "to_char(c.retry_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), r.amount, r.status "
+        "FROM subscription_charges c LEFT JOIN subscription_refunds r ON r.charge_id = c.id "
+        "WHERE c.subscription_id = $1 ORDER BY c.created_at DESC, c.id DESC LIMIT 12",
         {subscription_id});
     std::vector<ChargeView> out;
     for (int i = 0; i < r.rows(); ++i)
         out.push_back({r.str(i, 0), r.str(i, 1), r.str(i, 2), r.str(i, 3), r.integer(i, 4), r.integer(i, 5),
-                       r.opt(i, 6), r.opt(i, 7), r.opt(i, 8), r.integer(i, 9), r.opt(i, 10)});
+                       r.opt(i, 6), r.opt(i, 7), r.opt(i, 8), r.integer(i, 9), r.opt(i, 10),
+                       r.is_null(i, 11) ? std::nullopt : std::optional<long long>(r.integer(i, 11)),
+                       r.opt(i, 12)});
     return out;
 }
 

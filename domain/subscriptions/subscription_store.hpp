@@ -29,8 +29,10 @@ struct ChargeView {
     std::string charge_id, order_id, status, created_at;
     long long period = 0, amount = 0;
     std::optional<std::string> approved_at, failure_code, failure_message;
-    long long retries = 0;                // dunning retries made so far
-    std::optional<std::string> retry_at;  // the next one, if planned
+    long long retries = 0;                   // dunning retries made so far
+    std::optional<std::string> retry_at;     // the next one, if planned
+    std::optional<long long> refund_amount;  // an immediate cancel's refund of this charge, if any
+    std::optional<std::string> refund_status;
 };
 struct SubscriptionView {
     std::string subscription_id, status, cycle, anchor_date, period_start, period_end, created_at;

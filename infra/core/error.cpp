@@ -41,6 +41,8 @@ Row Describe(ErrorCode code) {
         case ErrorCode::kTopUpSpent:             return {"TOPUP_SPENT", 409, D::kFinal};
         case ErrorCode::kSubscriptionExists:     return {"SUBSCRIPTION_EXISTS", 409, D::kFinal};
         case ErrorCode::kBillingCardRequired:    return {"BILLING_CARD_REQUIRED", 409, D::kFinal};
+        case ErrorCode::kSubscriptionNotLive:    return {"SUBSCRIPTION_NOT_LIVE", 409, D::kFinal};
+        case ErrorCode::kChargeInFlight:         return {"CHARGE_IN_FLIGHT", 409, D::kRetry};
         case ErrorCode::kInsufficientBalance:    return {"INSUFFICIENT_BALANCE", 409, D::kFinal};
         case ErrorCode::kInsufficientStock:      return {"INSUFFICIENT_STOCK", 409, D::kFinal};
         case ErrorCode::kGatewayRejected:        return {"GATEWAY_REJECTED", 502, D::kFinal};

@@ -40,6 +40,8 @@ enum class ErrorCode {
     kTopUpSpent,              // a top-up's refund while the balance no longer holds its credit
     kSubscriptionExists,      // a second live subscription for one buyer
     kBillingCardRequired,     // subscribing (or charging) without a card registered for billing
+    kSubscriptionNotLive,     // a change to a subscription that has ended (or never started)
+    kChargeInFlight,          // a change while the subscription's charge is at the gateway: try again soon
     // Business outcomes of jobs.
     kInsufficientStock,
     kGatewayRejected,   // the gateway gave a final answer (card rejected, ...): never retried

@@ -109,6 +109,7 @@ class Sandbox:
         self.events = []         # what the data platform received
         self.billing_keys = {}   # billingKey -> {customerKey, authKey, deleted}
         self.used_auth_keys = set()
+        self.canceled_amounts = {}     # paymentKey -> won canceled (full and partial cancels)
         self.billing_by_order = {}     # orderId -> approvals of billing charges (must stay <= 1)
         self.billing_by_customer = {}  # customerKey -> approvals of billing charges
 
@@ -268,6 +269,8 @@ class Sandbox:
                 body = await request.json()
                 reason = body["cancelReason"]
                 assert isinstance(reason, str) and reason
+                partial = body.get("cancelAmount")
+                assert partial is None or (isinstance(partial, int) and not isinstance(partial, bool) and partial > 0)
             except Exception:
                 return error("INVALID_REQUEST", 400)
             payment = self.payments.get(key)
@@ -275,15 +278,22 @@ class Sandbox:
                 return error("NOT_FOUND_PAYMENT", 404)
             if payment["status"] == "CANCELED":
                 return error("ALREADY_CANCELED_PAYMENT", 400)
-            amount = payment["balanceAmount"]
+            # A partial cancel (cancelAmount) leaves the rest cancelable; more than is left is refused.
+            amount = payment["balanceAmount"] if partial is None else partial
+            if amount > payment["balanceAmount"]:
+                return error("NOT_CANCELABLE_AMOUNT", 403)
             self.cancels[key] = self.cancels.get(key, 0) + 1
-            payment.update(status="CANCELED", balanceAmount=0, suppliedAmount=0, vat=0,
+            self.canceled_amounts[key] = self.canceled_amounts.get(key, 0) + amount
+            left = payment["balanceAmount"] - amount
+            payment.update(status="CANCELED" if left == 0 else "PARTIAL_CANCELED", balanceAmount=left,
+                           suppliedAmount=left - round(left / 11), vat=round(left / 11),
                            lastTransactionKey=uuid.uuid4().hex.upper(),
-                           cancels=[{"cancelAmount": amount, "cancelReason": reason, "taxFreeAmount": 0,
-                                     "taxExemptionAmount": 0, "refundableAmount": 0, "easyPayDiscountAmount": 0,
-                                     "transferDiscountAmount": 0, "canceledAt": now_kst(),
-                                     "transactionKey": uuid.uuid4().hex.upper(), "receiptKey": None,
-                                     "cancelStatus": "DONE", "cancelRequestId": None}])
+                           cancels=(payment["cancels"] or []) + [
+                               {"cancelAmount": amount, "cancelReason": reason, "taxFreeAmount": 0,
+                                "taxExemptionAmount": 0, "refundableAmount": left, "easyPayDiscountAmount": 0,
+                                "transferDiscountAmount": 0, "canceledAt": now_kst(),
+                                "transactionKey": uuid.uuid4().hex.upper(), "receiptKey": None,
+                                "cancelStatus": "DONE", "cancelRequestId": None}])
             return web.json_response(payment)
         return await self.idempotent(request, run)
 
@@ -382,7 +392,8 @@ class Sandbox:
         return web.json_response({"events": self.events})
 
     async def stats(self, request):
-        return web.json_response({"approvals": self.approvals, "cancels": self.cancels, "max_in_flight": self.max_in_flight,
+        return web.json_response({"approvals": self.approvals, "cancels": self.cancels,
+                                  "canceled_amounts": self.canceled_amounts, "max_in_flight": self.max_in_flight,
                                   "billing_by_order": self.billing_by_order,
                                   "billing_by_customer": self.billing_by_customer,
                                   "in_flight": self.flight["in"], "payments": len(self.payments)})

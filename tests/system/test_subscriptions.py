@@ -573,3 +573,116 @@ def test_billing_deleted_stops_charges_until_a_new_card_and_forged_or_replayed_e
     assert (sub["status"], sub["needs_card"], sub["charges"][0]["status"]) == ("active", False, "done")
     assert billing_stats()["billing_by_order"][sub["charges"][0]["order_id"]] == 1
     assert_one_approval_per_done_charge()
+
+
+def cancel(tok, sub_id, when):
+    return request("POST", f"/api/v1/subscriptions/{sub_id}/cancel", {"when": when}, tok=tok)
+
+
+def gateway_status(order_id):
+    return [p["status"] for p in sandbox("GET", "/sandbox/payments")["payments"] if p["orderId"] == order_id]
+
+
+def assert_refunds_agree_with_the_gateway():
+    """Per charge, what the gateway paid back is what the shop recorded as refunded: the refund's amount
+    once it is done, nothing otherwise."""
+    canceled = billing_stats()["canceled_amounts"]
+    rows = sql("SELECT c.payment_key, coalesce(r.status, '-'), coalesce(r.amount, 0) FROM subscription_charges c "
+               "LEFT JOIN subscription_refunds r ON r.charge_id = c.id WHERE c.status = 'done'").splitlines()
+    for row in rows:
+        payment_key, status, amount = row.split("|")
+        assert canceled.get(payment_key, 0) == (int(amount) if status == "done" else 0), (payment_key, status, amount)
+
+
+def active_subscription(price=9900, prefix="chg-"):
+    tok = hs256(prefix + uuid.uuid4().hex)
+    plan, key = new_plan(price), active_card(tok)
+    _, _, accepted = subscribe(tok, plan["id"])
+    sub = settled_subscription(tok, accepted["subscription_id"])
+    assert sub["status"] == "active"
+    return tok, key, sub
+
+
+def test_a_cancel_at_the_period_end_charges_nothing_more_and_can_be_undone_until_then():
+    tok, key, sub = active_subscription()
+    sub_id = sub["subscription_id"]
+    status, _, body = cancel(tok, sub_id, "period_end")
+    assert status == 200 and (body["status"], body["cancel_at_period_end"]) == ("active", True), body
+    status, _, body = request("DELETE", f"/api/v1/subscriptions/{sub_id}/cancel", tok=tok)
+    assert status == 200 and body["cancel_at_period_end"] is False
+    assert cancel(tok, sub_id, "period_end")[2]["cancel_at_period_end"] is True
+
+    end = datetime.date.fromisoformat(sub["current_period"]["end"])
+    renew_on(end - datetime.timedelta(days=1))
+    assert subscription(tok, sub_id)["status"] == "active"  # the buyer keeps the plan until the end
+    renew_on(end, copies=2)
+    ended = subscription(tok, sub_id)
+    assert (ended["status"], len(ended["charges"])) == ("canceled", 1)
+    assert billing_stats()["billing_by_customer"][key] == 1
+    # Ended: a cancel again is answered as it is, an undo is refused.
+    status, _, again = cancel(tok, sub_id, "now")
+    assert status == 200 and again["status"] == "canceled" and again["charges"][0]["refund"] is None
+    status, _, problem = request("DELETE", f"/api/v1/subscriptions/{sub_id}/cancel", tok=tok)
+    assert status == 409 and problem["code"] == "SUBSCRIPTION_NOT_LIVE"
+    # Bad requests change nothing.
+    other = hs256("chg-" + uuid.uuid4().hex)
+    for body, who, code in [({"when": "later"}, tok, 422), ({}, tok, 422), ({"when": "now"}, other, 404)]:
+        status, _, problem = request("POST", f"/api/v1/subscriptions/{sub_id}/cancel", body, tok=who)
+        assert status == code, (body, problem)
+    assert request("POST", f"/api/v1/subscriptions/{uuid.uuid4()}/cancel", {"when": "now"}, tok=tok)[0] == 404
+    assert request("POST", "/api/v1/subscriptions/nope/cancel", {"when": "now"}, tok=tok)[0] == 404
+    assert_one_approval_per_done_charge()
+
+
+def test_an_immediate_cancel_pays_back_the_unused_days_once():
+    tok, key, sub = active_subscription(9900)
+    sub_id = sub["subscription_id"]
+    start = datetime.date.fromisoformat(sub["current_period"]["start"])
+    end = datetime.date.fromisoformat(sub["current_period"]["end"])
+    assert start == seoul_today()
+    days = (end - start).days
+    expected = 9900 * (days - 1) // days  # the days after today, rounded down (docs/subscriptions.md)
+
+    # Ten cancels at once (a buyer's double clicks, retries): one refund.
+    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+        answers = list(pool.map(lambda _: cancel(tok, sub_id, "now"), range(10)))
+    assert all(a[0] == 200 and a[2]["status"] == "canceled" for a in answers), [a[:1] for a in answers]
+    refunded = wait_until(lambda: (lambda c: c if c["refund"] and c["refund"]["status"] != "pending" else None)(
+        subscription(tok, sub_id)["charges"][0]), 30, "the refund")
+    assert refunded["refund"] == {"amount": expected, "status": "done"}
+    payment_key = sql(f"SELECT payment_key FROM subscription_charges WHERE id = '{refunded['charge_id']}'")
+    stats = billing_stats()
+    assert stats["cancels"][payment_key] == 1 and stats["canceled_amounts"][payment_key] == expected
+    assert gateway_status(refunded["order_id"]) == ["PARTIAL_CANCELED"]
+    assert cancel(tok, sub_id, "now")[0] == 200
+    assert billing_stats()["cancels"][payment_key] == 1
+    assert sql(f"SELECT count(*) FROM subscription_refunds WHERE charge_id = '{refunded['charge_id']}'") == "1"
+    assert_one_approval_per_done_charge()
+    assert_refunds_agree_with_the_gateway()
+
+
+def test_a_cancel_racing_a_renewal_ends_in_one_state_that_agrees_with_the_gateway():
+    subs = [active_subscription(7000 + i, prefix="race-") for i in range(6)]
+    end = datetime.date.fromisoformat(subs[0][2]["current_period"]["end"])
+    assert all(s[2]["current_period"]["end"] == end.isoformat() for s in subs)
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        renewal = pool.submit(renew_on, end)
+        answers = list(pool.map(lambda s: cancel(s[0], s[2]["subscription_id"], "now"), subs))
+        renewal.result()
+    for (tok, key, sub), (status, _, body) in zip(subs, answers):
+        sub_id = sub["subscription_id"]
+        if status == 409:
+            # The renewal won: its charge is at the gateway; once it is settled the cancel goes through and
+            # pays back the new period, which has not started yet, in full.
+            assert body["code"] == "CHARGE_IN_FLIGHT", body
+            settled_try(tok, sub_id, 1, 0)
+            status, _, body = cancel(tok, sub_id, "now")
+        assert status == 200 and body["status"] == "canceled", body
+        for charge in body["charges"]:
+            if charge["status"] == "done" and charge["period"] == 1:
+                assert charge["refund"]["amount"] == charge["amount"]
+    # Every refund made, then: per charge one approval exactly when done, and the gateway paid back what
+    # the shop recorded.
+    wait_until(lambda: sql("SELECT count(*) FROM subscription_refunds WHERE status = 'pending'") == "0", 30, "refunds")
+    assert_one_approval_per_done_charge()
+    assert_refunds_agree_with_the_gateway()

@@ -33,5 +33,7 @@ ExternalHandler SendAnalytics(std::shared_ptr<const ExternalApiContext> ctx);
 ExternalHandler IssueBillingKey(std::shared_ptr<const ExternalApiContext> ctx);
 // subscription.charge: one subscription charge with the buyer's billing key.
 ExternalHandler ChargeSubscription(std::shared_ptr<const ExternalApiContext> ctx);
+// subscription.refund: a canceled subscription's unused days paid back (a partial cancel).
+ExternalHandler RefundSubscription(std::shared_ptr<const ExternalApiContext> ctx);
 
 }  // namespace checkout

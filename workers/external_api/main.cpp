@@ -40,5 +40,6 @@ int main() {
                                         {kCancelPaymentJob, RefundAtGateway(ctx)},
                                         {kAnalyticsJob, SendAnalytics(ctx)},
                                         {kIssueBillingKeyJob, IssueBillingKey(ctx)},
-                                        {kSubscriptionChargeJob, ChargeSubscription(ctx)}});
+                                        {kSubscriptionChargeJob, ChargeSubscription(ctx)},
+                                        {kSubscriptionRefundJob, RefundSubscription(ctx)}});
 }

@@ -135,9 +135,11 @@ HttpCall TossClient::PaymentByKeyCall(const std::string& payment_key) const {
 }
 
 HttpCall TossClient::CancelCall(const std::string& payment_key, const std::string& reason,
-                                const std::string& idempotency_key) const {
+                                const std::string& idempotency_key, long long cancel_amount) const {
     JsonWriter w;
-    w.StartObject().Key("cancelReason").String(reason).EndObject();
+    w.StartObject().Key("cancelReason").String(reason);
+    if (cancel_amount > 0) w.Key("cancelAmount").Int(cancel_amount);
+    w.EndObject();
     return Build("POST", "/v1/payments/" + UrlPathSegment(payment_key) + "/cancel", w.str(), idempotency_key);
 }
 

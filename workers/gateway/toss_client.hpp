@@ -31,8 +31,9 @@ class TossClient {
                          const std::string& idempotency_key) const;
     HttpCall PaymentByOrderIdCall(const std::string& order_id) const;
     HttpCall PaymentByKeyCall(const std::string& payment_key) const;
+    // A full cancel, or with `cancel_amount` > 0 a partial one (TOSS_API.md 4: cancelAmount).
     HttpCall CancelCall(const std::string& payment_key, const std::string& reason,
-                        const std::string& idempotency_key) const;
+                        const std::string& idempotency_key, long long cancel_amount = 0) const;
     // POST /v1/billing/authorizations/issue: the widget's authKey for a billing key (TOSS_API.md 5.1).
     HttpCall IssueBillingKeyCall(const std::string& auth_key, const std::string& customer_key,
                                  const std::string& idempotency_key) const;

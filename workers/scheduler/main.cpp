@@ -22,6 +22,7 @@
 #include "domain/subscriptions/billing_settings.hpp"
 #include "domain/subscriptions/dunning.hpp"
 #include "domain/subscriptions/renewals.hpp"
+#include "domain/subscriptions/subscription_changes.hpp"
 #include "infra/core/log.hpp"
 #include "infra/core/metrics.hpp"
 #include "infra/core/reconnect_backoff.hpp"
@@ -57,6 +58,7 @@ void RenewSubscriptions(PgConnection& conn, const QueuesConfig& cfg, const Billi
     const std::string today = day.str(0, 0);
     const long long shift_days = day.integer(0, 1);
     long long started = 0, retried = 0;
+    const long long canceled = EndCanceledPeriods(conn, today);  // before renewing: they renew nothing
     for (long long n = 1; n > 0;) started += n = StartDueRenewals(conn, cfg, today, 500);
     for (long long n = 1; n > 0;) retried += n = StartDueRetries(conn, cfg, shift_days, 500);
     const long long ended = EndLapsedDunning(conn, shift_days, clock.dunning_final);
@@ -69,9 +71,14 @@ void RenewSubscriptions(PgConnection& conn, const QueuesConfig& cfg, const Billi
           "", retried);
     count("checkout_subscription_dunning_ended_total",
           "Past-due subscriptions this scheduler ended after their last retry (DUNNING_FINAL).", "", ended);
-    if (started > 0 || retried > 0 || ended > 0 || once)
-        spdlog::info("renewals: {} charges started, {} retried, {} ended after dunning, for {}", started,
-                     retried, ended, today);
+    count("checkout_subscription_period_end_cancels_total",
+          "Subscriptions this scheduler canceled at their period's end, as their buyers asked.", "",
+          canceled);
+    if (started > 0 || retried > 0 || ended > 0 || canceled > 0 || once)
+        spdlog::info(
+            "renewals: {} charges started, {} retried, {} ended after dunning, {} canceled at period end, "
+            "for {}",
+            started, retried, ended, canceled, today);
 }
 
 // One pass over the periodic tasks: each runs if this process claims its period (fleet-wide, one
