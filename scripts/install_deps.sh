@@ -6,7 +6,7 @@ packages=(
   libpistache-dev libpq-dev rapidjson-dev libcurl4-openssl-dev libfmt-dev libspdlog-dev catch2
   librabbitmq-dev libyaml-cpp-dev libjwt-dev libssl-dev
   postgresql postgresql-client rabbitmq-server
-  curl python3 python3-aiohttp python3-pika python3-pytest python3-yaml python3-prometheus-client
+  curl python3 python3-aiohttp python3-cryptography python3-pika python3-pytest python3-yaml python3-prometheus-client
   prometheus chromium chromium-driver python3-selenium
 )
 # The contract checkers (@redocly/cli, @stoplight/prism-cli) come from the npm registry and run on the

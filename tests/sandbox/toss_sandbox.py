@@ -342,7 +342,8 @@ class Sandbox:
                 return error("NOT_FOUND_BILLING", 404)
             if body["customerKey"] != record["customerKey"]:
                 return error("NOT_MATCHES_CUSTOMER_KEY", 400)
-            if any(p["orderId"] == body["orderId"] and p["status"] == "DONE" for p in self.payments.values()):
+            # An orderId approved before (canceled since or not) is a duplicate (TOSS_API.md 6).
+            if self.billing_by_order.get(body["orderId"]):
                 return error("DUPLICATED_ORDER_ID", 400)
             declined = self.config["billing_declines"].get(body["customerKey"])
             if declined:
@@ -398,6 +399,14 @@ class Sandbox:
                                   "billing_by_customer": self.billing_by_customer,
                                   "in_flight": self.flight["in"], "payments": len(self.payments)})
 
+    async def seed_billing(self, request):
+        """POST /sandbox/billing {"keys": [{billingKey, customerKey}]}: billing keys issued without the
+        widget, for tests and benchmarks that need thousands of subscribers at once."""
+        for k in (await request.json())["keys"]:
+            self.record("billingKey", k["billingKey"])
+            self.billing_keys[k["billingKey"]] = {"customerKey": k["customerKey"], "authKey": None, "deleted": False}
+        return web.json_response({"seeded": len(self.billing_keys)})
+
     async def list_billing(self, request):
         return web.json_response({"billing_keys": [dict(v, billingKey=k) for k, v in self.billing_keys.items()]})
 
@@ -442,6 +451,7 @@ def app(secret_key, record_secrets=None):
         web.get("/sandbox/stats", s.stats),
         web.get("/sandbox/payments", s.list_payments),
         web.get("/sandbox/billing", s.list_billing),
+        web.post("/sandbox/billing", s.seed_billing),
         web.post("/sandbox/payments", s.seed_payment),
         web.post("/sandbox/config", s.set_config),
         web.post("/sandbox/reset", s.do_reset),
