@@ -74,9 +74,11 @@ def seed_due_subscriptions(n, due, price=1000, dsn=None, secret_b64=None, gatewa
                                 "billing_key_digest", "card_company", "card_last4", "job_id"], cards)
     copy(dsn, "subscriptions", ["id", "user_id", "plan_id", "status", "cycle", "price", "anchor_date", "period",
                                 "period_start", "period_end"], subs)
-    req = urllib.request.Request(gateway + "/sandbox/billing", data=json.dumps({"keys": keys}).encode(), method="POST")
-    req.add_header("Content-Type", "application/json")
-    req.add_header("Authorization", "Basic " + base64.b64encode((secret_key + ":").encode()).decode())
-    with urllib.request.urlopen(req, timeout=60) as r:
-        r.read()
+    for at in range(0, len(keys), 2000):  # the sandbox takes bodies up to 1 MB
+        body = json.dumps({"keys": keys[at:at + 2000]}).encode()
+        req = urllib.request.Request(gateway + "/sandbox/billing", data=body, method="POST")
+        req.add_header("Content-Type", "application/json")
+        req.add_header("Authorization", "Basic " + base64.b64encode((secret_key + ":").encode()).decode())
+        with urllib.request.urlopen(req, timeout=60) as r:
+            r.read()
     return {"plan_id": int(plan_id), "customer_keys": [k["customerKey"] for k in keys]}
