@@ -6,9 +6,11 @@
 #include "domain/subscriptions/charge_store.hpp"
 #include "domain/subscriptions/dunning.hpp"
 #include "domain/subscriptions/renewals.hpp"
+#include "domain/subscriptions/stranded_charges.hpp"
 #include "domain/subscriptions/subscription_store.hpp"
 #include "infra/core/error.hpp"
 #include "infra/core/uuid.hpp"
+#include "jobs/store/job_store.hpp"
 #include "tests/db/support.hpp"
 
 using namespace checkout;
@@ -240,4 +242,33 @@ TEST_CASE("a hard decline waits for a new card, which retries at once; without o
     CHECK(One(c, "SELECT status FROM subscriptions WHERE id = $1", sub2) == "past_due");
     EndLapsedDunning(c, 7, "unpaid");
     CHECK(One(c, "SELECT status FROM subscriptions WHERE id = $1", sub2) == "unpaid");
+}
+
+TEST_CASE("a charge whose job died gets a new job in the same round; one whose job is alive is left alone") {
+    PgConnection c(DbUrl());
+    const long long plan = Plan(c, 3300);
+    const long long user = Buyer(c), other = Buyer(c);
+    ActiveCardFor(c, user);
+    ActiveCardFor(c, other);
+    const auto [sub, charge] = RenewalStarted(c, user, plan);
+    const auto [sub2, alive] = RenewalStarted(c, other, plan);
+    const std::string job = One(c, "SELECT job_id::text FROM subscription_charges WHERE id = $1", charge);
+    {
+        PgTransaction tx(c);  // its retries ran out while the gateway did not answer
+        MarkFinished(tx, job, JobOutcome::kDead, std::string("GATEWAY_TIMEOUT: no answer"), 9);
+        tx.commit();
+    }
+    c.exec("UPDATE subscription_charges SET updated_at = now() - interval '1 hour' WHERE id IN ($1, $2)",
+           {charge, alive});
+    CHECK(RestartStrandedCharges(c, Queues(), Millis(3600 * 1000 + 60000), 100000) >= 0);  // not old enough
+    CHECK(One(c, "SELECT job_id::text FROM subscription_charges WHERE id = $1", charge) == job);
+    RestartStrandedCharges(c, Queues(), Millis(600000), 100000);
+    const std::string fresh = One(c, "SELECT job_id::text FROM subscription_charges WHERE id = $1", charge);
+    CHECK(fresh != job);
+    CHECK(One(c, "SELECT state FROM jobs WHERE id = $1", fresh) == "queued");
+    CHECK(RetryDay(c, charge) == "-:0:pending");  // the same round: the same Idempotency-Key at the gateway
+    // The other charge's job is still queued: it is not given a second one.
+    CHECK(One(c, "SELECT count(*)::text FROM jobs WHERE payload->>'charge_id' = $1", alive) == "1");
+    RestartStrandedCharges(c, Queues(), Millis(600000), 100000);  // again: the new job is alive
+    CHECK(One(c, "SELECT job_id::text FROM subscription_charges WHERE id = $1", charge) == fresh);
 }

@@ -22,6 +22,7 @@
 #include "domain/subscriptions/billing_settings.hpp"
 #include "domain/subscriptions/dunning.hpp"
 #include "domain/subscriptions/renewals.hpp"
+#include "domain/subscriptions/stranded_charges.hpp"
 #include "domain/subscriptions/subscription_changes.hpp"
 #include "infra/core/log.hpp"
 #include "infra/core/metrics.hpp"
@@ -111,6 +112,12 @@ void RunDueTasks(PgConnection& conn, const Environment& env, const QueuesConfig&
         if (c.looked_up > 0 || once)
             spdlog::info("reconciler: {} looked up, {} approved, {} failed, {} left", c.looked_up, c.approved,
                          c.failed, c.left);
+        const long long restarted = RestartStrandedCharges(conn, cfg, reconcile_after, 1000);
+        count("checkout_subscription_charges_restarted_total",
+              "Subscription charges left pending by a job that ended (dead), given a new job.", "",
+              restarted);
+        if (restarted > 0 || once)
+            spdlog::info("reconciler: {} stranded subscription charges restarted", restarted);
     }
     if (ClaimPeriod(conn, "subscription_renewals", claim)) RenewSubscriptions(conn, cfg, clock, once, count);
     if (ClaimPeriod(conn, "open_jobs_floor", claim)) {
