@@ -3,6 +3,7 @@
 #include "api/answers/subscriptions.hpp"
 
 #include "api/answers/accepted_replies.hpp"
+#include "api/answers/subscription_figures.hpp"
 #include "api/auth.hpp"
 #include "api/http_support.hpp"
 #include "api/idempotent_post.hpp"
@@ -65,6 +66,12 @@ void RegisterSubscriptionRoutes(Rest::Router& r, App& app) {
                      tx.commit();
                  }
                  return Reply{200, SubscriptionJson(*FindSubscription(*conn, caller.user_id, id)), {}};
+             }));
+    AddRoute(r, Http::Method::Get, "/api/v1/admin/subscriptions/figures",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                 AuthenticateAdmin(req, app);
+                 auto conn = app.pool.acquire();
+                 return Reply{200, SubscriptionFiguresJson(*conn), {}};
              }));
     AddRoute(r, Http::Method::Get, "/api/v1/subscriptions/:id",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {

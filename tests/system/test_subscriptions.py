@@ -634,8 +634,19 @@ def test_a_cancel_at_the_period_end_charges_nothing_more_and_can_be_undone_until
     assert_one_approval_per_done_charge()
 
 
+def figures():
+    status, _, body = request("GET", "/api/v1/admin/subscriptions/figures", tok=admin())
+    assert status == 200, body
+    return body
+
+
 def test_an_immediate_cancel_pays_back_the_unused_days_once():
+    assert request("GET", "/api/v1/admin/subscriptions/figures", tok=hs256("buyer-" + uuid.uuid4().hex))[0] == 403
+    before = figures()
     tok, key, sub = active_subscription(9900)
+    during = figures()
+    assert (during["active"], during["mrr"], during["revenue_30d"]) == \
+        (before["active"] + 1, before["mrr"] + 9900, before["revenue_30d"] + 9900)
     sub_id = sub["subscription_id"]
     start = datetime.date.fromisoformat(sub["current_period"]["start"])
     end = datetime.date.fromisoformat(sub["current_period"]["end"])
@@ -657,6 +668,9 @@ def test_an_immediate_cancel_pays_back_the_unused_days_once():
     assert cancel(tok, sub_id, "now")[0] == 200
     assert billing_stats()["cancels"][payment_key] == 1
     assert sql(f"SELECT count(*) FROM subscription_refunds WHERE charge_id = '{refunded['charge_id']}'") == "1"
+    after = figures()
+    assert (after["active"], after["mrr"], after["canceled_30d"], after["refunded_30d"]) == \
+        (before["active"], before["mrr"], before["canceled_30d"] + 1, before["refunded_30d"] + expected)
     assert_one_approval_per_done_charge()
     assert_refunds_agree_with_the_gateway()
 
