@@ -6,7 +6,13 @@ namespace checkout::api {
 
 namespace {
 void WriteCharge(JsonWriter& w, const ChargeView& c) {
-    w.StartObject().Key("charge_id").String(c.charge_id).Key("period").Int(c.period);
+    w.StartObject()
+        .Key("charge_id")
+        .String(c.charge_id)
+        .Key("kind")
+        .String(c.kind)
+        .Key("period")
+        .Int(c.period);
     w.Key("amount").Int(c.amount).Key("status").String(c.status).Key("order_id").String(c.order_id);
     w.Key("approved_at").OptString(c.approved_at).Key("failure");
     if (c.failure_code)
@@ -41,6 +47,11 @@ std::string SubscriptionJson(const SubscriptionView& s) {
     w.Key("end").String(s.period_end).EndObject();
     w.Key("cancel_at_period_end").Bool(s.cancel_at_period_end).Key("created_at").String(s.created_at);
     w.Key("needs_card").Bool(s.needs_card).Key("dunning_ends_at").OptString(s.dunning_ends_at);
+    w.Key("next_plan_id");
+    if (s.next_plan_id)
+        w.Int(*s.next_plan_id);
+    else
+        w.Null();
     w.Key("charges").StartArray();
     for (const auto& c : s.charges) WriteCharge(w, c);
     w.EndArray().EndObject();

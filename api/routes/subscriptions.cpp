@@ -55,6 +55,19 @@ void RegisterSubscriptionRoutes(Rest::Router& r, App& app) {
                  }
                  return Reply{200, SubscriptionJson(*FindSubscription(*conn, caller.user_id, id)), {}};
              }));
+    AddRoute(r, Http::Method::Post, "/api/v1/subscriptions/:id/plan",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                 auto caller = Authenticate(req, app);
+                 const long long plan_id = ParsePlanChangeRequest(req.body());
+                 const std::string id = PathParam(req, ":id");
+                 auto conn = app.pool.acquire();
+                 {
+                     PgTransaction tx(*conn);
+                     ChangePlan(tx, app.queues, app.billing_timezone, caller.user_id, id, plan_id);
+                     tx.commit();
+                 }
+                 return Reply{200, SubscriptionJson(*FindSubscription(*conn, caller.user_id, id)), {}};
+             }));
     AddRoute(r, Http::Method::Delete, "/api/v1/subscriptions/:id/cancel",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                  auto caller = Authenticate(req, app);

@@ -30,17 +30,32 @@ void ChargeApproved(PgTransaction& tx, const std::string& charge_id, const std::
                     const std::string& approved_at) {
     tx.exec(
         "WITH c AS (UPDATE subscription_charges SET status = 'done', payment_key = $2, approved_at = $3, "
-        "retry_at = NULL, updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING subscription_id) "
-        "UPDATE subscriptions s SET status = 'active', needs_card = false, dunning_ends_at = NULL, "
-        "updated_at = now() FROM c WHERE s.id = c.subscription_id AND s.status IN ('incomplete', 'past_due')",
+        "retry_at = NULL, updated_at = now() WHERE id = $1 AND status = 'pending' "
+        "RETURNING subscription_id, kind, upgrade_plan_id, upgrade_price), "
+        // A period's charge: the subscription is (again) active. An upgrade's: it moves to the new plan.
+        "p AS (UPDATE subscriptions s SET status = 'active', needs_card = false, dunning_ends_at = NULL, "
+        "      updated_at = now() FROM c WHERE c.kind = 'P' AND s.id = c.subscription_id "
+        "      AND s.status IN ('incomplete', 'past_due')) "
+        "UPDATE subscriptions s SET plan_id = c.upgrade_plan_id, price = c.upgrade_price, next_plan_id = "
+        "NULL, "
+        "updated_at = now() FROM c WHERE c.kind = 'U' AND s.id = c.subscription_id",
         {charge_id, payment_key, approved_at});
 }
 
 void ChargeDeclined(PgTransaction& tx, const std::string& charge_id, const std::string& code,
                     const std::string& message, const DunningPolicy& dunning) {
-    auto c = tx.exec("SELECT period, round FROM subscription_charges WHERE id = $1 AND status = 'pending'",
-                     {charge_id});
+    auto c =
+        tx.exec("SELECT period, round, kind FROM subscription_charges WHERE id = $1 AND status = 'pending'",
+                {charge_id});
     if (c.rows() == 0) return;
+    if (c.get(0, 2) == "U") {
+        // A declined upgrade changes nothing else: the buyer keeps the plan paid for.
+        tx.exec(
+            "UPDATE subscription_charges SET status = 'failed', failure_code = $2, failure_message = $3, "
+            "declined_at = now(), updated_at = now() WHERE id = $1",
+            {charge_id, code, message});
+        return;
+    }
     if (c.integer(0, 0) == 0) {
         tx.exec(
             "WITH c AS (UPDATE subscription_charges SET status = 'failed', failure_code = $2, "

@@ -27,12 +27,13 @@ std::optional<ChargeToMake> LoadPendingCharge(PgTransaction& tx, const SecretBox
 void RecordChargeAttempt(PgTransaction& tx, const std::string& charge_id, const std::string& outcome,
                          const std::string& code, const std::string& message);
 // The gateway approved the charge: it is done; a subscription waiting for its first charge, or past
-// due, is active (its dunning over).
+// due, is active (its dunning over); an upgrade's charge moves the subscription to the new plan.
 void ChargeApproved(PgTransaction& tx, const std::string& charge_id, const std::string& payment_key,
                     const std::string& approved_at);
 // The gateway refused this try: the charge failed. A subscription waiting for its first charge is
 // incomplete_expired (nothing owed, nothing given); a renewal's decline follows `dunning`: past_due
-// with a retry planned or waiting for a new card, or, after the last retry, the final status.
+// with a retry planned or waiting for a new card, or, after the last retry, the final status; a
+// declined upgrade leaves the subscription on its plan.
 void ChargeDeclined(PgTransaction& tx, const std::string& charge_id, const std::string& code,
                     const std::string& message, const DunningPolicy& dunning);
 

@@ -1,6 +1,7 @@
 #include "domain/subscriptions/subscription_changes.hpp"
 
 #include "domain/job_payloads.hpp"
+#include "domain/subscriptions/charge_rules.hpp"
 #include "domain/subscriptions/proration.hpp"
 #include "infra/core/error.hpp"
 #include "infra/core/json.hpp"
@@ -21,24 +22,13 @@ PgResult Locked(PgTransaction& tx, long long user_id, const std::string& subscri
     return s;
 }
 
-// The unused days of the current period's done charge, paid back by a subscription.refund job.
-void RefundUnusedDays(PgTransaction& tx, const QueuesConfig& cfg, const std::string& timezone,
-                      const std::string& subscription_id) {
-    auto c = tx.exec(
-        "SELECT c.id, c.amount, s.period_start::text, s.period_end::text, "
-        "(now() AT TIME ZONE $2)::date::text FROM subscriptions s JOIN subscription_charges c "
-        "ON c.subscription_id = s.id AND c.period = s.period AND c.kind = 'P' AND c.status = 'done' "
-        "WHERE s.id = $1",
-        {subscription_id, timezone});
-    if (c.rows() == 0) return;  // the period was never paid (past due): nothing to pay back
-    const PeriodDay day{*ParseDate(c.get(0, 2)), *ParseDate(c.get(0, 3)), *ParseDate(c.get(0, 4))};
-    const long long amount = CancelRefund(c.integer(0, 1), day);
-    if (amount <= 0) return;  // canceled on the period's last day
+// One charge's refund and the job that pays it back; once per charge.
+void StartRefund(PgTransaction& tx, const QueuesConfig& cfg, const std::string& charge_id, long long amount) {
     const std::string refund_id = NewUuid();
     const Job job =
         NewJob(cfg, NewUuid(), kSubscriptionRefundJob, SubscriptionRefundPayload{refund_id}.ToJson());
     auto params = JobInsertParams(job);  // $1..$4
-    for (PgParam p : {PgParam(refund_id), PgParam(c.str(0, 0)), PgParam(amount)})
+    for (PgParam p : {PgParam(refund_id), PgParam(charge_id), PgParam(amount)})
         params.push_back(std::move(p));
     tx.exec(
         "WITH r AS (INSERT INTO subscription_refunds (id, charge_id, amount, status, job_id) "
@@ -47,6 +37,29 @@ void RefundUnusedDays(PgTransaction& tx, const QueuesConfig& cfg, const std::str
         "      WHERE EXISTS (SELECT 1 FROM r)) "
         "SELECT pg_notify('outbox', '')",
         params);
+}
+
+// The unused days of the current period's done charges, each paid back by a subscription.refund job:
+// the period's charge for the days after today; an upgrade's, which paid for the days after its own
+// day, for the days after today of those.
+void RefundUnusedDays(PgTransaction& tx, const QueuesConfig& cfg, const std::string& timezone,
+                      const std::string& subscription_id) {
+    auto c = tx.exec(
+        "SELECT c.id, c.amount, c.kind, s.period_start::text, s.period_end::text, "
+        "(now() AT TIME ZONE $2)::date::text, (c.created_at AT TIME ZONE $2)::date::text "
+        "FROM subscriptions s JOIN subscription_charges c "
+        "ON c.subscription_id = s.id AND c.period = s.period AND c.status = 'done' WHERE s.id = $1",
+        {subscription_id, timezone});
+    // None: the period was never paid (past due), nothing to pay back.
+    for (int i = 0; i < c.rows(); ++i) {
+        const PeriodDay day{*ParseDate(c.get(i, 3)), *ParseDate(c.get(i, 4)), *ParseDate(c.get(i, 5))};
+        long long amount = CancelRefund(c.integer(i, 1), day);
+        if (c.get(i, 2) == "U") {
+            const PeriodDay upgraded{day.start, day.end, *ParseDate(c.get(i, 6))};
+            amount = Prorate(c.integer(i, 1), day.days_after_today(), upgraded.days_after_today());
+        }
+        if (amount > 0) StartRefund(tx, cfg, c.str(i, 0), amount);  // 0: canceled on the last day
+    }
 }
 
 }  // namespace
@@ -90,6 +103,79 @@ void CancelSubscription(PgTransaction& tx, const QueuesConfig& cfg, const std::s
         "UPDATE subscriptions SET status = 'canceled', ended_at = now(), cancel_at_period_end = false, "
         "needs_card = false, dunning_ends_at = NULL, updated_at = now() WHERE id = $1",
         {subscription_id});
+}
+
+long long ParsePlanChangeRequest(std::string_view body) {
+    const auto d = ParseJsonObject(body, "The plan change is invalid.");
+    auto it = d.FindMember("plan_id");
+    if (it == d.MemberEnd() || !it->value.IsInt64() || it->value.GetInt64() < 1)
+        throw AppError(
+            ErrorCode::kValidationFailed, "The plan change is invalid.",
+            std::vector<FieldError>{{"plan_id", "is required: the id of a plan GET /api/v1/plans lists"}});
+    return it->value.GetInt64();
+}
+
+void ChangePlan(PgTransaction& tx, const QueuesConfig& cfg, const std::string& timezone, long long user_id,
+                const std::string& subscription_id, long long plan_id) {
+    const auto s = Locked(tx, user_id, subscription_id);
+    if (s.str(0, 0) != "active")
+        throw AppError(ErrorCode::kSubscriptionNotLive, "Only an active subscription can change its plan.");
+    auto r = tx.exec(
+        "SELECT p.price, p.active, p.cycle = s.cycle, s.price, s.plan_id = p.id, s.period, "
+        "s.period_start::text, s.period_end::text, (now() AT TIME ZONE $3)::date::text, "
+        "EXISTS (SELECT 1 FROM subscription_charges c WHERE c.subscription_id = s.id AND c.status = "
+        "'pending'), "
+        "EXISTS (SELECT 1 FROM subscription_charges c WHERE c.subscription_id = s.id AND c.period = s.period "
+        "        AND c.kind = 'U') "
+        "FROM subscriptions s, plans p WHERE s.id = $1 AND p.id = $2",
+        {subscription_id, plan_id, timezone});
+    if (r.rows() == 0) throw AppError(ErrorCode::kNotFound, "No such plan.");
+    const auto refuse = [](const char* why) {
+        throw AppError(ErrorCode::kValidationFailed, "The plan change is invalid.",
+                       std::vector<FieldError>{{"plan_id", why}});
+    };
+    if (!r.boolean(0, 1)) refuse("is not offered any more");
+    if (!r.boolean(0, 2)) refuse("must have the subscription's cycle (another cycle is a new subscription)");
+    if (r.boolean(0, 9))
+        throw AppError(ErrorCode::kChargeInFlight,
+                       "A charge of this subscription is at the gateway; try again in a minute.");
+    const long long new_price = r.integer(0, 0), old_price = r.integer(0, 3);
+    if (r.boolean(0, 4) || new_price <= old_price) {
+        // The same plan again drops a pending downgrade; a downgrade waits for the next period.
+        tx.exec(
+            "UPDATE subscriptions SET next_plan_id = CASE WHEN plan_id = $2 THEN NULL ELSE $2 END, "
+            "updated_at = now() WHERE id = $1",
+            {subscription_id, plan_id});
+        return;
+    }
+    if (r.boolean(0, 10))
+        throw AppError(ErrorCode::kConflict, "The subscription was upgraded this period already.");
+    const PeriodDay day{*ParseDate(r.get(0, 6)), *ParseDate(r.get(0, 7)), *ParseDate(r.get(0, 8))};
+    const long long amount = UpgradeCharge(old_price, new_price, day);
+    if (amount <= 0) {  // the period's last day: nothing left to charge for
+        tx.exec(
+            "UPDATE subscriptions SET plan_id = $2, price = $3, next_plan_id = NULL, updated_at = now() "
+            "WHERE id = $1",
+            {subscription_id, plan_id, new_price});
+        return;
+    }
+    const std::string charge_id = NewUuid();
+    const long long period = r.integer(0, 5);
+    const Job job =
+        NewJob(cfg, NewUuid(), kSubscriptionChargeJob, SubscriptionChargePayload{charge_id}.ToJson());
+    auto params = JobInsertParams(job);  // $1..$4
+    for (PgParam p : {PgParam(charge_id), PgParam(subscription_id), PgParam(period),
+                      PgParam(ChargeOrderId(subscription_id, period, "U")), PgParam(amount), PgParam(plan_id),
+                      PgParam(new_price)})
+        params.push_back(std::move(p));  // $5..$11
+    tx.exec(
+        "WITH c AS (INSERT INTO subscription_charges (id, subscription_id, period, kind, order_id, amount, "
+        "status, "
+        "           job_id, upgrade_plan_id, upgrade_price) VALUES ($5, $6, $7, 'U', $8, $9, 'pending', $1, "
+        "$10, $11)), "
+        "j AS (INSERT INTO jobs (id, type, queue, state, payload) VALUES ($1, $2, $3, 'queued', $4::jsonb)) "
+        "SELECT pg_notify('outbox', '')",
+        params);
 }
 
 void UndoCancel(PgTransaction& tx, long long user_id, const std::string& subscription_id) {

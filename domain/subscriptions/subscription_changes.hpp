@@ -25,6 +25,19 @@ CancelWhen ParseCancelRequest(std::string_view body);
 void CancelSubscription(PgTransaction& tx, const QueuesConfig& cfg, const std::string& timezone,
                         long long user_id, const std::string& subscription_id, CancelWhen when);
 
+// {plan_id}. Throws AppError (kInvalidJson, kValidationFailed).
+long long ParsePlanChangeRequest(std::string_view body);
+
+// A change of plan (of the same cycle). An upgrade (a higher price) takes effect at once: a charge of
+// the price difference for the days after today (UpgradeCharge), and the subscription moves to the
+// plan when that charge is done (declined: it stays); an upgrade on the period's last day costs
+// nothing and applies at once. One upgrade per period. A downgrade (or the same price) applies from
+// the next period, which is charged at its price; choosing the current plan again drops a pending
+// downgrade. Throws kNotFound, kValidationFailed (plan not offered, another cycle),
+// kSubscriptionNotLive (not active), kChargeInFlight, kConflict (upgraded already this period).
+void ChangePlan(PgTransaction& tx, const QueuesConfig& cfg, const std::string& timezone, long long user_id,
+                const std::string& subscription_id, long long plan_id);
+
 // Undoes a cancel scheduled for the period's end (nothing to undo: nothing changes). Throws kNotFound,
 // kSubscriptionNotLive.
 void UndoCancel(PgTransaction& tx, long long user_id, const std::string& subscription_id);

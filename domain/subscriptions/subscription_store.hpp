@@ -27,6 +27,7 @@ StartedSubscription Subscribe(PgTransaction& tx, const QueuesConfig& cfg, const 
 
 struct ChargeView {
     std::string charge_id, order_id, status, created_at;
+    std::string kind;  // "period", or "upgrade" (a plan change's price difference within a period)
     long long period = 0, amount = 0;
     std::optional<std::string> approved_at, failure_code, failure_message;
     long long retries = 0;                   // dunning retries made so far
@@ -41,6 +42,7 @@ struct SubscriptionView {
     bool cancel_at_period_end = false;
     bool needs_card = false;  // a hard decline or a deleted key: the buyer's next card is charged at once
     std::optional<std::string> dunning_ends_at;
+    std::optional<long long> next_plan_id;  // a downgrade, from the next period
     std::vector<ChargeView> charges;  // the last ones, newest first
 };
 // The buyer's live subscription (or, if none, the latest one).

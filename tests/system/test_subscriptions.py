@@ -700,3 +700,68 @@ def test_a_cancel_racing_a_renewal_ends_in_one_state_that_agrees_with_the_gatewa
     wait_until(lambda: sql("SELECT count(*) FROM subscription_refunds WHERE status = 'pending'") == "0", 30, "refunds")
     assert_one_approval_per_done_charge()
     assert_refunds_agree_with_the_gateway()
+
+
+def change_plan(tok, sub_id, plan_id):
+    return request("POST", f"/api/v1/subscriptions/{sub_id}/plan", {"plan_id": plan_id}, tok=tok)
+
+
+def settled_upgrade(tok, sub_id):
+    return wait_until(lambda: (lambda s: s if [c for c in s["charges"] if c["kind"] == "upgrade" and c["status"] != "pending"]
+                               else None)(subscription(tok, sub_id)), 30, "the upgrade's charge")
+
+
+def test_an_upgrade_charges_the_difference_once_and_a_downgrade_waits_for_the_next_period():
+    tok, key, sub = active_subscription(9900)
+    sub_id = sub["subscription_id"]
+    start = datetime.date.fromisoformat(sub["current_period"]["start"])
+    end = datetime.date.fromisoformat(sub["current_period"]["end"])
+    days = (end - start).days
+    big, bigger, small = new_plan(19900), new_plan(29900), new_plan(5500)
+    # Bad changes change nothing.
+    for body, code in [({}, 422), ({"plan_id": "x"}, 422), ({"plan_id": 999999999}, 404),
+                       ({"plan_id": new_plan(99000, cycle="yearly")["id"]}, 422)]:
+        status, _, problem = request("POST", f"/api/v1/subscriptions/{sub_id}/plan", body, tok=tok)
+        assert status == code, (body, problem)
+    assert subscription(tok, sub_id)["plan"]["id"] == sub["plan"]["id"]
+
+    status, _, body = change_plan(tok, sub_id, big["id"])
+    assert status == 200, body
+    upgraded = settled_upgrade(tok, sub_id)
+    [charge] = [c for c in upgraded["charges"] if c["kind"] == "upgrade"]
+    # The difference for the days after today, rounded down (docs/subscriptions.md).
+    assert (charge["status"], charge["amount"]) == ("done", (19900 - 9900) * (days - 1) // days)
+    assert charge["order_id"] == "SUB-" + sub_id.replace("-", "") + "-0-U"
+    assert (upgraded["plan"]["id"], upgraded["price"]) == (big["id"], 19900)
+    assert billing_stats()["billing_by_order"][charge["order_id"]] == 1
+    status, _, problem = change_plan(tok, sub_id, bigger["id"])  # one upgrade per period
+    assert status == 409 and problem["code"] == "CONFLICT"
+
+    # A downgrade: the plan and price paid for stay until the period ends; the renewal charges the new price.
+    status, _, body = change_plan(tok, sub_id, small["id"])
+    assert status == 200 and (body["plan"]["id"], body["price"], body["next_plan_id"]) == (big["id"], 19900, small["id"])
+    renew_on(end)
+    renewed = settled_try(tok, sub_id, 1, 0)
+    period_charge = [c for c in renewed["charges"] if c["period"] == 1][0]
+    assert (period_charge["amount"], period_charge["status"]) == (5500, "done")
+    assert (renewed["plan"]["id"], renewed["price"], renewed["next_plan_id"]) == (small["id"], 5500, None)
+    assert billing_stats()["billing_by_customer"][key] == 3  # the first period, the upgrade, the renewal
+    assert_one_approval_per_done_charge()
+
+
+def test_an_immediate_cancel_after_an_upgrade_pays_back_both_charges_unused_days_once():
+    tok, key, sub = active_subscription(9900)
+    sub_id = sub["subscription_id"]
+    start = datetime.date.fromisoformat(sub["current_period"]["start"])
+    days = (datetime.date.fromisoformat(sub["current_period"]["end"]) - start).days
+    assert change_plan(tok, sub_id, new_plan(15900)["id"])[0] == 200
+    upgrade = [c for c in settled_upgrade(tok, sub_id)["charges"] if c["kind"] == "upgrade"][0]
+    assert cancel(tok, sub_id, "now")[0] == 200
+    wait_until(lambda: sql(f"SELECT count(*) FROM subscription_refunds r JOIN subscription_charges c ON "
+                           f"c.id = r.charge_id WHERE c.subscription_id = '{sub_id}' AND r.status = 'done'") == "2",
+               30, "both refunds")
+    refunds = {c["kind"]: c["refund"]["amount"] for c in subscription(tok, sub_id)["charges"]}
+    # The period's charge for the days after today; the upgrade, bought today for the days after today, in full.
+    assert refunds == {"period": 9900 * (days - 1) // days, "upgrade": upgrade["amount"]}
+    assert_one_approval_per_done_charge()
+    assert_refunds_agree_with_the_gateway()
