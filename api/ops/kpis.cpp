@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "api/ops/subscription_kpis.hpp"
 #include "infra/core/config.hpp"
 #include "infra/core/error.hpp"
 #include "infra/core/json.hpp"
@@ -70,7 +71,7 @@ std::optional<GateKind> GateKindOf(const std::string& metric) {
         {"failure_ratio", GateKind::kJobs},  {"retry_ratio", GateKind::kJobs},
         {"dead", GateKind::kJobs},           {"oldest_queued_s", GateKind::kJobs},
         {"route_p99_ms", GateKind::kRoute},  {"route_error_ratio", GateKind::kRoute},
-        {"outbox_age_s", GateKind::kOutbox},
+        {"outbox_age_s", GateKind::kOutbox}, {"renewal_failure_ratio", GateKind::kRenewals},
     };
     const auto it = kinds.find(metric);
     if (it == kinds.end()) return std::nullopt;
@@ -106,7 +107,7 @@ std::map<std::string, Gate> ParseGatesYaml(const std::string& text, const std::s
                 key + ".metric",
                 "must be one of run_p99_ms, latency_p99_ms, failure_ratio, retry_ratio, dead, "
                 "oldest_queued_s (with a queue), route_p99_ms, route_error_ratio (with a route), "
-                "outbox_age_s");
+                "outbox_age_s, renewal_failure_ratio");
         if (*kind == GateKind::kJobs) {
             if (!node["queue"]) throw ConfigError(key + ".queue", "is required for " + g.metric);
             g.queue = node["queue"].as<std::string>();
@@ -207,6 +208,11 @@ GateVerdict EvaluateGate(PgConnection& conn, const Gate& gate, const RouteFigure
             "WHERE available_at <= now()");
         count = r.integer(0, 0);
         v.value = r.is_null(0, 1) ? 0.0 : std::stod(r.str(0, 1));
+    } else if (gate.metric == "renewal_failure_ratio") {
+        counted = "attempts";
+        const RenewalFigures f = ReadRenewalFigures(conn, gate.window_s);
+        count = f.attempts;
+        if (count > 0) v.value = static_cast<double>(f.declined) / static_cast<double>(count);
     } else if (GateKindOf(gate.metric) == GateKind::kRoute) {
         counted = "requests";
         const RouteGateFigures f = routes ? routes(gate.route, gate.window_s) : RouteGateFigures{};

@@ -20,7 +20,8 @@ namespace checkout {
 //     failure_ratio, retry_ratio, dead; and oldest_queued_s (now, from the jobs table);
 //   an API route over a window (route_p99_ms, route_error_ratio): the figures of the API process
 //     that answers, which are the only ones it has (with several API processes, ask each);
-//   outbox_age_s: how long the oldest due outbox message has waited for the relay (now, fleet-wide).
+//   outbox_age_s: how long the oldest due outbox message has waited for the relay (now, fleet-wide);
+//   renewal_failure_ratio: declined subscription renewals / answered renewal attempts over a window.
 struct Gate {
     std::string name;
     std::string queue;  // job gates
@@ -29,7 +30,7 @@ struct Gate {
     int window_s = 300;
     double max = 0;
 };
-enum class GateKind { kJobs, kRoute, kOutbox };
+enum class GateKind { kJobs, kRoute, kOutbox, kRenewals };
 // The kind of a metric name; nullopt for a name that is none of the above.
 std::optional<GateKind> GateKindOf(const std::string& metric);
 

@@ -9,6 +9,7 @@
 #include "api/http_support.hpp"
 #include "api/ops/fleet_overview.hpp"
 #include "api/ops/kpis.hpp"
+#include "api/ops/subscription_kpis.hpp"
 #include "api/routes.hpp"
 #include "infra/core/json.hpp"
 #include "jobs/store/dead_letters.hpp"
@@ -71,6 +72,7 @@ void RegisterOpsPageRoutes(Rest::Router& r, App& app) {
                  w.Key("processes").Raw(FleetProcessesJson(*conn));
                  w.Key("dead_letters").Raw(DeadLettersJson(ListDeadLetters(*conn, "", 20)));
                  w.Key("recent_failures").Raw(RecentFailuresJson(*conn, 20));
+                 w.Key("subscriptions").Raw(SubscriptionKpisJson(*conn, app.billing_timezone));
                  w.EndObject();
                  return Reply{200, w.str(), {{"Cache-Control", "no-store"}}};
              }));

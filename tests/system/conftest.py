@@ -134,7 +134,7 @@ TEST_QUEUE = """
 """
 QUEUES_FILE = os.path.join(STATE, "queues.test.yaml")
 # The production gates plus some for tests/system/test_ops.py: one on the fault-injection queue over
-# a short window, two on a route (one no request can pass), one on the outbox.
+# a short window, two on a route (one no request can pass), one on the outbox, one on renewals.
 TEST_GATE = """
   test_hooks_failures:
     queue: test_hooks
@@ -154,6 +154,10 @@ TEST_GATE = """
   test_outbox_age:
     metric: outbox_age_s
     max: 10
+  test_renewal_failures:
+    metric: renewal_failure_ratio
+    window: 15s
+    max: 0.5
 """
 GATES_FILE = os.path.join(STATE, "gates.test.yaml")
 

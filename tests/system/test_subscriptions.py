@@ -765,3 +765,40 @@ def test_an_immediate_cancel_after_an_upgrade_pays_back_both_charges_unused_days
     assert refunds == {"period": 9900 * (days - 1) // days, "upgrade": upgrade["amount"]}
     assert_one_approval_per_done_charge()
     assert_refunds_agree_with_the_gateway()
+
+
+def renewal_gate():
+    status, _, body = request("GET", "/ops/gates/test_renewal_failures", tok=admin())
+    assert status == (200 if body["pass"] else 503), body
+    return body
+
+
+def test_ops_shows_renewals_due_and_in_flight_and_the_renewal_gate_fails_when_declines_dominate():
+    subs = [active_subscription(4000 + i, prefix="gate-") for i in range(5)]
+    end = datetime.date.fromisoformat(subs[0][2]["current_period"]["end"])
+    # /ops: nothing of these is due today; their charges are settled.
+    overview = request("GET", "/ops/overview", tok=admin())[2]["subscriptions"]
+    assert overview["in_flight"] == int(sql("SELECT count(*) FROM subscription_charges WHERE status = 'pending'"))
+    assert overview["due_today"] == int(sql("SELECT count(*) FROM subscriptions WHERE status = 'active' AND NOT "
+                                            "cancel_at_period_end AND period_end <= (now() AT TIME ZONE 'Asia/Seoul')::date"))
+    # A window without renewals passes with no value.
+    wait_until(lambda: renewal_gate()["attempts"] == 0 or None, 40, "the gate's window to hold no renewal")
+    assert renewal_gate()["value"] is None and renewal_gate()["pass"]
+    try:
+        sandbox("POST", "/sandbox/config", {"billing_declines": {s[1]: "REJECT_CARD_PAYMENT" for s in subs[:2]}})
+        # Only the first two are renewed yet: their periods end on `end`; push the others' a day later.
+        later = "', '".join(s[2]["subscription_id"] for s in subs[2:])
+        sql(f"UPDATE subscriptions SET period_end = period_end + 1 WHERE id IN ('{later}')")
+        renew_on(end)
+        for tok, _, sub in subs[:2]:
+            settled_try(tok, sub["subscription_id"], 1, 0)
+        failing = renewal_gate()
+        assert (failing["pass"], failing["value"], failing["attempts"]) == (False, 1.0, 2), failing
+    finally:
+        sandbox("POST", "/sandbox/config", {"billing_declines": {}})
+    renew_on(end + datetime.timedelta(days=1))
+    for tok, _, sub in subs[2:]:
+        assert settled_try(tok, sub["subscription_id"], 1, 0)["status"] == "active"
+    passing = renewal_gate()
+    assert (passing["pass"], passing["value"], passing["attempts"]) == (True, 0.4, 5), passing
+    assert_one_approval_per_done_charge()

@@ -26,8 +26,13 @@ gates:
   accept: {route: POST /api/v1/orders, metric: route_p99_ms, max: 250}
   errors: {route: POST /api/v1/orders, metric: route_error_ratio, window: 30s, max: 0.01}
   outbox: {metric: outbox_age_s, max: 30}
+  renewals: {metric: renewal_failure_ratio, window: 60m, max: 0.2}
 )");
-    REQUIRE(gates.size() == 4);
+    REQUIRE(gates.size() == 5);
+    CHECK(gates.at("renewals").window_s == 3600);
+    CHECK(gates.at("renewals").queue.empty());
+    CHECK(ErrorOf("gates: {r: {metric: renewal_failure_ratio, queue: external_api, max: 1}}")
+              .find("gates.r.queue") != std::string::npos);
     CHECK(gates.at("settle").queue == "order_heavy");
     CHECK(gates.at("settle").window_s == 60);
     CHECK(gates.at("accept").route == "POST /api/v1/orders");
