@@ -775,28 +775,36 @@ def renewal_gate():
 
 def test_ops_shows_renewals_due_and_in_flight_and_the_renewal_gate_fails_when_declines_dominate():
     subs = [active_subscription(4000 + i, prefix="gate-") for i in range(5)]
+    ids = [s[2]["subscription_id"] for s in subs]
     end = datetime.date.fromisoformat(subs[0][2]["current_period"]["end"])
-    # /ops: nothing of these is due today; their charges are settled.
+    due_on = lambda day, which: sql(f"UPDATE subscriptions SET period_end = '{day.isoformat()}' "
+                                    f"WHERE id IN ('" + "', '".join(which) + "')")
+    # /ops counts what is due today and what is at the gateway.
     overview = request("GET", "/ops/overview", tok=admin())[2]["subscriptions"]
     assert overview["in_flight"] == int(sql("SELECT count(*) FROM subscription_charges WHERE status = 'pending'"))
     assert overview["due_today"] == int(sql("SELECT count(*) FROM subscriptions WHERE status = 'active' AND NOT "
                                             "cancel_at_period_end AND period_end <= (now() AT TIME ZONE 'Asia/Seoul')::date"))
-    # A window without renewals passes with no value.
+    # Everything else due by then is renewed first (ours held back), so that the gate's window then holds
+    # only our renewals.
+    due_on(end + datetime.timedelta(days=1000), ids)
+    renew_on(end + datetime.timedelta(days=1))
+    wait_until(lambda: sql("SELECT count(*) FROM subscription_charges WHERE status = 'pending'") == "0" or None, 60,
+               "the other renewals")
     wait_until(lambda: renewal_gate()["attempts"] == 0 or None, 40, "the gate's window to hold no renewal")
-    assert renewal_gate()["value"] is None and renewal_gate()["pass"]
+    assert renewal_gate()["value"] is None and renewal_gate()["pass"]  # nothing in the window passes
     try:
         sandbox("POST", "/sandbox/config", {"billing_declines": {s[1]: "REJECT_CARD_PAYMENT" for s in subs[:2]}})
-        # Only the first two are renewed yet: their periods end on `end`; push the others' a day later.
-        later = "', '".join(s[2]["subscription_id"] for s in subs[2:])
-        sql(f"UPDATE subscriptions SET period_end = period_end + 1 WHERE id IN ('{later}')")
+        due_on(end, ids[:2])
         renew_on(end)
         for tok, _, sub in subs[:2]:
             settled_try(tok, sub["subscription_id"], 1, 0)
         failing = renewal_gate()
         assert (failing["pass"], failing["value"], failing["attempts"]) == (False, 1.0, 2), failing
+        assert request("GET", "/ops/overview", tok=admin())[2]["subscriptions"]["renewals_1h"]["declined"] >= 2
     finally:
         sandbox("POST", "/sandbox/config", {"billing_declines": {}})
-    renew_on(end + datetime.timedelta(days=1))
+    due_on(end, ids[2:])
+    renew_on(end)
     for tok, _, sub in subs[2:]:
         assert settled_try(tok, sub["subscription_id"], 1, 0)["status"] == "active"
     passing = renewal_gate()
