@@ -794,8 +794,9 @@ def test_ops_shows_renewals_due_and_in_flight_and_the_renewal_gate_fails_when_de
     assert renewal_gate()["value"] is None and renewal_gate()["pass"]  # nothing in the window passes
     try:
         sandbox("POST", "/sandbox/config", {"billing_declines": {s[1]: "REJECT_CARD_PAYMENT" for s in subs[:2]}})
-        due_on(end, ids[:2])
-        renew_on(end)
+        # Due today by the real calendar: no earlier decline's retry falls due with them.
+        due_on(seoul_today(), ids[:2])
+        renew_on(seoul_today())
         for tok, _, sub in subs[:2]:
             settled_try(tok, sub["subscription_id"], 1, 0)
         failing = renewal_gate()
@@ -803,8 +804,8 @@ def test_ops_shows_renewals_due_and_in_flight_and_the_renewal_gate_fails_when_de
         assert request("GET", "/ops/overview", tok=admin())[2]["subscriptions"]["renewals_1h"]["declined"] >= 2
     finally:
         sandbox("POST", "/sandbox/config", {"billing_declines": {}})
-    due_on(end, ids[2:])
-    renew_on(end)
+    due_on(seoul_today(), ids[2:])
+    renew_on(seoul_today())
     for tok, _, sub in subs[2:]:
         assert settled_try(tok, sub["subscription_id"], 1, 0)["status"] == "active"
     passing = renewal_gate()
