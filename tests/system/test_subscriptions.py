@@ -777,8 +777,9 @@ def test_ops_shows_renewals_due_and_in_flight_and_the_renewal_gate_fails_when_de
     subs = [active_subscription(4000 + i, prefix="gate-") for i in range(5)]
     ids = [s[2]["subscription_id"] for s in subs]
     end = datetime.date.fromisoformat(subs[0][2]["current_period"]["end"])
-    due_on = lambda day, which: sql(f"UPDATE subscriptions SET period_end = '{day.isoformat()}' "
-                                    f"WHERE id IN ('" + "', '".join(which) + "')")
+    # Moves when a subscription falls due (the next period is still counted from its anchor).
+    due_on = lambda day, which: sql(f"UPDATE subscriptions SET period_start = '{day.isoformat()}'::date - 1, "
+                                    f"period_end = '{day.isoformat()}' WHERE id IN ('" + "', '".join(which) + "')")
     # /ops counts what is due today and what is at the gateway.
     overview = request("GET", "/ops/overview", tok=admin())[2]["subscriptions"]
     assert overview["in_flight"] == int(sql("SELECT count(*) FROM subscription_charges WHERE status = 'pending'"))
