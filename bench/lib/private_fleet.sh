@@ -24,7 +24,7 @@ private_fleet_start() {  # [--workers]
     psql "$DATABASE_URL" -qX -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null
     pg_stop "$state"; pg_start "$state" "$pg_port"
     psql "$DATABASE_URL" -qX -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
-    export DATABASE_URL AMQP_URL QUEUES_FILE="$root/queues.yaml"
+    export DATABASE_URL AMQP_URL QUEUES_FILE="${BENCH_QUEUES_FILE:-$root/queues.yaml}"
     scripts/migrate.sh >/dev/null
 
     export METRICS_TOKEN="bench-metrics-token-0123456789" JWT_SECRET="bench-secret-0123456789-0123456789-abcdef" BILLING_KEY_SECRET="YmVuY2gtYmlsbGluZy1rZXktc2VjcmV0LTMyYnl0ZXM=" TOSS_SECRET_KEY="test_sk_bench_0123456789"

@@ -332,6 +332,15 @@ class Sandbox:
             return denied
 
         async def run():
+            flight = self.flight
+            flight["in"] += 1
+            self.max_in_flight = max(self.max_in_flight, flight["in"])
+            try:
+                return await charge()
+            finally:
+                flight["in"] -= 1
+
+        async def charge():
             await self.delay()
             body = await request.json()
             for field in ("customerKey", "amount", "orderId", "orderName"):
