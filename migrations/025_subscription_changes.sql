@@ -19,3 +19,7 @@ ALTER TABLE subscription_charges
     ADD COLUMN upgrade_price    bigint,
     ADD CHECK ((kind = 'U') = (upgrade_plan_id IS NOT NULL AND upgrade_price IS NOT NULL));
 ALTER TABLE subscriptions ADD COLUMN next_plan_id bigint REFERENCES plans (id);
+
+-- Pause and resume. A resume after the paid period ended starts a new period on the resume day: the
+-- anchor moves there, and anchor_period is the period it anchors (periods are counted from it).
+ALTER TABLE subscriptions ADD COLUMN anchor_period int NOT NULL DEFAULT 0 CHECK (anchor_period >= 0);

@@ -68,6 +68,30 @@ void RegisterSubscriptionRoutes(Rest::Router& r, App& app) {
                  }
                  return Reply{200, SubscriptionJson(*FindSubscription(*conn, caller.user_id, id)), {}};
              }));
+    AddRoute(r, Http::Method::Post, "/api/v1/subscriptions/:id/pause",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                 auto caller = Authenticate(req, app);
+                 const std::string id = PathParam(req, ":id");
+                 auto conn = app.pool.acquire();
+                 {
+                     PgTransaction tx(*conn);
+                     PauseSubscription(tx, caller.user_id, id);
+                     tx.commit();
+                 }
+                 return Reply{200, SubscriptionJson(*FindSubscription(*conn, caller.user_id, id)), {}};
+             }));
+    AddRoute(r, Http::Method::Post, "/api/v1/subscriptions/:id/resume",
+             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
+                 auto caller = Authenticate(req, app);
+                 const std::string id = PathParam(req, ":id");
+                 auto conn = app.pool.acquire();
+                 {
+                     PgTransaction tx(*conn);
+                     ResumeSubscription(tx, app.queues, app.billing_timezone, caller.user_id, id);
+                     tx.commit();
+                 }
+                 return Reply{200, SubscriptionJson(*FindSubscription(*conn, caller.user_id, id)), {}};
+             }));
     AddRoute(r, Http::Method::Delete, "/api/v1/subscriptions/:id/cancel",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                  auto caller = Authenticate(req, app);

@@ -8,10 +8,17 @@
 // each subscriber's next period).
 #include <string>
 
+#include "domain/subscriptions/billing_calendar.hpp"
 #include "infra/core/config.hpp"
 #include "infra/pg/pg_connection.hpp"
 
 namespace checkout {
+
+// In the caller's transaction, with the subscription locked: period `period` = [start, end) begins
+// (the subscription's period advances from period - 1) at `plan_id` and `price`, and its charge and
+// job are inserted; false when that period's charge exists already (nothing changes).
+bool StartPeriod(PgTransaction& tx, const QueuesConfig& cfg, const std::string& subscription_id,
+                 long long period, long long plan_id, long long price, const Date& start, const Date& end);
 
 // Starts the charges of up to `limit` due subscriptions; returns how many it started.
 long long StartDueRenewals(PgConnection& conn, const QueuesConfig& cfg, const std::string& today, int limit);

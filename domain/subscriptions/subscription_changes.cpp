@@ -3,6 +3,7 @@
 #include "domain/job_payloads.hpp"
 #include "domain/subscriptions/charge_rules.hpp"
 #include "domain/subscriptions/proration.hpp"
+#include "domain/subscriptions/renewals.hpp"
 #include "infra/core/error.hpp"
 #include "infra/core/json.hpp"
 #include "infra/core/uuid.hpp"
@@ -176,6 +177,48 @@ void ChangePlan(PgTransaction& tx, const QueuesConfig& cfg, const std::string& t
         "j AS (INSERT INTO jobs (id, type, queue, state, payload) VALUES ($1, $2, $3, 'queued', $4::jsonb)) "
         "SELECT pg_notify('outbox', '')",
         params);
+}
+
+void PauseSubscription(PgTransaction& tx, long long user_id, const std::string& subscription_id) {
+    const auto s = Locked(tx, user_id, subscription_id);
+    if (s.str(0, 0) == "paused") return;
+    if (s.str(0, 0) != "active")
+        throw AppError(ErrorCode::kSubscriptionNotLive, "Only an active subscription can be paused.");
+    if (tx.exec("SELECT 1 FROM subscription_charges WHERE subscription_id = $1 AND status = 'pending'",
+                {subscription_id})
+            .rows() > 0)
+        throw AppError(ErrorCode::kChargeInFlight,
+                       "A charge of this subscription is at the gateway; try again in a minute.");
+    tx.exec("UPDATE subscriptions SET status = 'paused', updated_at = now() WHERE id = $1",
+            {subscription_id});
+}
+
+void ResumeSubscription(PgTransaction& tx, const QueuesConfig& cfg, const std::string& timezone,
+                        long long user_id, const std::string& subscription_id) {
+    const auto s = Locked(tx, user_id, subscription_id);
+    if (s.str(0, 0) == "active") return;
+    if (s.str(0, 0) != "paused")
+        throw AppError(ErrorCode::kSubscriptionNotLive, "Only a paused subscription can be resumed.");
+    auto r = tx.exec(
+        "SELECT s.period_end > (now() AT TIME ZONE $2)::date, (now() AT TIME ZONE $2)::date::text, s.period, "
+        "s.cycle, p.id, p.price FROM subscriptions s JOIN plans p ON p.id = coalesce(s.next_plan_id, "
+        "s.plan_id) "
+        "WHERE s.id = $1",
+        {subscription_id, timezone});
+    if (r.boolean(0, 0)) {  // still in the period paid for
+        tx.exec("UPDATE subscriptions SET status = 'active', updated_at = now() WHERE id = $1",
+                {subscription_id});
+        return;
+    }
+    const Date today = *ParseDate(r.get(0, 1));
+    const long long period = r.integer(0, 2) + 1;
+    const BillingCycle cycle = ParseBillingCycle(r.get(0, 3)).value_or(BillingCycle::kMonthly);
+    tx.exec(
+        "UPDATE subscriptions SET status = 'active', anchor_date = $2::date, anchor_period = $3, "
+        "cancel_at_period_end = false, updated_at = now() WHERE id = $1",
+        {subscription_id, FormatDate(today), period});
+    StartPeriod(tx, cfg, subscription_id, period, r.integer(0, 4), r.integer(0, 5), today,
+                PeriodStart(today, cycle, 1));
 }
 
 void UndoCancel(PgTransaction& tx, long long user_id, const std::string& subscription_id) {

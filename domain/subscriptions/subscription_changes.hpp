@@ -38,6 +38,17 @@ long long ParsePlanChangeRequest(std::string_view body);
 void ChangePlan(PgTransaction& tx, const QueuesConfig& cfg, const std::string& timezone, long long user_id,
                 const std::string& subscription_id, long long plan_id);
 
+// Pause: an active subscription stops renewing (nothing is charged while paused); the period paid for
+// stays the buyer's. Throws kNotFound, kSubscriptionNotLive (not active; paused already is no error),
+// kChargeInFlight.
+void PauseSubscription(PgTransaction& tx, long long user_id, const std::string& subscription_id);
+// Resume: within the period paid for, the subscription is active again with its anchor kept (the
+// next renewal is on its usual day). After it, a new period starts today, charged at once: the anchor
+// moves to today (the paused days are neither charged nor given). Throws kNotFound,
+// kSubscriptionNotLive (not paused; active already is no error).
+void ResumeSubscription(PgTransaction& tx, const QueuesConfig& cfg, const std::string& timezone,
+                        long long user_id, const std::string& subscription_id);
+
 // Undoes a cancel scheduled for the period's end (nothing to undo: nothing changes). Throws kNotFound,
 // kSubscriptionNotLive.
 void UndoCancel(PgTransaction& tx, long long user_id, const std::string& subscription_id);

@@ -43,7 +43,7 @@ struct SubscriptionView {
     bool needs_card = false;  // a hard decline or a deleted key: the buyer's next card is charged at once
     std::optional<std::string> dunning_ends_at;
     std::optional<long long> next_plan_id;  // a downgrade, from the next period
-    std::vector<ChargeView> charges;  // the last ones, newest first
+    std::vector<ChargeView> charges;        // the last ones, newest first
 };
 // The buyer's live subscription (or, if none, the latest one).
 std::optional<SubscriptionView> CurrentSubscription(PgConnection& conn, long long user_id);

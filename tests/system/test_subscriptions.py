@@ -812,3 +812,44 @@ def test_ops_shows_renewals_due_and_in_flight_and_the_renewal_gate_fails_when_de
     passing = renewal_gate()
     assert (passing["pass"], passing["value"], passing["attempts"]) == (True, 0.4, 5), passing
     assert_one_approval_per_done_charge()
+
+
+def test_a_paused_subscription_is_not_charged_and_a_resume_keeps_or_moves_the_anchor():
+    tok, key, sub = active_subscription(6600)
+    sub_id = sub["subscription_id"]
+    anchor = datetime.date.fromisoformat(sub["anchor_date"])
+    end = datetime.date.fromisoformat(sub["current_period"]["end"])
+    act = lambda what: request("POST", f"/api/v1/subscriptions/{sub_id}/{what}", tok=tok)
+    for _ in range(2):  # pausing twice is pausing once
+        status, _, body = act("pause")
+        assert status == 200 and body["status"] == "paused", body
+    renew_on(end)  # due, but paused: nothing is charged
+    assert [c["period"] for c in subscription(tok, sub_id)["charges"]] == [0]
+    # Resumed within the period paid for: active, the anchor kept, renewed on its usual day.
+    status, _, body = act("resume")
+    assert status == 200 and (body["status"], body["anchor_date"]) == ("active", anchor.isoformat()), body
+    renew_on(end)
+    renewed = settled_try(tok, sub_id, 1, 0)
+    assert renewed["current_period"] == {"number": 1, "start": end.isoformat(), "end": add_months(anchor, 2).isoformat()}
+
+    # Paused until after the period paid for (the period is moved to have ended today): the resume starts
+    # a new period today, charged at once, and the anchor moves to today.
+    assert act("pause")[2]["status"] == "paused"
+    today = seoul_today()
+    sql(f"UPDATE subscriptions SET period_start = '{today.isoformat()}'::date - 30, period_end = '{today.isoformat()}' "
+        f"WHERE id = '{sub_id}'")
+    status, _, body = act("resume")
+    assert status == 200 and body["anchor_date"] == today.isoformat(), body
+    resumed = settled_try(tok, sub_id, 2, 0)
+    assert resumed["status"] == "active"
+    assert resumed["current_period"] == {"number": 2, "start": today.isoformat(), "end": next_month(today).isoformat()}
+    # The next renewal counts from the new anchor.
+    renew_on(next_month(today))
+    third = settled_try(tok, sub_id, 3, 0)
+    assert third["current_period"] == {"number": 3, "start": next_month(today).isoformat(),
+                                       "end": add_months(today, 2).isoformat()}
+    assert act("resume")[0] == 200  # resuming an active subscription changes nothing
+    assert billing_stats()["billing_by_customer"][key] == 4  # periods 0 to 3, each once
+    status, _, problem = request("POST", f"/api/v1/subscriptions/{sub_id}/pause", tok=hs256("x-" + uuid.uuid4().hex))
+    assert status == 404
+    assert_one_approval_per_done_charge()
