@@ -100,7 +100,7 @@ def main():
     for part in cpu1:
         if not part.startswith("  pg:"):
             print(f"    {part:24s} {(cpu1[part] - cpu0.get(part, 0)) / n:.3f}")
-    print(f"    {'scheduler':24s} {scheduler_cpu / n:.3f}")
+    print(f"    {'scheduler --once pass':24s} {scheduler_cpu / n:.3f}")
     if args.pgbench_seconds > 0:
         unit, tps = cost.pgbench_reference(args.pgbench_seconds)
         pg = (cpu1["postgresql"] - cpu0["postgresql"]) / n
