@@ -2,6 +2,8 @@
 // makes the first charge with the buyer's billing key.
 #include "api/answers/subscriptions.hpp"
 
+#include <functional>
+
 #include "api/answers/accepted_replies.hpp"
 #include "api/answers/subscription_figures.hpp"
 #include "api/auth.hpp"
@@ -40,70 +42,45 @@ void RegisterSubscriptionRoutes(Rest::Router& r, App& app) {
                  if (!s) throw AppError(ErrorCode::kNotFound, "You have no subscription.");
                  return Reply{200, SubscriptionJson(*s), {}};
              }));
-    // Cancel (at the period's end, or now with the unused days paid back) and undo: the state changes
-    // at once and the answer is the subscription; a refund is made by a job, shown in `refunds`.
-    AddRoute(r, Http::Method::Post, "/api/v1/subscriptions/:id/cancel",
-             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
-                 auto caller = Authenticate(req, app);
-                 const CancelWhen when = ParseCancelRequest(req.body());
-                 const std::string id = PathParam(req, ":id");
-                 auto conn = app.pool.acquire();
-                 {
-                     PgTransaction tx(*conn);
-                     CancelSubscription(tx, app.queues, app.billing_timezone, caller.user_id, id, when);
-                     tx.commit();
-                 }
-                 return Reply{200, SubscriptionJson(*FindSubscription(*conn, caller.user_id, id)), {}};
-             }));
-    AddRoute(r, Http::Method::Post, "/api/v1/subscriptions/:id/plan",
-             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
-                 auto caller = Authenticate(req, app);
-                 const long long plan_id = ParsePlanChangeRequest(req.body());
-                 const std::string id = PathParam(req, ":id");
-                 auto conn = app.pool.acquire();
-                 {
-                     PgTransaction tx(*conn);
-                     ChangePlan(tx, app.queues, app.billing_timezone, caller.user_id, id, plan_id);
-                     tx.commit();
-                 }
-                 return Reply{200, SubscriptionJson(*FindSubscription(*conn, caller.user_id, id)), {}};
-             }));
-    AddRoute(r, Http::Method::Post, "/api/v1/subscriptions/:id/pause",
-             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
-                 auto caller = Authenticate(req, app);
-                 const std::string id = PathParam(req, ":id");
-                 auto conn = app.pool.acquire();
-                 {
-                     PgTransaction tx(*conn);
-                     PauseSubscription(tx, caller.user_id, id);
-                     tx.commit();
-                 }
-                 return Reply{200, SubscriptionJson(*FindSubscription(*conn, caller.user_id, id)), {}};
-             }));
-    AddRoute(r, Http::Method::Post, "/api/v1/subscriptions/:id/resume",
-             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
-                 auto caller = Authenticate(req, app);
-                 const std::string id = PathParam(req, ":id");
-                 auto conn = app.pool.acquire();
-                 {
-                     PgTransaction tx(*conn);
-                     ResumeSubscription(tx, app.queues, app.billing_timezone, caller.user_id, id);
-                     tx.commit();
-                 }
-                 return Reply{200, SubscriptionJson(*FindSubscription(*conn, caller.user_id, id)), {}};
-             }));
-    AddRoute(r, Http::Method::Delete, "/api/v1/subscriptions/:id/cancel",
-             Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
-                 auto caller = Authenticate(req, app);
-                 const std::string id = PathParam(req, ":id");
-                 auto conn = app.pool.acquire();
-                 {
-                     PgTransaction tx(*conn);
-                     UndoCancel(tx, caller.user_id, id);
-                     tx.commit();
-                 }
-                 return Reply{200, SubscriptionJson(*FindSubscription(*conn, caller.user_id, id)), {}};
-             }));
+    // The buyer's changes (cancel at the period's end or now, undo, plan, pause, resume): the state
+    // changes at once and the answer is the subscription; a charge or a refund is made by a job and
+    // shown in `charges`.
+    using Change = std::function<void(PgTransaction&, const Rest::Request&, long long, const std::string&)>;
+    const auto change = [&r, &app](Http::Method method, const char* path, Change apply) {
+        AddRoute(r, method, path,
+                 Guard(app.executor, [&app, apply](const Rest::Request& req, RequestContext&) {
+                     auto caller = Authenticate(req, app);
+                     const std::string id = PathParam(req, ":id");
+                     auto conn = app.pool.acquire();
+                     {
+                         PgTransaction tx(*conn);
+                         apply(tx, req, caller.user_id, id);
+                         tx.commit();
+                     }
+                     return Reply{200, SubscriptionJson(*FindSubscription(*conn, caller.user_id, id)), {}};
+                 }));
+    };
+    change(Http::Method::Post, "/api/v1/subscriptions/:id/cancel",
+           [&app](PgTransaction& tx, const Rest::Request& req, long long user, const std::string& id) {
+               CancelSubscription(tx, app.queues, app.billing_timezone, user, id,
+                                  ParseCancelRequest(req.body()));
+           });
+    change(Http::Method::Delete, "/api/v1/subscriptions/:id/cancel",
+           [](PgTransaction& tx, const Rest::Request&, long long user, const std::string& id) {
+               UndoCancel(tx, user, id);
+           });
+    change(Http::Method::Post, "/api/v1/subscriptions/:id/plan",
+           [&app](PgTransaction& tx, const Rest::Request& req, long long user, const std::string& id) {
+               ChangePlan(tx, app.queues, app.billing_timezone, user, id, ParsePlanChangeRequest(req.body()));
+           });
+    change(Http::Method::Post, "/api/v1/subscriptions/:id/pause",
+           [](PgTransaction& tx, const Rest::Request&, long long user, const std::string& id) {
+               PauseSubscription(tx, user, id);
+           });
+    change(Http::Method::Post, "/api/v1/subscriptions/:id/resume",
+           [&app](PgTransaction& tx, const Rest::Request&, long long user, const std::string& id) {
+               ResumeSubscription(tx, app.queues, app.billing_timezone, user, id);
+           });
     AddRoute(r, Http::Method::Get, "/api/v1/admin/subscriptions/figures",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                  AuthenticateAdmin(req, app);

@@ -23,6 +23,15 @@ PgResult Locked(PgTransaction& tx, long long user_id, const std::string& subscri
     return s;
 }
 
+// A change waits while a charge is at the gateway, so that it acts on what the gateway answered.
+void RefuseWhileCharging(PgTransaction& tx, const std::string& subscription_id) {
+    if (tx.exec("SELECT 1 FROM subscription_charges WHERE subscription_id = $1 AND status = 'pending'",
+                {subscription_id})
+            .rows() > 0)
+        throw AppError(ErrorCode::kChargeInFlight,
+                       "A charge of this subscription is at the gateway; try again in a minute.");
+}
+
 // One charge's refund and the job that pays it back; once per charge.
 void StartRefund(PgTransaction& tx, const QueuesConfig& cfg, const std::string& charge_id, long long amount) {
     const std::string refund_id = NewUuid();
@@ -91,11 +100,7 @@ void CancelSubscription(PgTransaction& tx, const QueuesConfig& cfg, const std::s
     }
     if (status != "active" && status != "past_due" && status != "paused")
         throw AppError(ErrorCode::kSubscriptionNotLive, "The subscription has ended.");
-    if (tx.exec("SELECT 1 FROM subscription_charges WHERE subscription_id = $1 AND status = 'pending'",
-                {subscription_id})
-            .rows() > 0)
-        throw AppError(ErrorCode::kChargeInFlight,
-                       "A charge of this subscription is at the gateway; try again in a minute.");
+    RefuseWhileCharging(tx, subscription_id);
     RefundUnusedDays(tx, cfg, timezone, subscription_id);
     // Dunning stops with it: no retry of a failed charge is planned any more.
     tx.exec(
@@ -124,9 +129,8 @@ void ChangePlan(PgTransaction& tx, const QueuesConfig& cfg, const std::string& t
     auto r = tx.exec(
         "SELECT p.price, p.active, p.cycle = s.cycle, s.price, s.plan_id = p.id, s.period, "
         "s.period_start::text, s.period_end::text, (now() AT TIME ZONE $3)::date::text, "
-        "EXISTS (SELECT 1 FROM subscription_charges c WHERE c.subscription_id = s.id AND c.status = "
-        "'pending'), "
-        "EXISTS (SELECT 1 FROM subscription_charges c WHERE c.subscription_id = s.id AND c.period = s.period "
+        "NULL, EXISTS (SELECT 1 FROM subscription_charges c WHERE c.subscription_id = s.id AND c.period = "
+        "s.period "
         "        AND c.kind = 'U') "
         "FROM subscriptions s, plans p WHERE s.id = $1 AND p.id = $2",
         {subscription_id, plan_id, timezone});
@@ -137,9 +141,7 @@ void ChangePlan(PgTransaction& tx, const QueuesConfig& cfg, const std::string& t
     };
     if (!r.boolean(0, 1)) refuse("is not offered any more");
     if (!r.boolean(0, 2)) refuse("must have the subscription's cycle (another cycle is a new subscription)");
-    if (r.boolean(0, 9))
-        throw AppError(ErrorCode::kChargeInFlight,
-                       "A charge of this subscription is at the gateway; try again in a minute.");
+    RefuseWhileCharging(tx, subscription_id);
     const long long new_price = r.integer(0, 0), old_price = r.integer(0, 3);
     if (r.boolean(0, 4) || new_price <= old_price) {
         // The same plan again drops a pending downgrade; a downgrade waits for the next period.
@@ -184,11 +186,7 @@ void PauseSubscription(PgTransaction& tx, long long user_id, const std::string& 
     if (s.str(0, 0) == "paused") return;
     if (s.str(0, 0) != "active")
         throw AppError(ErrorCode::kSubscriptionNotLive, "Only an active subscription can be paused.");
-    if (tx.exec("SELECT 1 FROM subscription_charges WHERE subscription_id = $1 AND status = 'pending'",
-                {subscription_id})
-            .rows() > 0)
-        throw AppError(ErrorCode::kChargeInFlight,
-                       "A charge of this subscription is at the gateway; try again in a minute.");
+    RefuseWhileCharging(tx, subscription_id);
     tx.exec("UPDATE subscriptions SET status = 'paused', updated_at = now() WHERE id = $1",
             {subscription_id});
 }
