@@ -129,7 +129,7 @@ void ChangePlan(PgTransaction& tx, const QueuesConfig& cfg, const std::string& t
     auto r = tx.exec(
         "SELECT p.price, p.active, p.cycle = s.cycle, s.price, s.plan_id = p.id, s.period, "
         "s.period_start::text, s.period_end::text, (now() AT TIME ZONE $3)::date::text, "
-        "NULL, EXISTS (SELECT 1 FROM subscription_charges c WHERE c.subscription_id = s.id AND c.period = "
+        "EXISTS (SELECT 1 FROM subscription_charges c WHERE c.subscription_id = s.id AND c.period = "
         "s.period "
         "        AND c.kind = 'U') "
         "FROM subscriptions s, plans p WHERE s.id = $1 AND p.id = $2",
@@ -151,7 +151,7 @@ void ChangePlan(PgTransaction& tx, const QueuesConfig& cfg, const std::string& t
             {subscription_id, plan_id});
         return;
     }
-    if (r.boolean(0, 10))
+    if (r.boolean(0, 9))
         throw AppError(ErrorCode::kConflict, "The subscription was upgraded this period already.");
     const PeriodDay day{*ParseDate(r.get(0, 6)), *ParseDate(r.get(0, 7)), *ParseDate(r.get(0, 8))};
     const long long amount = UpgradeCharge(old_price, new_price, day);
