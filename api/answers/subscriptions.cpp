@@ -5,7 +5,7 @@
 namespace checkout::api {
 
 namespace {
-void WriteCharge(JsonWriter& w, const ChargeView& c) {
+void WriteCharge(JsonWriter& w, const ChargeView& c, bool with_owner) {
     w.StartObject()
         .Key("charge_id")
         .String(c.charge_id)
@@ -24,7 +24,8 @@ void WriteCharge(JsonWriter& w, const ChargeView& c) {
             .EndObject();
     else
         w.Null();
-    w.Key("retries").Int(c.retries).Key("retry_at").OptString(c.retry_at).Key("refund");
+    w.Key("retries").Int(c.retries).Key("retry_at").OptString(c.retry_at);
+    w.Key("declined_at").OptString(c.declined_at).Key("refund");
     if (c.refund_amount)
         w.StartObject()
             .Key("amount")
@@ -34,7 +35,9 @@ void WriteCharge(JsonWriter& w, const ChargeView& c) {
             .EndObject();
     else
         w.Null();
-    w.Key("created_at").String(c.created_at).EndObject();
+    w.Key("created_at").String(c.created_at);
+    if (with_owner) w.Key("subscription_id").String(c.subscription_id).Key("user_id").Int(c.user_id);
+    w.EndObject();
 }
 }  // namespace
 
@@ -53,8 +56,16 @@ std::string SubscriptionJson(const SubscriptionView& s) {
     else
         w.Null();
     w.Key("charges").StartArray();
-    for (const auto& c : s.charges) WriteCharge(w, c);
+    for (const auto& c : s.charges) WriteCharge(w, c, false);
     w.EndArray().EndObject();
+    return w.str();
+}
+
+std::string ChargesPageJson(const ChargesPage& p, int page, int size, bool with_owner) {
+    JsonWriter w;
+    w.StartObject().Key("items").StartArray();
+    for (const auto& c : p.items) WriteCharge(w, c, with_owner);
+    w.EndArray().Key("page").Int(page).Key("size").Int(size).Key("total").Int(p.total).EndObject();
     return w.str();
 }
 

@@ -19,25 +19,6 @@ const char* kSubscriptionColumns =
     "p.name, s.cancel_at_period_end, s.needs_card, "
     "to_char(s.dunning_ends_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), s.next_plan_id";
 
-std::vector<ChargeView> LastCharges(PgConnection& conn, const std::string& subscription_id) {
-    auto r = conn.exec(
-        "SELECT c.id, c.order_id, c.status, to_char(c.created_at AT TIME ZONE 'UTC', "
-        "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-        "c.period, c.amount, c.approved_at, c.failure_code, c.failure_message, c.round, "
-        "to_char(c.retry_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), r.amount, r.status, "
-        "CASE c.kind WHEN 'U' THEN 'upgrade' ELSE 'period' END "
-        "FROM subscription_charges c LEFT JOIN subscription_refunds r ON r.charge_id = c.id "
-        "WHERE c.subscription_id = $1 ORDER BY c.created_at DESC, c.id DESC LIMIT 12",
-        {subscription_id});
-    std::vector<ChargeView> out;
-    for (int i = 0; i < r.rows(); ++i)
-        out.push_back({r.str(i, 0), r.str(i, 1), r.str(i, 2), r.str(i, 3), r.str(i, 13), r.integer(i, 4),
-                       r.integer(i, 5), r.opt(i, 6), r.opt(i, 7), r.opt(i, 8), r.integer(i, 9), r.opt(i, 10),
-                       r.is_null(i, 11) ? std::nullopt : std::optional<long long>(r.integer(i, 11)),
-                       r.opt(i, 12)});
-    return out;
-}
-
 std::optional<SubscriptionView> ViewOf(PgConnection& conn, const PgResult& r) {
     if (r.rows() == 0) return std::nullopt;
     SubscriptionView v{r.str(0, 0),
@@ -56,7 +37,7 @@ std::optional<SubscriptionView> ViewOf(PgConnection& conn, const PgResult& r) {
                        r.opt(0, 13),
                        r.is_null(0, 14) ? std::nullopt : std::optional<long long>(r.integer(0, 14)),
                        {}};
-    v.charges = LastCharges(conn, v.subscription_id);
+    v.charges = SubscriptionCharges(conn, v.subscription_id, 12, 0);
     return v;
 }
 

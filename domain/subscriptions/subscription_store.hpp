@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/subscriptions/charge_history.hpp"
 #include "infra/core/config.hpp"
 #include "infra/pg/pg_connection.hpp"
 
@@ -25,16 +26,6 @@ struct StartedSubscription {
 StartedSubscription Subscribe(PgTransaction& tx, const QueuesConfig& cfg, const std::string& timezone,
                               long long user_id, long long plan_id);
 
-struct ChargeView {
-    std::string charge_id, order_id, status, created_at;
-    std::string kind;  // "period", or "upgrade" (a plan change's price difference within a period)
-    long long period = 0, amount = 0;
-    std::optional<std::string> approved_at, failure_code, failure_message;
-    long long retries = 0;                   // dunning retries made so far
-    std::optional<std::string> retry_at;     // the next one, if planned
-    std::optional<long long> refund_amount;  // an immediate cancel's refund of this charge, if any
-    std::optional<std::string> refund_status;
-};
 struct SubscriptionView {
     std::string subscription_id, status, cycle, anchor_date, period_start, period_end, created_at;
     long long plan_id = 0, price = 0, period = 0;
@@ -43,7 +34,7 @@ struct SubscriptionView {
     bool needs_card = false;  // a hard decline or a deleted key: the buyer's next card is charged at once
     std::optional<std::string> dunning_ends_at;
     std::optional<long long> next_plan_id;  // a downgrade, from the next period
-    std::vector<ChargeView> charges;        // the last ones, newest first
+    std::vector<ChargeView> charges;        // the last 12, newest first (all: BuyerChargesPage)
 };
 // The buyer's live subscription (or, if none, the latest one).
 std::optional<SubscriptionView> CurrentSubscription(PgConnection& conn, long long user_id);

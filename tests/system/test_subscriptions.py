@@ -425,6 +425,19 @@ def attempts(sub_id, period):
                f"WHERE c.subscription_id = '{sub_id}' AND c.period = {period}")
 
 
+def failed_charges_listing(charge_id):
+    """The charge as the admin's list of failed charges shows it (walking every page), or None."""
+    page = 1
+    while True:
+        status, _, body = request("GET", f"/api/v1/admin/subscriptions/failed-charges?page={page}&size=100",
+                                  tok=admin())
+        assert status == 200, body
+        found = [c for c in body["items"] if c["charge_id"] == charge_id]
+        if found or page * body["size"] >= body["total"]:
+            return found[0] if found else None
+        page += 1
+
+
 def renewed_into_decline(code, price=5500):
     """An active subscription whose first renewal the gateway declines with `code`: (tok, key, sub)."""
     tok = hs256("dun-" + uuid.uuid4().hex)
@@ -450,6 +463,12 @@ def test_a_soft_decline_is_retried_on_the_schedule_and_the_subscription_is_activ
         assert datetime.timedelta(hours=23, minutes=58) < retry_at - declined <= datetime.timedelta(days=1)
         assert sub["dunning_ends_at"] is not None
 
+        # The admin's list of failed charges has it, with its subscription and buyer.
+        listed = failed_charges_listing(charge["charge_id"])
+        assert listed is not None and (listed["subscription_id"], listed["status"]) == (sub_id, "failed")
+        assert listed["user_id"] == int(sql(f"SELECT user_id FROM subscriptions WHERE id = '{sub_id}'"))
+        assert listed["failure"]["code"] == "REJECT_CARD_PAYMENT" and listed["declined_at"] is not None
+
         renew_on(seoul_today())  # the same day: no retry yet
         assert subscription(tok, sub_id)["charges"][0]["retries"] == 0
         renew_on(seoul_today() + datetime.timedelta(days=1), copies=2)  # day 1: retried once, declined again
@@ -465,6 +484,7 @@ def test_a_soft_decline_is_retried_on_the_schedule_and_the_subscription_is_activ
     charge = sub["charges"][0]
     assert (sub["status"], sub["dunning_ends_at"], charge["status"], charge["retry_at"]) == ("active", None, "done", None)
     assert attempts(sub_id, 1) == "declined:REJECT_CARD_PAYMENT,declined:REJECT_CARD_PAYMENT,approved:"
+    assert failed_charges_listing(charge["charge_id"]) is None  # approved: no longer failed
     assert billing_stats()["billing_by_order"][charge["order_id"]] == 1
     assert billing_stats()["billing_by_customer"][key] == 2  # the first period and this one
     renew_on(seoul_today() + datetime.timedelta(days=5))  # a later date of the schedule: nothing more
@@ -852,4 +872,39 @@ def test_a_paused_subscription_is_not_charged_and_a_resume_keeps_or_moves_the_an
     assert billing_stats()["billing_by_customer"][key] == 4  # periods 0 to 3, each once
     status, _, problem = request("POST", f"/api/v1/subscriptions/{sub_id}/pause", tok=hs256("x-" + uuid.uuid4().hex))
     assert status == 404
+    assert_one_approval_per_done_charge()
+
+
+def test_a_subscriptions_charges_are_paged_newest_first_and_only_its_buyer_sees_them():
+    tok = hs256("pg-" + uuid.uuid4().hex)
+    plan, _ = new_plan(4400), active_card(tok)
+    _, _, accepted = subscribe(tok, plan["id"])
+    sub_id = accepted["subscription_id"]
+    sub = settled_subscription(tok, sub_id)
+    for period in (1, 2):  # two renewals: three charges
+        renew_on(datetime.date.fromisoformat(sub["current_period"]["end"]))
+        sub = wait_until(lambda: (lambda s: s if len(s["charges"]) == period + 1 and s["charges"][0]["status"] == "done"
+                                  else None)(subscription(tok, sub_id)), 30, f"period {period}")
+
+    def page(n, size, who=tok):
+        return request("GET", f"/api/v1/subscriptions/{sub_id}/charges?page={n}&size={size}", tok=who)
+
+    first, second, third = page(1, 2), page(2, 2), page(3, 2)
+    assert first[0] == second[0] == third[0] == 200
+    assert [c["period"] for c in first[2]["items"]] == [2, 1]
+    assert [c["period"] for c in second[2]["items"]] == [0] and third[2]["items"] == []
+    assert (first[2]["page"], first[2]["size"], first[2]["total"]) == (1, 2, 3)
+    # The pages hold exactly the charges the subscription shows, each once.
+    paged = first[2]["items"] + second[2]["items"]
+    assert paged == subscription(tok, sub_id)["charges"]
+    assert page(1, 100)[2]["items"] == paged
+    # Another buyer, an id that is not one, and sizes out of range.
+    assert page(1, 2, who=hs256("pg-other-" + uuid.uuid4().hex))[0] == 404
+    assert request("GET", "/api/v1/subscriptions/not-an-id/charges", tok=tok)[0] == 404
+    for bad, field in (("size=0", "size"), ("size=101", "size"), ("page=0", "page"), ("page=x", "page")):
+        status, headers, body = request("GET", f"/api/v1/subscriptions/{sub_id}/charges?{bad}", tok=tok)
+        assert status == 422 and headers["Content-Type"] == "application/problem+json", (bad, status, body)
+        assert body["code"] == "VALIDATION_FAILED" and body["errors"][0]["field"] == field
+    # The admin's list is the admin's only.
+    assert request("GET", "/api/v1/admin/subscriptions/failed-charges", tok=tok)[0] == 403
     assert_one_approval_per_done_charge()
