@@ -167,17 +167,13 @@ void FailCard(PgTransaction& tx, const std::string& card_id, const std::string& 
         {card_id, code, message});
 }
 
-std::optional<BillingKey> OpenActiveBillingKey(PgTransaction& tx, const SecretBox& box, long long user_id) {
-    auto r = tx.exec(
-        "SELECT id, customer_key, sealed_billing_key FROM billing_cards WHERE user_id = $1 AND status = "
-        "'active'",
-        {user_id});
-    if (r.rows() == 0) return std::nullopt;
-    auto key = box.Open(r.get(0, 2), KeyContext(r.str(0, 0)));
+BillingKey OpenBillingKey(const SecretBox& box, const std::string& card_id, const std::string& customer_key,
+                          std::string_view sealed_billing_key) {
+    auto key = box.Open(sealed_billing_key, KeyContext(card_id));
     if (!key)
         throw AppError(ErrorCode::kValidationFailed,
                        "The card's billing key cannot be opened with this BILLING_KEY_SECRET.");
-    return BillingKey{r.str(0, 0), r.str(0, 1), *key};
+    return BillingKey{card_id, customer_key, *key};
 }
 
 std::string CardCompany(std::string_view issuer_code) {

@@ -62,12 +62,14 @@ std::optional<long long> ActivateCard(PgTransaction& tx, const SecretBox& box, c
 void FailCard(PgTransaction& tx, const std::string& card_id, const std::string& code,
               const std::string& message);
 
-// The buyer's active card with its billing key unsealed, for a charge; nullopt when the buyer has
-// no active card.
+// A card with its billing key unsealed, for a charge.
 struct BillingKey {
     std::string card_id, customer_key, billing_key;
 };
-std::optional<BillingKey> OpenActiveBillingKey(PgTransaction& tx, const SecretBox& box, long long user_id);
+// The key from the card's sealed_billing_key column (the caller reads the card's row with its own
+// query); a key this BILLING_KEY_SECRET cannot open is an error.
+BillingKey OpenBillingKey(const SecretBox& box, const std::string& card_id, const std::string& customer_key,
+                          std::string_view sealed_billing_key);
 
 // The card company's name for the gateway's issuer code (TOSS_API.md, card.issuerCode).
 std::string CardCompany(std::string_view issuer_code);

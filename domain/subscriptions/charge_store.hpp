@@ -28,8 +28,9 @@ void RecordChargeAttempt(PgTransaction& tx, const std::string& charge_id, const 
                          const std::string& code, const std::string& message);
 // The gateway approved the charge: it is done; a subscription waiting for its first charge, or past
 // due, is active (its dunning over); an upgrade's charge moves the subscription to the new plan.
+// `attempt_outcome` (approved, or found by a lookup) is recorded as the attempt, in the same statement.
 void ChargeApproved(PgTransaction& tx, const std::string& charge_id, const std::string& payment_key,
-                    const std::string& approved_at);
+                    const std::string& approved_at, const std::string& attempt_outcome);
 // The gateway refused this try: the charge failed. A subscription waiting for its first charge is
 // incomplete_expired (nothing owed, nothing given); a renewal's decline follows `dunning`: past_due
 // with a retry planned or waiting for a new card, or, after the last retry, the final status; a

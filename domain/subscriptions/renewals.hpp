@@ -7,6 +7,7 @@
 // computed from the stored anchor and charged at the plan's price of now (a new price applies from
 // each subscriber's next period).
 #include <string>
+#include <vector>
 
 #include "domain/subscriptions/billing_calendar.hpp"
 #include "infra/core/config.hpp"
@@ -14,11 +15,16 @@
 
 namespace checkout {
 
-// In the caller's transaction, with the subscription locked: period `period` = [start, end) begins
-// (the subscription's period advances from period - 1) at `plan_id` and `price`, and its charge and
-// job are inserted; false when that period's charge exists already (nothing changes).
-bool StartPeriod(PgTransaction& tx, const QueuesConfig& cfg, const std::string& subscription_id,
-                 long long period, long long plan_id, long long price, const Date& start, const Date& end);
+// Period `period` = [start, end) of a subscription, at `plan_id` and `price`.
+struct PeriodToStart {
+    std::string subscription_id;
+    long long period = 0, plan_id = 0, price = 0;
+    Date start, end;
+};
+// In the caller's transaction, with the subscriptions locked, in one statement: each period begins
+// (its subscription's period advances from period - 1) and its charge and job are inserted; a period
+// whose charge exists already changes nothing. Returns how many began.
+long long StartPeriods(PgTransaction& tx, const QueuesConfig& cfg, const std::vector<PeriodToStart>& periods);
 
 // Starts the charges of up to `limit` due subscriptions; returns how many it started.
 long long StartDueRenewals(PgConnection& conn, const QueuesConfig& cfg, const std::string& today, int limit);

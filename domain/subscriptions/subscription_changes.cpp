@@ -215,8 +215,9 @@ void ResumeSubscription(PgTransaction& tx, const QueuesConfig& cfg, const std::s
         "UPDATE subscriptions SET status = 'active', anchor_date = $2::date, anchor_period = $3, "
         "cancel_at_period_end = false, updated_at = now() WHERE id = $1",
         {subscription_id, FormatDate(today), period});
-    StartPeriod(tx, cfg, subscription_id, period, r.integer(0, 4), r.integer(0, 5), today,
-                PeriodStart(today, cycle, 1));
+    StartPeriods(
+        tx, cfg,
+        {{subscription_id, period, r.integer(0, 4), r.integer(0, 5), today, PeriodStart(today, cycle, 1)}});
 }
 
 void UndoCancel(PgTransaction& tx, long long user_id, const std::string& subscription_id) {

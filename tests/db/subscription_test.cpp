@@ -68,15 +68,18 @@ TEST_CASE("a subscription's first charge is settled once, and its outcome decide
         CHECK(pending->amount == 9900);
         REQUIRE(pending->key);
         CHECK(pending->key->billing_key.rfind("bk_", 0) == 0);  // unsealed for the gateway only
-        ChargeApproved(tx, charge, "bill_1", "2026-12-07T10:00:00+09:00");
+        ChargeApproved(tx, charge, "bill_1", "2026-12-07T10:00:00+09:00", "approved");
         // Run again (a redelivery), or contradicted by a late decline: nothing changes.
-        ChargeApproved(tx, charge, "bill_2", "2026-12-07T10:00:05+09:00");
+        ChargeApproved(tx, charge, "bill_2", "2026-12-07T10:00:05+09:00", "approved");
         ChargeDeclined(tx, charge, "REJECT_CARD_PAYMENT", "late", kDunning);
         CHECK(!LoadPendingCharge(tx, kBox, charge, s.job_id));
         tx.commit();
     }
     CHECK(One(c, "SELECT status || ':' || payment_key FROM subscription_charges WHERE id = $1", charge) ==
           "done:bill_1");
+    // The approval is its attempt's row, once: the redelivery and the late decline recorded nothing.
+    CHECK(One(c, "SELECT string_agg(outcome, ',') FROM subscription_charge_attempts WHERE charge_id = $1",
+              charge) == "approved");
     CHECK(One(c, "SELECT status FROM subscriptions WHERE id = $1", s.subscription_id) == "active");
     // The guard: a second charge of the same period is refused by the database itself.
     CHECK_THROWS_AS(
@@ -110,7 +113,7 @@ TEST_CASE(
     {
         PgTransaction tx(c);
         ChargeDeclined(tx, charge, "INVALID_STOPPED_CARD", "stopped", kDunning);
-        ChargeApproved(tx, charge, "bill_late", "");  // a settled charge stays as it is
+        ChargeApproved(tx, charge, "bill_late", "", "found");  // a settled charge stays as it is
         tx.commit();
     }
     CHECK(One(c, "SELECT status || ':' || failure_code FROM subscription_charges WHERE id = $1", charge) ==
@@ -135,7 +138,7 @@ std::pair<std::string, std::string> RenewalStarted(PgConnection& c, long long us
         PgTransaction tx(c);
         ChargeApproved(
             tx, One(c, "SELECT id FROM subscription_charges WHERE subscription_id = $1", s.subscription_id),
-            "bill_first", "");
+            "bill_first", "", "approved");
         tx.commit();
     }
     const std::string end =
@@ -226,7 +229,7 @@ TEST_CASE("a hard decline waits for a new card, which retries at once; without o
     CHECK(One(c, "SELECT needs_card::text FROM subscriptions WHERE id = $1", sub) == "false");
     {
         PgTransaction tx(c);
-        ChargeApproved(tx, charge, "bill_new_card", "");
+        ChargeApproved(tx, charge, "bill_new_card", "", "approved");
         tx.commit();
     }
     CHECK(One(c, "SELECT status || ':' || (dunning_ends_at IS NULL) FROM subscriptions WHERE id = $1", sub) ==

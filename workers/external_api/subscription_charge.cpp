@@ -35,8 +35,7 @@ Step Settle(const ExternalApiContext& ctx, PgTransaction& tx, const std::string&
     if (!paid || paid->order_id != order_id)
         throw AppError(ErrorCode::kGatewayRetryable, "The gateway's answer was not this charge's payment.");
     if (paid->status == "DONE") {
-        RecordChargeAttempt(tx, charge_id, lookup ? "found" : "approved", "", "");
-        ChargeApproved(tx, charge_id, paid->payment_key, paid->approved_at);
+        ChargeApproved(tx, charge_id, paid->payment_key, paid->approved_at, lookup ? "found" : "approved");
         return Step::Done(Outcome::Succeeded());
     }
     if (paid->status == "ABORTED" || paid->status == "EXPIRED" || paid->status == "CANCELED") {
