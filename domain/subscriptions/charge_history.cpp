@@ -54,11 +54,15 @@ std::optional<ChargesPage> BuyerChargesPage(PgConnection& conn, long long user_i
 
 ChargesPage FailedChargesPage(PgConnection& conn, int page, int size) {
     ChargesPage p{Views(conn.exec(std::string(kChargeColumns) +
-                                      "WHERE c.status = 'failed' ORDER BY c.updated_at DESC, c.id DESC "
+                                      "WHERE c.declined_at IS NOT NULL AND c.status = 'failed' "
+                                      "ORDER BY c.declined_at DESC, c.id DESC "
                                       "LIMIT $1 OFFSET $2",
                                   {static_cast<long long>(size), static_cast<long long>(page - 1) * size})),
                   0};
-    p.total = conn.exec("SELECT count(*) FROM subscription_charges WHERE status = 'failed'").integer(0, 0);
+    p.total = conn.exec(
+                      "SELECT count(*) FROM subscription_charges WHERE declined_at IS NOT NULL AND status = "
+                      "'failed'")
+                  .integer(0, 0);
     return p;
 }
 

@@ -34,7 +34,7 @@ struct ChargesPage {
 std::optional<ChargesPage> BuyerChargesPage(PgConnection& conn, long long user_id,
                                             const std::string& subscription_id, int page, int size);
 // Every subscription's failed charges (a decline, whether dunning retries it or not), the latest
-// decline first: what the admin looks at when renewals fail.
+// declined first (by the charge's first decline): what the admin looks at when renewals fail.
 ChargesPage FailedChargesPage(PgConnection& conn, int page, int size);
 
 }  // namespace checkout
