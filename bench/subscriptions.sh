@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # 100,000 subscriptions due at the same minute (issue 20): starts a private fleet (bench/lib), lets the
 # external-api worker hold IN_FLIGHT charges at the gateway at once (default 1500; queues.yaml ships
-# 200; CONCURRENCY: its handler threads, default as shipped), and runs bench/subscriptions.py: N (default 100000) subscribers seeded, the sandbox answering
-# every billing charge in 1 s +- 0.5 s, one scheduler pass, figures per charge. Stops what it started.
+# 200) with CONCURRENCY handler threads (default: as shipped), and runs bench/subscriptions.py: N
+# (default 100000) subscribers seeded, the sandbox answering every billing charge in 1 s +- 0.5 s, one
+# scheduler pass, figures per charge. Stops what it started.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
