@@ -20,6 +20,11 @@ import cost  # noqa: E402
 from billing_seed import seed_due_subscriptions  # noqa: E402
 
 
+def sandbox_cpu(args):
+    st = cost.proc_stat(args.sandbox_pid) if args.sandbox_pid else None
+    return st[1] if st else 0
+
+
 def sandbox(path, body=None):
     req = urllib.request.Request(os.environ["TOSS_API_BASE"] + path, method="POST" if body is not None else "GET",
                                  data=json.dumps(body).encode() if body is not None else None)
@@ -35,6 +40,7 @@ def main():
     ap.add_argument("--run-dir", required=True)
     ap.add_argument("--pgdata", required=True)
     ap.add_argument("--rabbit-pidfile", required=True)
+    ap.add_argument("--sandbox-pid", type=int, help="the gateway sandbox's pid: its CPU shares these cores too")
     ap.add_argument("--pgbench-seconds", type=int, default=15)
     args = ap.parse_args()
     cost.PGDATA = args.pgdata
@@ -51,6 +57,7 @@ def main():
     cost.sql("CHECKPOINT")
     cost.sql("SELECT pg_stat_statements_reset()")
     before = cost.snapshot(args)
+    sandbox_cpu_before = sandbox_cpu(args)
     started_sql = cost.sql("SELECT now()")
     approvals_before = sandbox("/sandbox/stats?brief=1")["billing_approvals"]
     scheduler_cpu = 0.0
@@ -86,6 +93,7 @@ def main():
     elapsed = time.monotonic() - t0
     out, _ = sched.communicate()
     after = cost.snapshot(args)
+    sandbox_cpu_after = sandbox_cpu(args)
     n = int(cost.sql(f"SELECT count(*) {ours} AND c.status = 'done'"))
     stats = sandbox("/sandbox/stats")
     order_ids = cost.sql(f"SELECT c.order_id {ours}").split()
@@ -116,11 +124,23 @@ def main():
     for line in top.splitlines():
         print("    " + line)
     cpu0, cpu1 = before["cpu"], after["cpu"]
-    print("  CPU per charge (ms):")
+    print("  CPU per charge (ms; PostgreSQL by process kind below it):")
+    ours = scheduler_cpu
     for part in cpu1:
-        if not part.startswith("  pg:"):
-            print(f"    {part:24s} {(cpu1[part] - cpu0.get(part, 0)) / n:.3f}")
+        ms = (cpu1[part] - cpu0.get(part, 0)) / n
+        if part.startswith("  pg:"):
+            if ms >= 0.01:
+                print(f"      {part[6:]:40s} {ms:.3f}")
+            continue
+        ours += cpu1[part] - cpu0.get(part, 0)
+        print(f"    {part:24s} {ms:.3f}")
     print(f"    {'scheduler --once pass':24s} {scheduler_cpu / n:.3f}")
+    print(f"    {'all of the shop':24s} {ours / n:.3f}")
+    if args.sandbox_pid:
+        sandbox_ms = (sandbox_cpu_after - sandbox_cpu_before) * cost.TICK_MS / n
+        cores = os.cpu_count()
+        print(f"    {'gateway sandbox (Python)':24s} {sandbox_ms:.3f}  (not ours; it shares these {cores} cores: "
+              f"their ceiling is {1000 * cores / (ours / n + sandbox_ms):.0f} charges/s)")
     if args.pgbench_seconds > 0:
         unit, tps = cost.pgbench_reference(args.pgbench_seconds)
         pg = (cpu1["postgresql"] - cpu0["postgresql"]) / n

@@ -27,5 +27,5 @@ export BENCH_QUEUES_FILE="$queues"
 source bench/lib/private_fleet.sh
 private_fleet_start --workers
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%Y-%m-%d); external_api max_in_flight ${IN_FLIGHT:-1500}, handler threads ${CONCURRENCY:-as shipped}"
-CHECKOUT_BIN_DIR="$root/build/bin" /usr/bin/python3 bench/subscriptions.py --n "${N:-100000}" --api-pid "$api_pid" \
+CHECKOUT_BIN_DIR="$root/build/bin" /usr/bin/python3 bench/subscriptions.py --n "${N:-100000}" --api-pid "$api_pid" --sandbox-pid "$sandbox_pid" \
     --run-dir "$state/run" --pgdata "$state/pgdata" --rabbit-pidfile "$state/rabbitmq/rabbit.pid"
