@@ -21,6 +21,14 @@ std::optional<ChargeToMake> LoadPendingCharge(PgTransaction& tx, const SecretBox
     return c;
 }
 
+std::optional<PendingCharge> LockPendingCharge(PgTransaction& tx, const std::string& charge_id) {
+    auto r =
+        tx.exec("SELECT order_id FROM subscription_charges WHERE id = $1 AND status = 'pending' FOR UPDATE",
+                {charge_id});
+    if (r.rows() == 0) return std::nullopt;
+    return PendingCharge{charge_id, r.str(0, 0)};
+}
+
 void RecordChargeAttempt(PgTransaction& tx, const std::string& charge_id, const std::string& outcome,
                          const std::string& code, const std::string& message) {
     tx.exec(

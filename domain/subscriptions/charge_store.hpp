@@ -23,6 +23,13 @@ struct ChargeToMake {
 std::optional<ChargeToMake> LoadPendingCharge(PgTransaction& tx, const SecretBox& box,
                                               const std::string& charge_id, const std::string& job_id);
 
+// The charge while it is pending (locked), its orderId only: what an answer from the gateway is
+// checked and settled against (the card is read only if another call must be made).
+struct PendingCharge {
+    std::string charge_id, order_id;
+};
+std::optional<PendingCharge> LockPendingCharge(PgTransaction& tx, const std::string& charge_id);
+
 // One attempt's outcome, with the gateway's code (approved, declined, unknown, found, not_found).
 void RecordChargeAttempt(PgTransaction& tx, const std::string& charge_id, const std::string& outcome,
                          const std::string& code, const std::string& message);

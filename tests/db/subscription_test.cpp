@@ -68,11 +68,15 @@ TEST_CASE("a subscription's first charge is settled once, and its outcome decide
         CHECK(pending->amount == 9900);
         REQUIRE(pending->key);
         CHECK(pending->key->billing_key.rfind("bk_", 0) == 0);  // unsealed for the gateway only
+        const auto locked = LockPendingCharge(tx, charge);
+        REQUIRE(locked);
+        CHECK(locked->order_id == pending->order_id);
         ChargeApproved(tx, charge, "bill_1", "2026-12-07T10:00:00+09:00", "approved");
         // Run again (a redelivery), or contradicted by a late decline: nothing changes.
         ChargeApproved(tx, charge, "bill_2", "2026-12-07T10:00:05+09:00", "approved");
         ChargeDeclined(tx, charge, "REJECT_CARD_PAYMENT", "late", kDunning);
         CHECK(!LoadPendingCharge(tx, kBox, charge, s.job_id));
+        CHECK(!LockPendingCharge(tx, charge));
         tx.commit();
     }
     CHECK(One(c, "SELECT status || ':' || payment_key FROM subscription_charges WHERE id = $1", charge) ==

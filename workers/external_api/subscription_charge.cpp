@@ -73,7 +73,7 @@ ExternalHandler ChargeSubscription(std::shared_ptr<const ExternalApiContext> ctx
                           const HttpResponse& response) -> Step {
         const bool lookup = call.method == "GET";
         const auto r = ctx->toss->Classify(response);
-        const auto c = LoadPendingCharge(tx, *ctx->billing_box, ChargeId(job), job.id);
+        const auto c = LockPendingCharge(tx, ChargeId(job));
         if (!c) return Step::Done(Outcome::Succeeded());
         if (r.kind == GatewayResult::Kind::kOk)
             return Settle(*ctx, tx, c->charge_id, c->order_id, lookup, r.body);
@@ -81,11 +81,13 @@ ExternalHandler ChargeSubscription(std::shared_ptr<const ExternalApiContext> ctx
             if (lookup && r.code == "NOT_FOUND_PAYMENT") {
                 // The unanswered attempt never reached the gateway: charge now, under the same key.
                 RecordChargeAttempt(tx, c->charge_id, "not_found", r.code, "");
-                if (!c->key) {
+                const auto full = LoadPendingCharge(tx, *ctx->billing_box, c->charge_id, job.id);
+                if (!full) return Step::Done(Outcome::Succeeded());  // locked pending above: never
+                if (!full->key) {
                     ChargeDeclined(tx, c->charge_id, "BILLING_CARD_REQUIRED", "no card", ctx->dunning);
                     return Step::Done(Outcome::Failed("BILLING_CARD_REQUIRED", "no card"));
                 }
-                return ChargeCall(*ctx, *c);
+                return ChargeCall(*ctx, *full);
             }
             if (!lookup && ClassifyChargeDecline(r.code) == ChargeDecline::kLookItUp)
                 return Step::Call(ctx->toss->PaymentByOrderIdCall(c->order_id));
