@@ -9,7 +9,8 @@ import urllib.request
 
 from conftest import BIN, ROOT, STATE, wait_until
 
-PORT = 18281
+# Next to the tests' own API (TEST_API_PORT), never on it.
+PORT = int(os.environ.get("TEST_API_PORT", "18181")) + 100
 
 
 def health():
