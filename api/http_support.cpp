@@ -270,6 +270,10 @@ int QueryInt(const Rest::Request& req, const char* name, int fallback, int lo, i
     return n;
 }
 
+PageQuery QueryPage(const Rest::Request& req) {
+    return {QueryInt(req, "page", 1, 1, 1000000), QueryInt(req, "size", 20, 1, 100)};
+}
+
 std::optional<std::string> Header(const Rest::Request& req, const std::string& name) {
     auto raw = req.headers().tryGetRaw(name);
     if (!raw) return std::nullopt;

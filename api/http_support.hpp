@@ -79,6 +79,11 @@ std::string ProblemJson(const AppError& e, const std::string& instance, const st
 long long PathId(const Pistache::Rest::Request& req, const char* name);
 std::string PathParam(const Pistache::Rest::Request& req, const char* name);
 int QueryInt(const Pistache::Rest::Request& req, const char* name, int fallback, int lo, int hi);
+// ?page= (from 1, default 1) and ?size= (1 to 100, default 20) of a list, as every list here takes them.
+struct PageQuery {
+    int page = 1, size = 20;
+};
+PageQuery QueryPage(const Pistache::Rest::Request& req);
 std::optional<std::string> Header(const Pistache::Rest::Request& req, const std::string& name);
 // The request's Idempotency-Key (1 to 300 characters, else 422), fingerprinted with the request's
 // canonical body; nullopt when the header is absent.

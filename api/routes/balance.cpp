@@ -46,8 +46,7 @@ void RegisterBalanceRoutes(Rest::Router& r, App& app) {
     AddRoute(r, Http::Method::Get, "/api/v1/balance",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                  auto caller = Authenticate(req, app);
-                 const int page = QueryInt(req, "page", 1, 1, 1000000);
-                 const int size = QueryInt(req, "size", 20, 1, 100);
+                 const auto [page, size] = QueryPage(req);
                  auto conn = app.pool.acquire();
                  return Reply{200, BalanceJson(*conn, caller.user_id, page, size), {}};
              }));

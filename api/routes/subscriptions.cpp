@@ -91,16 +91,14 @@ void RegisterSubscriptionRoutes(Rest::Router& r, App& app) {
         r, Http::Method::Get, "/api/v1/admin/subscriptions/failed-charges",
         Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
             AuthenticateAdmin(req, app);
-            const int page = QueryInt(req, "page", 1, 1, 1000000);
-            const int size = QueryInt(req, "size", 20, 1, 100);
+            const auto [page, size] = QueryPage(req);
             auto conn = app.pool.acquire();
             return Reply{200, ChargesPageJson(FailedChargesPage(*conn, page, size), page, size, true), {}};
         }));
     AddRoute(r, Http::Method::Get, "/api/v1/subscriptions/:id/charges",
              Guard(app.executor, [&app](const Rest::Request& req, RequestContext&) {
                  auto caller = Authenticate(req, app);
-                 const int page = QueryInt(req, "page", 1, 1, 1000000);
-                 const int size = QueryInt(req, "size", 20, 1, 100);
+                 const auto [page, size] = QueryPage(req);
                  auto conn = app.pool.acquire();
                  auto p = BuyerChargesPage(*conn, caller.user_id, PathParam(req, ":id"), page, size);
                  if (!p) throw AppError(ErrorCode::kNotFound, "No such subscription.");
