@@ -9,7 +9,7 @@ std::vector<QueueStats> BrokerStats::Read(const std::vector<std::string>& queues
             if (!conn_) {
                 // No heartbeats: between scrapes nobody reads the socket to answer them, and the broker
                 // would close it; a connection that broke meanwhile fails the next read, and is made again.
-                conn_ = std::make_unique<AmqpConnection>(address_, 0, std::chrono::milliseconds(1000));
+                conn_ = std::make_unique<AmqpConnection>(nodes_, 0, std::chrono::milliseconds(1000));
                 ++connections_made_;
             }
             std::vector<QueueStats> out;

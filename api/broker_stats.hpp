@@ -13,13 +13,13 @@ namespace checkout::api {
 
 class BrokerStats {
   public:
-    explicit BrokerStats(AmqpAddress address) : address_(std::move(address)) {}
+    explicit BrokerStats(AmqpNodes nodes) : nodes_(std::move(nodes)) {}
     // Stats of each queue, in order; throws when RabbitMQ cannot be reached (after one reconnect).
     std::vector<QueueStats> Read(const std::vector<std::string>& queues);
     long long connections_made() const { return connections_made_; }
 
   private:
-    AmqpAddress address_;
+    AmqpNodes nodes_;
     std::mutex mu_;
     std::unique_ptr<AmqpConnection> conn_;
     long long connections_made_ = 0;

@@ -9,7 +9,7 @@ namespace checkout::api {
 using namespace Pistache;
 
 namespace {
-bool AmqpReachable(const AmqpAddress& url) {
+bool AmqpReachable(const AmqpNodes& nodes) {
     // Cached for a second: load balancers poll /ready often, and a broker connection is not free.
     static std::mutex mu;
     static std::chrono::steady_clock::time_point checked{};
@@ -18,7 +18,7 @@ bool AmqpReachable(const AmqpAddress& url) {
     const auto now = std::chrono::steady_clock::now();
     if (now - checked < std::chrono::seconds(1)) return ok;
     try {
-        AmqpConnection conn(url, 0, std::chrono::milliseconds(1000));
+        AmqpConnection conn(nodes, 0, std::chrono::milliseconds(1000));
         ok = true;
     } catch (const std::exception&) {
         ok = false;

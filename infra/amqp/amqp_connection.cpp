@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <memory>
+#include <random>
 
 #include "infra/amqp/amqp_values.hpp"
 #include "infra/core/log.hpp"
@@ -14,19 +15,37 @@ namespace checkout {
 
 using namespace amqp_values;
 
-AmqpConnection::AmqpConnection(const AmqpAddress& address, int heartbeat_seconds,
+AmqpConnection::AmqpConnection(const AmqpNodes& nodes, int heartbeat_seconds,
                                std::chrono::milliseconds connect_timeout) {
-    conn_ = amqp_new_connection();
-    if (!conn_) throw AmqpError("cannot allocate an AMQP connection");
-    try {
-        Open(address, heartbeat_seconds, connect_timeout);
-    } catch (...) {
-        // The destructor does not run for a constructor that throws: free the state and socket here,
-        // or every failed connect (reconnect loops, /ready during an outage) leaks both.
-        amqp_destroy_connection(conn_);
-        conn_ = nullptr;
-        throw;
+    if (nodes.empty()) throw AmqpError("no RabbitMQ node to connect to");
+    thread_local std::mt19937 random(std::random_device{}());
+    const std::size_t first = std::uniform_int_distribution<std::size_t>(0, nodes.size() - 1)(random);
+    std::string errors;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        const AmqpAddress& node = nodes[(first + i) % nodes.size()];
+        conn_ = amqp_new_connection();
+        if (!conn_) throw AmqpError("cannot allocate an AMQP connection");
+        try {
+            Open(node, heartbeat_seconds, connect_timeout);
+            node_ = node.host + ":" + std::to_string(node.port);
+            return;
+        } catch (const AmqpError& e) {
+            // The destructor does not run for a constructor that throws: free the state and socket
+            // of each failed try here, or every failed connect (reconnect loops, /ready during an
+            // outage) leaks both.
+            amqp_destroy_connection(conn_);
+            conn_ = nullptr;
+            broken_ = false;
+            if (nodes.size() == 1) throw;
+            errors +=
+                (errors.empty() ? "" : "; ") + node.host + ":" + std::to_string(node.port) + ": " + e.what();
+        } catch (...) {
+            amqp_destroy_connection(conn_);
+            conn_ = nullptr;
+            throw;
+        }
     }
+    throw AmqpError("no RabbitMQ node answered (" + errors + ")");
 }
 
 void AmqpConnection::Open(const AmqpAddress& address, int heartbeat_seconds,

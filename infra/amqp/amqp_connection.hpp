@@ -45,13 +45,21 @@ struct QueueStats {
 
 class AmqpConnection {
   public:
-    AmqpConnection(const AmqpAddress& address, int heartbeat_seconds = 10,
+    // Connects to one of `nodes` (AMQP_URL's list): they are tried in an order that starts at a
+    // random one, so that a fleet spreads over a cluster's nodes and a dead node is skipped; throws
+    // AmqpError when none answers.
+    AmqpConnection(const AmqpNodes& nodes, int heartbeat_seconds = 10,
                    std::chrono::milliseconds connect_timeout = std::chrono::milliseconds(3000));
+    AmqpConnection(const AmqpAddress& address, int heartbeat_seconds = 10,
+                   std::chrono::milliseconds connect_timeout = std::chrono::milliseconds(3000))
+        : AmqpConnection(AmqpNodes{address}, heartbeat_seconds, connect_timeout) {}
     ~AmqpConnection();
     AmqpConnection(const AmqpConnection&) = delete;
     AmqpConnection& operator=(const AmqpConnection&) = delete;
 
     bool broken() const { return broken_; }
+    // host:port of the node this connection reached.
+    const std::string& node() const { return node_; }
 
     // Declares the exchanges, work queues, dead-letter queues and bindings of queues.yaml.
     // Idempotent; every process that uses the broker calls it after connecting.
@@ -96,6 +104,7 @@ class AmqpConnection {
     bool confirms_ = false;
     std::uint64_t next_publish_tag_ = 1;
     std::vector<std::string> consumer_tags_;
+    std::string node_;
 };
 
 }  // namespace checkout

@@ -130,6 +130,31 @@ Millis ParseLongDuration(const std::string& text, const std::string& setting) {
     return Millis(n * (m[2].str() == "d" ? 86400000LL : 3600000LL));
 }
 
+AmqpNodes ParseAmqpNodes(const std::string& urls) {
+    AmqpNodes nodes;
+    std::size_t start = 0;
+    while (true) {
+        const auto comma = urls.find(',', start);
+        std::string one = urls.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        one.erase(0, one.find_first_not_of(" \t"));
+        one.erase(one.find_last_not_of(" \t") + 1);
+        const std::string which = "node " + std::to_string(nodes.size() + 1);
+        if (one.empty()) throw ConfigError("AMQP_URL", which + " is empty (a stray comma?)");
+        try {
+            nodes.push_back(ParseAmqpUrl(one));
+        } catch (const ConfigError& e) {
+            if (urls.find(',') == std::string::npos) throw;  // one node: the message as it was
+            std::string problem = e.what();
+            if (problem.rfind("AMQP_URL: ", 0) == 0) problem.erase(0, 10);
+            throw ConfigError("AMQP_URL", which + " " + problem);
+        }
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    if (nodes.size() > 64) throw ConfigError("AMQP_URL", "lists more than 64 nodes");
+    return nodes;
+}
+
 namespace {
 
 // DATABASE_URL, AMQP_URL, JWT_SECRET: what the program connects with, when it needs them.
@@ -146,7 +171,7 @@ void LoadConnections(Environment& env, EnvNeeds needs, EnvLookup lookup) {
     if (needs.amqp) {
         auto v = lookup("AMQP_URL");
         if (!v || v->empty()) throw ConfigError("AMQP_URL", "is not set (amqp://user:pass@host:port/vhost)");
-        env.amqp = ParseAmqpUrl(*v);
+        env.amqp = ParseAmqpNodes(*v);
         env.amqp_url = *v;
     }
     if (needs.jwt) {

@@ -85,11 +85,17 @@ struct AmqpAddress {
 };
 // Throws ConfigError("AMQP_URL", …) for anything that is not such a URL.
 AmqpAddress ParseAmqpUrl(const std::string& url);
+// AMQP_URL names one broker node or, comma-separated, the nodes of one cluster
+// ("amqp://u:p@10.0.0.1:5672/%2f,amqp://u:p@10.0.0.2:5672/%2f"; a comma in a password is %2C).
+// Processes connect to a live one of them (AmqpConnection). Throws ConfigError("AMQP_URL", …) naming
+// the node at fault.
+using AmqpNodes = std::vector<AmqpAddress>;
+AmqpNodes ParseAmqpNodes(const std::string& urls);
 
 struct Environment {
     std::string database_url;
     std::string amqp_url;
-    AmqpAddress amqp;  // amqp_url, parsed at start
+    AmqpNodes amqp;  // amqp_url, parsed at start: one node or the nodes of a cluster
     std::string jwt_secret;
     int api_port = 8080;
     std::string queues_file = "queues.yaml";

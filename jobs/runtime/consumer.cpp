@@ -162,11 +162,11 @@ void ReceiveDeliveries(AmqpConnection& conn, AckPlanner& acks, Dispatcher& dispa
 }
 
 // A connection that consumes the queue, or nullptr after waiting the backoff (RabbitMQ is away).
-std::unique_ptr<AmqpConnection> Connect(const AmqpAddress& address, const QueuesConfig& cfg,
+std::unique_ptr<AmqpConnection> Connect(const AmqpNodes& nodes, const QueuesConfig& cfg,
                                         const QueueConfig& queue, ReconnectBackoff& backoff,
                                         const std::atomic<bool>& stop) {
     try {
-        auto conn = std::make_unique<AmqpConnection>(address);
+        auto conn = std::make_unique<AmqpConnection>(nodes);
         conn->DeclareTopology(cfg);
         conn->Consume(queue.name, queue.prefetch);
         backoff.Reset();
@@ -257,7 +257,7 @@ int Consume(WorkerProcess& process, const QueueConfig& queue, Handlers handlers)
             conn = Connect(env.amqp, cfg, queue, backoff, stop);
             if (!conn) continue;  // a stop during the backoff's wait starts the drain
             if (++generation > 1) report.Reconnected();
-            spdlog::info("connected to RabbitMQ (generation {})", generation);
+            spdlog::info("connected to RabbitMQ at {} (generation {})", conn->node(), generation);
         }
         watchdog.Check(slots, dispatcher, gate, [&](std::shared_ptr<Slot> slot) {
             ++abandoned_threads;

@@ -9,7 +9,9 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 using namespace checkout;
@@ -74,4 +76,47 @@ TEST_CASE("a failed AMQP connect leaks neither the socket nor the connection sta
     const long before = OpenFds();
     for (int i = 0; i < 50; ++i) attempt();
     CHECK(OpenFds() == before);
+}
+
+TEST_CASE("a process connects to a live node of AMQP_URL's list, starting at a random one") {
+    const char* url = std::getenv("AMQP_URL");
+    REQUIRE(url);  // scripts/test.sh starts RabbitMQ and sets it
+    const AmqpAddress live = ParseAmqpNodes(url).front();
+    HangUpServer hangs_up;  // a node that accepts and hangs up
+    AmqpAddress broken = live, closed = live;
+    broken.host = "127.0.0.1";
+    broken.port = hangs_up.port();
+    {
+        // A port nobody listens on: a node that is down.
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+        socklen_t len = sizeof(addr);
+        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+        closed.host = "127.0.0.1";
+        closed.port = ntohs(addr.sin_port);
+        close(fd);
+    }
+    AmqpAddress by_name = live;  // the same broker under a second name: a second "node" that answers
+    by_name.host = live.host == "localhost" ? "127.0.0.1" : "localhost";
+    std::set<std::string> reached;
+    const long fds = OpenFds();
+    for (int i = 0; i < 40; ++i) {
+        AmqpConnection c(AmqpNodes{closed, live, broken, by_name}, 0, std::chrono::milliseconds(1000));
+        CHECK(!c.broken());
+        CHECK(c.node() != "127.0.0.1:" + std::to_string(closed.port));
+        CHECK(c.node() != "127.0.0.1:" + std::to_string(broken.port));
+        reached.insert(c.node());
+    }
+    CHECK(reached.size() == 2);  // both live nodes were chosen: the load spreads
+    CHECK(OpenFds() == fds);     // the dead nodes' tries leaked nothing
+    try {
+        AmqpConnection c(AmqpNodes{closed, broken}, 0, std::chrono::milliseconds(500));
+        FAIL("connected with every node down");
+    } catch (const AmqpError& e) {
+        CHECK_THAT(e.what(), Catch::Matchers::Contains(std::to_string(closed.port)) &&
+                                 Catch::Matchers::Contains(std::to_string(broken.port)));
+    }
 }

@@ -172,6 +172,41 @@ TEST_CASE("an AMQP_URL that cannot be parsed is a configuration error naming AMQ
     }
 }
 
+TEST_CASE("AMQP_URL may list a cluster's nodes, comma-separated; a bad one is named by its place") {
+    const auto one = ParseAmqpNodes("amqp://g:g@h:1/%2f");
+    REQUIRE(one.size() == 1);
+    CHECK(one[0].host == "h");
+    const auto three = ParseAmqpNodes("amqp://u:p%2Cq@a:5672/%2f, amqp://u:p@b:5673/%2f ,amqp://c/shop");
+    REQUIRE(three.size() == 3);
+    CHECK((three[0].host == "a" && three[0].port == 5672 && three[0].password == "p,q"));
+    CHECK((three[1].host == "b" && three[1].port == 5673 && three[1].vhost == "/"));
+    CHECK((three[2].host == "c" && three[2].port == 5672 && three[2].vhost == "shop"));
+    for (const auto& [bad, says] : std::vector<std::pair<std::string, std::string>>{
+             {"amqp://a,", "node 2 is empty"},
+             {",amqp://a", "node 1 is empty"},
+             {"amqp://a,,amqp://b", "node 2 is empty"},
+             {"amqp://a,http://b", "node 2 must start with amqp://"},
+             {"amqp://a,amqp://b:99999", "node 2 has a bad port"}}) {
+        INFO(bad);
+        try {
+            ParseAmqpNodes(bad);
+            FAIL("accepted");
+        } catch (const ConfigError& err) {
+            CHECK(err.setting() == "AMQP_URL");
+            CHECK_THAT(err.what(), Catch::Matchers::Contains(says));
+        }
+    }
+    std::string many = "amqp://h";
+    for (int i = 0; i < 64; ++i) many += ",amqp://h";
+    CHECK_THROWS_AS(ParseAmqpNodes(many), ConfigError);
+    g_env = {{"DATABASE_URL", "postgresql://u@h/db"},
+             {"AMQP_URL", "amqp://g:g@h:1/%2f,amqp://g:g@i:2/%2f"},
+             {"JWT_SECRET", std::string(40, 'k')}};
+    CHECK(EnvErrorSetting() == "<no error>");
+    g_env["AMQP_URL"] = "amqp://g:g@h:1/%2f,";
+    CHECK(EnvErrorSetting() == "AMQP_URL");
+}
+
 TEST_CASE(
     "LOG_LEVEL, LOG_FORMAT, POINT_RATES, POPULAR_CACHE_TTL, WORKER_DRAIN_TIMEOUT_MS and the scheduler's "
     "durations are validated at start") {

@@ -112,7 +112,7 @@ struct Relay {
                     ever_connected = true;
                     mq = std::make_unique<AmqpConnection>(env.amqp);
                     mq->DeclareTopology(cfg);
-                    spdlog::info("connected to RabbitMQ");
+                    spdlog::info("connected to RabbitMQ at {}", mq->node());
                 }
                 mq->PublishConfirmed(cfg.exchange, batch, std::chrono::milliseconds(5000));
                 stats.published += static_cast<long long>(batch.size());
