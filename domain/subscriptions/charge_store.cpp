@@ -12,7 +12,7 @@ std::optional<ChargeToMake> LoadPendingCharge(PgTransaction& tx, const SecretBox
         "FROM subscription_charges c JOIN subscriptions s ON s.id = c.subscription_id "
         "JOIN plans p ON p.id = s.plan_id "
         "LEFT JOIN billing_cards b ON b.user_id = s.user_id AND b.status = 'active' "
-        "WHERE c.id = $1 AND c.status = 'pending' FOR UPDATE OF c",
+        "WHERE c.id = $1 AND c.status = 'pending'",
         {charge_id, job_id});
     if (r.rows() == 0) return std::nullopt;
     ChargeToMake c{charge_id,       r.str(0, 0),  r.str(0, 1),     r.str(0, 3),

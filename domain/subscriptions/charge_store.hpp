@@ -18,8 +18,10 @@ struct ChargeToMake {
     bool unanswered = false;        // the job's previous attempt got no answer from the gateway
     long long round = 0;            // 0: the period's first try; n: the nth dunning retry
 };
-// The charge while it is pending (locked), with the buyer's card and how job `job_id`'s previous
-// attempt ended; nullopt once it is settled.
+// The charge while it is pending, with the buyer's card and how job `job_id`'s previous attempt
+// ended; nullopt once it is settled. It takes no lock: the job's first step only reads (what makes a
+// repeated call harmless is the orderId and the Idempotency-Key at the gateway, not a lock released
+// before the call); whoever settles the charge locks it first (LockPendingCharge).
 std::optional<ChargeToMake> LoadPendingCharge(PgTransaction& tx, const SecretBox& box,
                                               const std::string& charge_id, const std::string& job_id);
 

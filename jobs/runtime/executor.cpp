@@ -189,7 +189,8 @@ ExternalProgress BeginExternalJob(PgConnection& conn, const QueueConfig& queue,
         PgTransaction tx(conn);
         // One step and done (a transactional handler): the attempt is written with the outcome.
         const bool one_step = !handler->second.on_response;
-        attempts = one_step ? PeekAttempt(tx, job->id) : StartAttempt(tx, job->id);
+        attempts = one_step || handler->second.count_attempt_at_outcome ? PeekAttempt(tx, job->id)
+                                                                        : StartAttempt(tx, job->id);
         if (!attempts)
             return {ExecutionResult{Settlement::kAck, job->id, "duplicate delivery of a finished job",
                                     JobOutcome::kDuplicate, job->type},
@@ -220,8 +221,11 @@ ExternalProgress ContinueExternalJob(PgConnection& conn, const QueueConfig& queu
     try {
         PgTransaction tx(conn);
         // A duplicate delivery may have finished the job while this call was out.
-        auto state = tx.exec("SELECT state FROM jobs WHERE id = $1 FOR UPDATE", {pending.job.id});
-        if (state.rows() == 0 || state.get(0, 0) != "running")
+        // (Still `queued` or `retrying` if its attempt is counted with the outcome.)
+        auto state =
+            tx.exec("SELECT state IN ('queued', 'running', 'retrying') FROM jobs WHERE id = $1 FOR UPDATE",
+                    {pending.job.id});
+        if (state.rows() == 0 || !state.boolean(0, 0))
             return {
                 ExecutionResult{Settlement::kAck, pending.job.id, "finished elsewhere while its call was out",
                                 JobOutcome::kDuplicate, pending.job.type},

@@ -19,7 +19,8 @@
 // Jobs that call out (the gateway, the data platform) use an ExternalHandler instead, because no
 // transaction may stay open across the network (DESIGN 5.4):
 //
-//   * `begin` runs in a short transaction (the attempt is counted there) and returns either an
+//   * `begin` runs in a short transaction (the attempt is counted there, unless the handler has it
+//     counted with the outcome: count_attempt_at_outcome) and returns either an
 //     outcome (as above) or an HTTP call. The transaction commits before the call is made.
 //   * The call runs with no transaction open, many at once on one thread (HttpMulti), at most the
 //     queue's max_in_flight per process; the message stays unacked meanwhile.
@@ -77,6 +78,11 @@ struct ExternalHandler {
     std::function<Step(PgTransaction& tx, const Job& job, const HttpCall& call, const HttpResponse& response)>
         on_response;
     BatchPrologue before_batch;  // transactional handlers only
+    // The attempt is written with its outcome (or its retry) instead of before the call: `begin`'s
+    // transaction then writes nothing on the common path, and the job stays `queued` while its call
+    // is out. For handlers whose call is made harmless to repeat by the callee (an idempotency key,
+    // a unique orderId), not by anything `begin` writes.
+    bool count_attempt_at_outcome = false;
 };
 using ExternalRegistry = std::map<std::string, ExternalHandler>;
 

@@ -52,6 +52,9 @@ Step Settle(const ExternalApiContext& ctx, PgTransaction& tx, const std::string&
 
 ExternalHandler ChargeSubscription(std::shared_ptr<const ExternalApiContext> ctx) {
     ExternalHandler h;
+    // Its first step writes nothing on the way to the call: one commit with a WAL flush less per
+    // renewal (issue 20's benchmark). A crash during the call is counted by the redelivery.
+    h.count_attempt_at_outcome = true;
     h.begin = [ctx](PgTransaction& tx, const Job& job) -> Step {
         const auto c = LoadPendingCharge(tx, *ctx->billing_box, ChargeId(job), job.id);
         if (!c) return Step::Done(Outcome::Succeeded());  // settled already
@@ -62,6 +65,7 @@ ExternalHandler ChargeSubscription(std::shared_ptr<const ExternalApiContext> ctx
             return Step::Call(ctx->toss->PaymentByOrderIdCall(c->order_id));
         }
         if (!c->key) {
+            if (!LockPendingCharge(tx, c->charge_id)) return Step::Done(Outcome::Succeeded());
             RecordChargeAttempt(tx, c->charge_id, "declined", "BILLING_CARD_REQUIRED", "");
             ChargeDeclined(tx, c->charge_id, "BILLING_CARD_REQUIRED", "no card is registered for billing",
                            ctx->dunning);
