@@ -26,7 +26,9 @@ AmqpConnection::AmqpConnection(const AmqpNodes& nodes, int heartbeat_seconds,
         conn_ = amqp_new_connection();
         if (!conn_) throw AmqpError("cannot allocate an AMQP connection");
         try {
-            Open(node, heartbeat_seconds, connect_timeout);
+            // A connection that asks for none (0: nobody reads it between uses) keeps none.
+            Open(node, heartbeat_seconds == 0 ? 0 : node.heartbeat.value_or(heartbeat_seconds),
+                 connect_timeout);
             node_ = node.host + ":" + std::to_string(node.port);
             return;
         } catch (const AmqpError& e) {

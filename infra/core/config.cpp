@@ -56,6 +56,16 @@ AmqpAddress ParseAmqpUrl(const std::string& url) {
     std::string_view rest(url);
     rest.remove_prefix(scheme.size());
     AmqpAddress a;
+    if (const auto q = rest.find('?'); q != std::string_view::npos) {
+        const std::string query(rest.substr(q + 1));
+        rest = rest.substr(0, q);
+        static const std::regex kHeartbeat("^heartbeat=([0-9]{1,3})$");
+        std::smatch m;
+        if (!std::regex_match(query, m, kHeartbeat) || std::stoi(m[1]) > 600)
+            throw ConfigError("AMQP_URL",
+                              "may only have ?heartbeat=N (0 to 600 seconds); got '?" + query + "'");
+        a.heartbeat = std::stoi(m[1]);
+    }
     // The authority ends at the first '/'; what follows (without that '/') is the vhost.
     const auto slash = rest.find('/');
     std::string_view authority = rest.substr(0, slash);
@@ -63,7 +73,7 @@ AmqpAddress ParseAmqpUrl(const std::string& url) {
     if (slash != std::string_view::npos) path = rest.substr(slash + 1);
     if (authority.find_first_of("?#") != std::string_view::npos ||
         (path && path->find_first_of("?#") != std::string_view::npos))
-        throw ConfigError("AMQP_URL", "must not have a query or fragment");
+        throw ConfigError("AMQP_URL", "must not have a fragment");
     if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
         const auto userinfo = authority.substr(0, at);
         authority.remove_prefix(at + 1);

@@ -82,6 +82,10 @@ struct AmqpAddress {
     std::string host = "localhost";
     int port = 5672;
     std::string vhost = "/";
+    // ?heartbeat=N (the RabbitMQ URI spec's query parameter): seconds between heartbeats on this
+    // connection; a peer silent for two of them is taken for dead. A short one lets the broker give a
+    // cut-off worker's unacked messages to another one sooner. Unset: the program's own default.
+    std::optional<int> heartbeat;
 };
 // Throws ConfigError("AMQP_URL", …) for anything that is not such a URL.
 AmqpAddress ParseAmqpUrl(const std::string& url);

@@ -159,9 +159,10 @@ TEST_CASE("AMQP_URL: Celery's // and the spec's %2f both mean the default vhost 
 }
 
 TEST_CASE("an AMQP_URL that cannot be parsed is a configuration error naming AMQP_URL") {
-    for (const char* bad :
-         {"http://h/", "amqp://", "amqp://u:p@/v", "amqp://h:0/", "amqp://h:99999/", "amqp://h:5x/",
-          "amqp://h/%zz", "amqp://h/%2", "amqp://h/v?x=1", "amqp://:p@h/", "amqp://ho st/"}) {
+    for (const char* bad : {"http://h/", "amqp://", "amqp://u:p@/v", "amqp://h:0/", "amqp://h:99999/",
+                            "amqp://h:5x/", "amqp://h/%zz", "amqp://h/%2", "amqp://h/v?x=1",
+                            "amqp://h/v?heartbeat=x", "amqp://h/?heartbeat=601", "amqp://h/?heartbeat=2&x=1",
+                            "amqp://h/v#f", "amqp://:p@h/", "amqp://ho st/"}) {
         INFO(bad);
         try {
             ParseAmqpUrl(bad);
@@ -170,6 +171,14 @@ TEST_CASE("an AMQP_URL that cannot be parsed is a configuration error naming AMQ
             CHECK(err.setting() == "AMQP_URL");
         }
     }
+}
+
+TEST_CASE("AMQP_URL's ?heartbeat=N sets that node's heartbeat; without it the program's default holds") {
+    const auto nodes = ParseAmqpNodes("amqp://g:g@a:1/%2f?heartbeat=2,amqp://b/shop?heartbeat=0,amqp://c/");
+    REQUIRE(nodes.size() == 3);
+    CHECK((nodes[0].host == "a" && nodes[0].port == 1 && nodes[0].vhost == "/" && nodes[0].heartbeat == 2));
+    CHECK((nodes[1].vhost == "shop" && nodes[1].heartbeat == 0));
+    CHECK(!nodes[2].heartbeat);
 }
 
 TEST_CASE("AMQP_URL may list a cluster's nodes, comma-separated; a bad one is named by its place") {
