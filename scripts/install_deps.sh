@@ -8,6 +8,7 @@ packages=(
   postgresql postgresql-client rabbitmq-server
   curl python3 python3-aiohttp python3-cryptography python3-pika python3-pytest python3-yaml python3-prometheus-client
   prometheus chromium chromium-driver python3-selenium
+  haproxy iproute2
 )
 # The contract checkers (@redocly/cli, @stoplight/prism-cli) come from the npm registry and run on the
 # machine's own Node.js, checked below: Debian 12's nodejs (18.19) is older than they declare.

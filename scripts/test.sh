@@ -3,8 +3,11 @@
 #   1. unit and database tests (Catch2, ctest) in a Release build, an ASan/UBSan build and a
 #      ThreadSanitizer build (unit and database tests only);
 #   2. system tests (pytest) against the real API, relay and workers: once on the Release binaries,
-#      once more on the ASan/UBSan binaries (fresh servers; any sanitizer report in a log fails the run).
-# While developing: TEST_QUICK=1 skips the sanitizer builds, the ctest runs and the second system pass;
+#      once more on the ASan/UBSan binaries (fresh servers; any sanitizer report in a log fails the run);
+#   3. as root: the tests of several hosts (scripts/test_cluster.sh: a three-node broker cluster, two
+#      API hosts behind HAProxy and worker hosts, in network namespaces; a node or a host lost mid-run).
+# While developing: TEST_QUICK=1 skips the sanitizer builds, the ctest runs, the second system pass and
+# the tests of several hosts (TEST_CLUSTER=1 keeps them);
 # PYTEST_ARGS selects system tests (e.g. PYTEST_ARGS="-k payments"); PYTEST_K is a -k expression that
 # may hold spaces (PYTEST_K="ops or queues").
 set -euo pipefail
@@ -113,4 +116,13 @@ if [ -z "${TEST_QUICK:-}" ]; then
     fi
     echo "no sanitizer report in the logs of the ASan/UBSan system pass"
     LOG_FORMAT=json /usr/bin/python3 tests/system/check_logs.py "$state" --json
+fi
+
+# The tests of several hosts (issue 21): the fleet on network namespaces, which need root; the release
+# build above. TEST_QUICK skips them unless TEST_CLUSTER=1.
+if [ "$(id -u)" = 0 ] && { [ -z "${TEST_QUICK:-}" ] || [ -n "${TEST_CLUSTER:-}" ]; }; then
+    echo "== the tests of several hosts (a broker cluster, two API hosts behind HAProxy, worker hosts) =="
+    PYTEST_ARGS="${CLUSTER_PYTEST_ARGS:-}" bash scripts/test_cluster.sh
+elif [ "$(id -u)" != 0 ]; then
+    echo "== the tests of several hosts: skipped (network namespaces need root: sudo scripts/test_cluster.sh) =="
 fi

@@ -62,11 +62,21 @@ up)
     ;;
 down)
     for n in $(ip netns list | awk '{print $1}' | grep '^ck-' || true); do
-        ip netns pids "$n" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+        # Until none is left: a supervisor may start a process between the listing and the kill.
+        for _ in $(seq 1 50); do
+            pids="$(ip netns pids "$n" 2>/dev/null || true)"
+            [ -n "$pids" ] || break
+            echo "$pids" | xargs -r kill -KILL 2>/dev/null || true
+            sleep 0.1
+        done
         ip netns del "$n"
     done
-    # Deleting a namespace deletes its end of each veth pair, and so the pair.
-    ip link show "$bridge" >/dev/null 2>&1 && ip link del "$bridge"
+    # Deleting a namespace deletes its end of each veth pair, and so the pair; one whose namespace
+    # outlived its name (a process still in it) is removed here.
+    for l in $(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^ckv-' || true); do
+        ip link del "$l" 2>/dev/null || true
+    done
+    if ip link show "$bridge" >/dev/null 2>&1; then ip link del "$bridge"; fi
     ;;
 cut) [ $# -eq 2 ] || usage; ip link set "$(veth "$2")" down ;;
 heal) [ $# -eq 2 ] || usage; ip link set "$(veth "$2")" up ;;

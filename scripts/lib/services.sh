@@ -9,14 +9,16 @@
 PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
 
 pg_start() {
-    local dir="$1" port="$2"
+    # ADDR (default 127.0.0.1): the address it listens on; another one (a test host's, issue 21)
+    # also lets that host's network in.
+    local dir="$1" port="$2" addr="${3:-127.0.0.1}"
     mkdir -p "$dir"
     if [ ! -s "$dir/pgdata/PG_VERSION" ]; then
         rm -rf "$dir/pgdata"
         install -d -o postgres -g postgres "$dir/pgdata" "$dir/pgsock" "$dir/pglog"
         su postgres -s /bin/sh -c "'$PG_BIN/initdb' -D '$dir/pgdata' -A trust -U postgres -E UTF8 >/dev/null"
         cat >> "$dir/pgdata/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
+listen_addresses = '$addr'
 port = $port
 unix_socket_directories = '$dir/pgsock'
 max_connections = 300
@@ -24,6 +26,7 @@ shared_buffers = 256MB
 # Statement counts for tests and benchmarks (e.g. "a burst of reads costs one query").
 shared_preload_libraries = 'pg_stat_statements'
 CONF
+        [ "$addr" = 127.0.0.1 ] || echo "host all all $addr/24 trust" >> "$dir/pgdata/pg_hba.conf"
     fi
     install -d -o postgres -g postgres "$dir/pglog"
     chown -R postgres:postgres "$dir/pgdata" "$dir/pgsock"
@@ -32,9 +35,9 @@ CONF
         tail -n 20 "$dir/pglog/postgres.log" >&2
         return 1
     }
-    su postgres -s /bin/sh -c "psql -h 127.0.0.1 -p $port -U postgres -tAc \"SELECT 1 FROM pg_database WHERE datname='checkout'\"" | grep -q 1 ||
-        su postgres -s /bin/sh -c "createdb -h 127.0.0.1 -p $port -U postgres checkout"
-    export DATABASE_URL="postgresql://postgres@127.0.0.1:$port/checkout"
+    su postgres -s /bin/sh -c "psql -h $addr -p $port -U postgres -tAc \"SELECT 1 FROM pg_database WHERE datname='checkout'\"" | grep -q 1 ||
+        su postgres -s /bin/sh -c "createdb -h $addr -p $port -U postgres checkout"
+    export DATABASE_URL="postgresql://postgres@$addr:$port/checkout"
 }
 
 pg_stop() {
@@ -42,10 +45,17 @@ pg_stop() {
     [ -f "$dir/pgdata/postmaster.pid" ] && su postgres -s /bin/sh -c "'$PG_BIN/pg_ctl' -D '$dir/pgdata' -m fast -w stop >/dev/null" || true
 }
 
+# ADDR (default 127.0.0.1): the address the node listens on. Another one (a test host's, issue 21) names
+# the node by it (checkout@ADDR, a long name), so that nodes on other hosts can reach it.
 rabbit_env() {
-    local dir="$1" port="$2"
-    export RABBITMQ_NODENAME="checkout-$port@localhost"
-    export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+    local dir="$1" port="$2" addr="${3:-127.0.0.1}"
+    if [ "$addr" = 127.0.0.1 ]; then
+        export RABBITMQ_NODENAME="checkout-$port@localhost"
+        unset RABBITMQ_USE_LONGNAME
+    else
+        export RABBITMQ_NODENAME="checkout@$addr" RABBITMQ_USE_LONGNAME=true
+    fi
+    export RABBITMQ_NODE_IP_ADDRESS="$addr"
     export RABBITMQ_NODE_PORT="$port"
     export RABBITMQ_DIST_PORT="$((port + 1))"
     export RABBITMQ_MNESIA_BASE="$dir/rabbitmq/mnesia"
@@ -56,9 +66,9 @@ rabbit_env() {
 }
 
 rabbit_start() {
-    local dir="$1" port="$2"
-    rabbit_env "$dir" "$port"
-    if port_listening "$port"; then
+    local dir="$1" port="$2" addr="${3:-127.0.0.1}"
+    rabbit_env "$dir" "$port" "$addr"
+    if port_listening "$port" "$addr"; then
         echo "port $port is already in use; stop what holds it or choose another AMQP port" >&2
         return 1
     fi
@@ -85,14 +95,14 @@ CONF
         tail -n 20 "$dir/rabbitmq/stdout.log" >&2
         return 1
     fi
-    export AMQP_URL="amqp://guest:guest@127.0.0.1:$port/%2f"
+    export AMQP_URL="amqp://guest:guest@$addr:$port/%2f"
 }
 
-port_listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port_listening() { (exec 3<>"/dev/tcp/${2:-127.0.0.1}/$1") 2>/dev/null; }
 
 rabbit_stop() {
-    local dir="$1" port="$2"
-    rabbit_env "$dir" "$port"
+    local dir="$1" port="$2" addr="${3:-127.0.0.1}"
+    rabbit_env "$dir" "$port" "$addr"
     rabbitmqctl -n "$RABBITMQ_NODENAME" -q stop >/dev/null 2>&1 || true
     if [ -f "$dir/rabbitmq/launcher.pid" ]; then
         local pid; pid="$(cat "$dir/rabbitmq/launcher.pid")"
@@ -101,9 +111,9 @@ rabbit_stop() {
     fi
     # The Erlang VM can outlive `rabbitmqctl stop` briefly; a restart before the port is free
     # fails with eaddrinuse. Wait for it, and kill the node if it lingers.
-    for _ in $(seq 1 150); do port_listening "$port" || return 0; sleep 0.2; done
+    for _ in $(seq 1 150); do port_listening "$port" "$addr" || return 0; sleep 0.2; done
     pkill -KILL -f -- "-sname $RABBITMQ_NODENAME" 2>/dev/null || pkill -KILL -f -- "$RABBITMQ_NODENAME" 2>/dev/null || true
-    for _ in $(seq 1 50); do port_listening "$port" || return 0; sleep 0.2; done
+    for _ in $(seq 1 50); do port_listening "$port" "$addr" || return 0; sleep 0.2; done
     echo "RabbitMQ on port $port would not stop" >&2
     return 1
 }

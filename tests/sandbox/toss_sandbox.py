@@ -476,10 +476,11 @@ def app(secret_key, record_secrets=None):
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=18090)
+    ap.add_argument("--host", default="127.0.0.1", help="the address to listen on (a test host's, issue 21)")
     ap.add_argument("--secret-key", required=True)
     ap.add_argument("--record-secrets", help="append every billing key and authKey to this file")
     args = ap.parse_args()
     # A deep accept queue: a real gateway takes 1,500 new connections at once (a benchmark's burst)
     # without dropping SYNs, which would turn into connect timeouts the client must look up.
-    web.run_app(app(args.secret_key, args.record_secrets), host="127.0.0.1", port=args.port, print=None,
+    web.run_app(app(args.secret_key, args.record_secrets), host=args.host, port=args.port, print=None,
                 backlog=4096)
