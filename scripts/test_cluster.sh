@@ -6,12 +6,13 @@
 # dead-letter keeper, the scheduler and the gateway sandbox. Every process gets the settings it gets
 # on one machine; only the addresses differ.
 #
-#   scripts/test_cluster.sh                 up, the tests in tests/cluster, down (.ci/run runs this)
+#   scripts/test_cluster.sh                 up, the tests in tests/cluster, down (scripts/test.sh runs this as root)
 #   scripts/test_cluster.sh up | down       the topology alone, to try it by hand (then: LB=10.77.0.17:8080)
 #   scripts/test_cluster.sh broker-kill N   SIGKILL broker node N (1-3);  broker-start N: start it again
 #   scripts/test_cluster.sh broker-ctl N ARGS...   rabbitmqctl ARGS on node N
 #   scripts/test_cluster.sh api-kill N      SIGKILL the API on apiN;      api-start N: start it again
 #   scripts/test_cluster.sh cut HOST | heal HOST   a host's link down / up
+#   scripts/test_cluster.sh worker-stop W | worker-start W   W: oh1 oh2 pc pts ext relay dead_letters scheduler
 #
 # Environment: CHECKOUT_BIN_DIR (default build/bin), PYTEST_ARGS (e.g. "-k broker").
 set -euo pipefail
@@ -39,7 +40,9 @@ start_on() {
     local name="$1" host="$2"
     shift 2
     mkdir -p "$state/pids" "$state/logs"
-    on "$host" setsid "$@" >> "$state/logs/$name.log" 2>&1 < /dev/null &
+    # `ip netns exec` execs the command, so $! is the process itself (a shell function here would put a
+    # subshell in between, and a kill would miss it).
+    ip netns exec "ck-$host" "$@" >> "$state/logs/$name.log" 2>&1 < /dev/null &
     echo $! > "$state/pids/$name"
 }
 
@@ -57,6 +60,31 @@ broker() {  # start|stop|kill N
     start) on "mq$n" bash -c "source '$root/scripts/lib/services.sh'; rabbit_start '$state/mq$n' 5672 '$a'" ;;
     kill) kill -KILL "$(cat "$state/mq$n/rabbitmq/rabbit.pid")" ;;
     esac
+}
+
+# The fleet's workers by name: where each runs and what.
+worker_start() {
+    # A short heartbeat for the order_heavy hosts: the broker takes a silent one for dead after two (4 s),
+    # and gives its unacked messages to the other host while it is cut off.
+    local quick="${AMQP_URL//\/%2f/\/%2f?heartbeat=2}"
+    case "$1" in
+    oh1 | oh2) worker_on "$1" "$1" worker-order-heavy "AMQP_URL=$quick" ;;
+    pc) worker_on pc pc worker-payment-confirm ;;
+    pts) worker_on pts pts worker-points ;;
+    ext) worker_on ext ext worker-external-api ;;
+    relay) worker_on relay ops outbox-relay ;;
+    dead_letters) worker_on dead_letters ops dead-letter-keeper ;;
+    scheduler) worker_on scheduler ops checkout-scheduler ;;
+    *) echo "no worker named $1" >&2; return 2 ;;
+    esac
+}
+
+worker_stop() {  # SIGTERM its supervisor: the worker drains and exits, and is not restarted
+    local pid; pid="$(cat "$state/pids/$1")"
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 700); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    echo "$1 did not stop in 70 s" >&2
+    return 1
 }
 
 api_start() { start_on "api$1" "api$1" "$BIN_DIR/checkout-api"; }
@@ -99,15 +127,7 @@ up() {
     echo "         relay, dead-letter keeper and scheduler on ops"
     # A short heartbeat for the order_heavy hosts: the broker takes a silent one for dead after two (4 s),
     # and gives its unacked messages to the other host while it is cut off.
-    local quick="${AMQP_URL//\/%2f/\/%2f?heartbeat=2}"
-    worker_on oh1 oh1 worker-order-heavy "AMQP_URL=$quick"
-    worker_on oh2 oh2 worker-order-heavy "AMQP_URL=$quick"
-    worker_on pc pc worker-payment-confirm
-    worker_on pts pts worker-points
-    worker_on ext ext worker-external-api
-    worker_on relay ops outbox-relay
-    worker_on dead_letters ops dead-letter-keeper
-    worker_on scheduler ops checkout-scheduler
+    for w in oh1 oh2 pc pts ext relay dead_letters scheduler; do worker_start "$w"; done
     wait_http "http://$(addr api1):8080/ready" 30
     wait_http "http://$(addr api2):8080/ready" 30
     wait_http "http://$(addr lb):8080/ready" 30
@@ -132,6 +152,8 @@ broker-ctl)  # N ARGS...: rabbitmqctl on node N
 api-kill) kill -KILL "$(cat "$state/pids/api$2")" ;;
 api-start) api_start "$2"; wait_http "http://$(addr "api$2"):8080/ready" 30 ;;
 cut | heal) "$hosts" "$1" "$2" ;;
+worker-stop) worker_stop "$2" ;;
+worker-start) worker_start "$2" ;;
 run)
     trap 'down >/dev/null 2>&1 || true' EXIT
     up
@@ -140,5 +162,5 @@ run)
     # shellcheck disable=SC2086
     /usr/bin/python3 -m pytest -p no:cacheprovider -q tests/cluster ${PYTEST_ARGS:-}
     ;;
-*) sed -n '2,15p' "$0" >&2; exit 2 ;;
+*) sed -n '2,17p' "$0" >&2; exit 2 ;;
 esac
