@@ -3,7 +3,9 @@
 #   1. order_heavy: a backlog of N orders across 500 products drained by one host (oh1), then by two
 #      (oh1 + oh2); the orders are queued while the hosts' workers are stopped, so each run starts on a
 #      full queue;
-#   2. the relay's confirmed publishes: N jobs published to the three-node cluster (quorum queues with a
+#   2. the whole checkout (order, payment at the sandbox) through HAProxy and both API hosts, with one
+#      order_heavy host and with two;
+#   3. the relay's confirmed publishes: N jobs published to the three-node cluster (quorum queues with a
 #      member on each node: a confirm means two nodes stored it), then to one node on its own.
 # The pauses in settling when a broker node dies and when a worker host is cut off are printed by the
 # tests (scripts/test_cluster.sh). Environment: N (default 20000), CHECKOUT_BIN_DIR (default build/bin).
@@ -36,6 +38,16 @@ for hosts in "oh1" "oh1 oh2"; do
     begin=$(now)
     for h in $hosts; do "$fleet" worker-start "$h"; done
     printf '%s: ' "$hosts"; "$bin/checkout-queue-bench" wait "$since" "$N" "$begin"
+    for h in $hosts; do "$fleet" worker-stop "$h"; done
+done
+
+echo "== checkout through HAProxy and both API hosts: 1,000 buyers at once (order, pay, sandbox 300 +- 100 ms) =="
+export JWT_SECRET="test-secret-0123456789-0123456789-abcdef"  # scripts/test_cluster.sh's
+for hosts in "oh1" "oh1 oh2"; do
+    for h in $hosts; do "$fleet" worker-start "$h"; done
+    printf '%s: ' "$hosts"
+    "$bin/checkout-bench" checkout --base "http://$(scripts/test_hosts.sh addr lb):8080" --gateway "http://$ops:18190" \
+        --buyers 1000 --stock 1000 | grep -E "^(throughput|checkouts completed)" | tr -s ' ' | paste -sd ';'
     for h in $hosts; do "$fleet" worker-stop "$h"; done
 done
 
