@@ -42,6 +42,7 @@ std::vector<ChargeView> SubscriptionCharges(PgConnection& conn, const std::strin
 std::optional<ChargesPage> BuyerChargesPage(PgConnection& conn, long long user_id,
                                             const std::string& subscription_id, int page, int size) {
     if (!IsUuid(subscription_id)) return std::nullopt;
+    PgTransaction snapshot(conn, kSnapshotRead);  // the total counts the charges on the page
     auto n = conn.exec(
         "SELECT (SELECT count(*) FROM subscription_charges WHERE subscription_id = s.id) FROM "
         "subscriptions s WHERE s.id = $1 AND s.user_id = $2",
@@ -53,6 +54,7 @@ std::optional<ChargesPage> BuyerChargesPage(PgConnection& conn, long long user_i
 }
 
 ChargesPage FailedChargesPage(PgConnection& conn, int page, int size) {
+    PgTransaction snapshot(conn, kSnapshotRead);  // the total counts the charges on the page
     ChargesPage p{Views(conn.exec(std::string(kChargeColumns) +
                                       "WHERE c.declined_at IS NOT NULL AND c.status = 'failed' "
                                       "ORDER BY c.declined_at DESC, c.id DESC "

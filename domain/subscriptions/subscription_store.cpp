@@ -37,6 +37,8 @@ std::optional<SubscriptionView> ViewOf(PgConnection& conn, const PgResult& r) {
                        r.opt(0, 13),
                        r.is_null(0, 14) ? std::nullopt : std::optional<long long>(r.integer(0, 14)),
                        {}};
+    // In the caller's snapshot: a decline that ends the subscription never shows half-done (a CI run
+    // once read the final retry's charge `failed` beside a subscription still `past_due`).
     v.charges = SubscriptionCharges(conn, v.subscription_id, 12, 0);
     return v;
 }
@@ -103,6 +105,7 @@ StartedSubscription Subscribe(PgTransaction& tx, const QueuesConfig& cfg, const 
 }
 
 std::optional<SubscriptionView> CurrentSubscription(PgConnection& conn, long long user_id) {
+    PgTransaction snapshot(conn, kSnapshotRead);
     return ViewOf(conn,
                   conn.exec(std::string("SELECT ") + kSubscriptionColumns +
                                 " FROM subscriptions s JOIN plans p ON p.id = s.plan_id WHERE s.user_id = $1 "
@@ -114,6 +117,7 @@ std::optional<SubscriptionView> CurrentSubscription(PgConnection& conn, long lon
 std::optional<SubscriptionView> FindSubscription(PgConnection& conn, long long user_id,
                                                  const std::string& subscription_id) {
     if (!IsUuid(subscription_id)) return std::nullopt;
+    PgTransaction snapshot(conn, kSnapshotRead);
     return ViewOf(conn, conn.exec(std::string("SELECT ") + kSubscriptionColumns +
                                       " FROM subscriptions s JOIN plans p ON p.id = s.plan_id "
                                       "WHERE s.id = $1 AND s.user_id = $2",

@@ -103,6 +103,11 @@ class PgConnection {
     std::unordered_map<std::string, std::string> prepared_;
 };
 
+// For an answer read in several statements (a subscription and its charges, a page and its total):
+// they all see one snapshot, so no write commits between them as far as the answer can tell. Open
+// `PgTransaction snapshot(conn, kSnapshotRead);` and let it roll back: it has nothing to commit.
+inline constexpr std::string_view kSnapshotRead = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+
 // BEGIN on construction, ROLLBACK in the destructor unless commit() ran.
 class PgTransaction {
   public:

@@ -1,6 +1,9 @@
 // Subscriptions against the real PostgreSQL: subscribing, and a charge settled once whatever runs it
 // again (domain/subscriptions).
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
 
 #include "domain/subscriptions/billing_card_store.hpp"
 #include "domain/subscriptions/charge_store.hpp"
@@ -278,4 +281,45 @@ TEST_CASE("a charge whose job died gets a new job in the same round; one whose j
     CHECK(One(c, "SELECT count(*)::text FROM jobs WHERE payload->>'charge_id' = $1", alive) == "1");
     RestartStrandedCharges(c, Queues(), Millis(600000), 100000);  // again: the new job is alive
     CHECK(One(c, "SELECT job_id::text FROM subscription_charges WHERE id = $1", charge) == fresh);
+}
+
+TEST_CASE("a subscription is read in one snapshot: its status always agrees with its charges") {
+    // A CI run saw a final retry's charge `failed` next to a subscription still `past_due`: the
+    // subscription and its charges were two statements, and the decline committed between them.
+    PgConnection c(DbUrl());
+    const long long user = Buyer(c), plan = Plan(c, 4400);
+    ActiveCardFor(c, user);
+    const auto [sub, charge] = RenewalStarted(c, user, plan);
+
+    // The writer flips the charge and the subscription together, as a decline and a restart do.
+    std::atomic<bool> stop{false};
+    std::atomic<long long> flips{0};
+    std::thread writer([&, sub = sub, charge = charge] {
+        PgConnection w(DbUrl());
+        for (bool ended = false; !stop.load(); ended = !ended, ++flips) {
+            PgTransaction tx(w);
+            tx.exec("UPDATE subscription_charges SET status = $2 WHERE id = $1",
+                    {charge, std::string(ended ? "pending" : "failed")});
+            tx.exec("UPDATE subscriptions SET status = $2 WHERE id = $1",
+                    {sub, std::string(ended ? "past_due" : "canceled")});
+            tx.commit();
+        }
+    });
+    long long reads = 0, skewed = 0, canceled = 0;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (std::chrono::steady_clock::now() < until) {
+        const auto v = FindSubscription(c, user, sub);
+        REQUIRE(v);
+        const auto& period1 = v->charges.front();  // newest first
+        REQUIRE(period1.period == 1);
+        ++reads;
+        canceled += v->status == "canceled";
+        skewed += (v->status == "canceled") != (period1.status == "failed");
+    }
+    stop = true;
+    writer.join();
+    INFO(reads << " reads, " << flips.load() << " flips, " << canceled << " canceled");
+    CHECK(canceled > 0);
+    CHECK(canceled < reads);
+    CHECK(skewed == 0);
 }
