@@ -243,8 +243,12 @@ def test_an_api_host_killed_behind_the_load_balancer_fails_only_the_requests_it_
     answers = seen["answers"]
     bad = seen["failed"]
     assert len(answers) > 500, f"only {len(answers)} requests in 12 s"
-    # The only failures: requests that were on the killed host when it died (502 from the balancer).
-    assert all(s == 502 for _, _, s, _ in bad), [(s, b) for _, _, s, b in bad][:5]
+    # The only failures: requests that were on the killed host when it died. The balancer answers such a
+    # request 502, or, when it came on a kept-alive connection, closes that connection unanswered (as the
+    # server did), which a client sees as a disconnect: a fresh-clone CI run saw one of each. Either way
+    # the client sends it again with its key, below.
+    assert all(s == 502 or (s is None and "ServerDisconnected" in b) for _, _, s, b in bad), \
+        [(s, b) for _, _, s, b in bad][:5]
     held = seen["at_kill"] + seen["while_dying"]
     assert len(bad) <= held, f"{len(bad)} failed; in flight at the kill {seen['at_kill']}, started while it died " \
         f"{seen['while_dying']}"
